@@ -1,0 +1,3 @@
+"""promoter: GitOps image promotion."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,86 @@
+"""The command line. The ``promoter.cli`` package is the only place that
+imports click; each command module imports its heavy work inside the command
+function, so ``promoter --help`` stays fast.
+
+Every option can also be given as a ``PROMOTER_<OPTION>`` environment variable
+(``--app`` <- ``PROMOTER_APP``), which is how action.yml and the GitLab template
+pass their inputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from promoter import __version__
+from promoter.errors import EXIT_INPUT, PromoterError
+
+# command name -> "module:attribute"; loaded only when the command runs or help lists it.
+COMMANDS = {
+    "update": "promoter.cli.update:update",
+    "diff": "promoter.cli.update:diff",
+    "promote": "promoter.cli.promote:promote",
+    "status": "promoter.cli.promote:status",
+    "config": "promoter.cli.promote:config",
+    "demo": "promoter.cli.promote:demo",
+    "verify": "promoter.cli.verify:verify",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="promoter")
+@click.option(
+    "-v", "--verbose", is_flag=True, envvar="PROMOTER_VERBOSE",
+    help="Show tracebacks and debug logs on stderr.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """promoter: write a new image into a GitOps config repository, open or
+    update one pull request per app and environment, and verify from the
+    cluster that the merged commit is live."""
+    ctx.obj = {"verbose": verbose}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning PromoterError into one line and an exit code."""
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="promoter", standalone_mode=False)
+    except PromoterError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+def env_option(name: str, **kwargs: Any) -> Any:
+    """``--name`` that also reads ``PROMOTER_NAME`` from the environment."""
+    var = "PROMOTER_" + name.lstrip("-").upper().replace("-", "_")
+    return click.option(name, envvar=var, show_envvar=True, **kwargs)

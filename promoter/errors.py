@@ -1,0 +1,70 @@
+"""promoter's exceptions, each carrying the process exit code.
+
+    PromoterError (1)             something failed
+    ├── InputError (2)            bad usage, config or input (file, key, value named)
+    ├── AuthError (3)             authentication or permission refused
+    ├── BlockedError (4)          the pull request was closed or cannot merge
+    ├── WaitTimeout (5)           a wait ran out of time
+    ├── VerifyFailed (6)          the cluster proves the promotion did not go live
+    ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
+    └── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
+
+Every message is one line: ``<what happened>; <what to do>``.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+EXIT_AUTH = 3
+EXIT_BLOCKED = 4
+EXIT_TIMEOUT = 5
+EXIT_VERIFY = 6
+
+
+class PromoterError(Exception):
+    """Base class; ``exit_code`` is what the process exits with."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split("\n")))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InputError(PromoterError):
+    exit_code = EXIT_INPUT
+
+
+class AuthError(PromoterError):
+    exit_code = EXIT_AUTH
+
+
+class BlockedError(PromoterError):
+    exit_code = EXIT_BLOCKED
+
+
+class WaitTimeout(PromoterError):
+    exit_code = EXIT_TIMEOUT
+
+
+class VerifyFailed(PromoterError):
+    exit_code = EXIT_VERIFY
+
+
+class ConflictError(PromoterError):
+    exit_code = EXIT_FAILED
+
+
+class RetryableError(PromoterError):
+    """Transient failure; ``retry_after`` (seconds) when the server said so."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

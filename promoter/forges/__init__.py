@@ -1,0 +1,81 @@
+"""Forges: where promoter opens, updates and watches pull requests.
+
+One small protocol (``Forge``), three implementations, one registry you can grep.
+SDKs are imported inside their adapter module only, and only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+FORGES = {
+    "local": "promoter.forges.local",
+    "github": "promoter.forges.github",
+    "gitlab": "promoter.forges.gitlab",
+}
+
+MARKER = "<!-- promoter:{app}/{env} -->"
+
+
+@dataclass(frozen=True)
+class PullRequestSpec:
+    """What promoter wants the pull request to look like."""
+
+    app: str
+    env: str
+    branch: str
+    base: str
+    title: str
+    body: str
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    auto_merge: bool = False
+    merge_method: str = "merge"
+    delete_branch: bool = False
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request (GitHub) or merge request (GitLab) as promoter sees it."""
+
+    number: int
+    url: str
+    branch: str
+    base: str
+    state: str  # open | closed | merged
+    title: str = ""
+    head_sha: str = ""
+    merge_commit_sha: str | None = None
+    draft: bool = False
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ForgeResult:
+    """What ``Forge.publish`` did."""
+
+    pull_request: PullRequest | None
+    operation: str  # created | updated | none
+    superseded: tuple[PullRequest, ...] = ()
+
+
+class Forge(Protocol):
+    """The operations promoter needs from a forge."""
+
+    def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        """Create the pull request for ``spec.branch`` or bring the open one up
+        to date; close superseded promoter PRs of the same app and env."""
+        ...
+
+    def get(self, number: int) -> PullRequest:
+        """Read a pull request's current state (for waiting on the merge)."""
+        ...
+
+
+def load_module(name: str) -> object:
+    """Import a forge adapter by registry name."""
+    return importlib.import_module(FORGES[name])
