@@ -20,6 +20,19 @@ MARKER = "<!-- promoter:{app}/{env} -->"
 
 
 @dataclass(frozen=True)
+class ForgeSettings:
+    """How to reach a forge. ``repo`` is ``--repo`` as given; ``slug`` the
+    ``owner/name`` (GitHub) or ``group/sub/project`` (GitLab) inferred from it."""
+
+    repo: str
+    slug: str | None = None
+    api_url: str | None = None
+    token: str | None = None
+    app_id: str | None = None
+    app_private_key: str | None = None
+
+
+@dataclass(frozen=True)
 class PullRequestSpec:
     """What promoter wants the pull request to look like."""
 
@@ -76,6 +89,9 @@ class Forge(Protocol):
         ...
 
 
-def load_module(name: str) -> object:
-    """Import a forge adapter by registry name."""
-    return importlib.import_module(FORGES[name])
+def connect(name: str, settings: ForgeSettings) -> Forge:
+    """Import the adapter named in FORGES and return its forge; each adapter
+    module defines ``connect(settings: ForgeSettings) -> Forge``."""
+    module = importlib.import_module(FORGES[name])
+    forge: Forge = module.connect(settings)
+    return forge
