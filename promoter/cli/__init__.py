@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning PromoterError into one line and an exit code."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="promoter", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="promoter", standalone_mode=False)
+        if isinstance(code, int) and code:  # click returns Exit's code when not standalone
+            sys.exit(code)
     except PromoterError as exc:
         if verbose:
             traceback.print_exc()

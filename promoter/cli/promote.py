@@ -1,20 +1,162 @@
-"""``promoter promote``, ``status``, ``config validate`` and ``demo``."""
+"""``promoter promote``, ``status``, ``config validate`` and ``demo``.
+
+Only click and light modules at import time; the pipeline loads inside commands.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
+from promoter.cli import env_option
+from promoter.errors import InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
+_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
+
+
+def _opt(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """``env_option`` with a type mypy can see."""
+    decorator: Callable[[F], F] = env_option(name, **kwargs)
+    return decorator
+
+
+def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """``--name/--no-name`` (default None: "as configured"), also from PROMOTER_NAME."""
+    var = "PROMOTER_" + name.upper().replace("-", "_")
+    decorator: Callable[[F], F] = click.option(
+        f"--{name}/--no-{name}", envvar=var, show_envvar=True, **kwargs
+    )
+    return decorator
+
+
+def _setup_logging(ctx: click.Context) -> None:
+    verbose = bool((ctx.find_root().obj or {}).get("verbose"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="promoter: %(message)s")
+
+
+def _identity(value: str | None, option: str) -> Any:
+    if not value:
+        return None
+    match = _IDENTITY.match(value)
+    if match is None:
+        raise InputError(f"{option} {value!r} is not 'Name <email>'; fix the value")
+    from promoter.git import Identity
+
+    return Identity(match["name"], match["email"])
+
+
+def _emit(result: Any, output: str) -> None:
+    from promoter.report import render
+
+    click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
+
 
 @click.command()
-def promote() -> None:
-    """Run a whole promotion (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@_opt("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
+@_opt("--base", help="Base branch (default: the remote's default branch).")
+@_opt("--app", help="App name from .promoter.yaml.")
+@_opt("--env", help="Target environment from .promoter.yaml.")
+@_opt("--image", help="New image reference, REPO:TAG, REPO@DIGEST or both.")
+@_opt("--from", help="Promote exactly what runs in this environment.")
+@_opt("--path", multiple=True, help="File or directory to edit (repeatable).")
+@_opt("--key", multiple=True, help="Explicit Helm key path (repeatable).")
+@_opt("--forge", type=click.Choice(["local", "github", "gitlab"]),
+            help="Where to open the pull request (default: inferred from --repo).")
+@_switch("direct", default=None, help="Push to the base branch, no PR.")
+@_opt("--branch", help="Branch template, {app} {env} (default: promoter/{env}/{app}).")
+@_opt("--dry-run", is_flag=True, help="Clone and plan; print the diff; push nothing.")
+@_opt("--output", type=OUTPUT, default="text", show_default=True)
+@_opt("--author", help="Commit author 'Name <email>' (default from the CI).")
+@_opt("--committer", help="Commit committer 'Name <email>' (default: the author).")
+@_opt("--message", help="Commit message template: {app} {env} {old} {new} {image}.")
+@_opt("--signoff", is_flag=True, help="Add a Signed-off-by trailer.")
+@_opt("--title", help="Pull request title template.")
+@_opt("--body", help="Text above the generated pull request body.")
+@_opt("--label", multiple=True, help="Pull request label (repeatable).")
+@_opt("--reviewer", multiple=True, help="Reviewer (repeatable).")
+@_opt("--assignee", multiple=True, help="Assignee (repeatable).")
+@_switch("draft", default=None, help="Open the pull request as a draft.")
+@_switch("auto-merge", default=None, help="Enable auto-merge.")
+@_opt("--merge-method", type=click.Choice(["merge", "squash", "rebase"]))
+@_switch("delete-branch", default=None,
+            help="Delete the branch after the merge.")
+@_opt("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
+@_opt("--app-id", help="GitHub App id (with --app-private-key).")
+@_opt("--app-private-key", help="GitHub App private key (PEM text or file path).")
+@_opt("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
+@_opt("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@_opt("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@_opt("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
+            help="Push attempts when other pushes land first.")
+@click.pass_context
+def promote(ctx: click.Context, /, **options: Any) -> None:
+    """Promote an image into an environment: clone, edit, commit, push, open or
+    update the pull request, and report."""
+    _setup_logging(ctx)
+    from promoter.promote import promote as run_promotion
+
+    request = _request(options)
+    result = run_promotion(request, os.environ)
+    _emit(result, options["output"])
+    if result.exit_code:
+        click.echo(f"error: {result.error}", err=True)
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def _request(options: dict[str, Any]) -> Any:
+    from promoter.config import duration
+    from promoter.promote import PullRequestOptions, Request
+    from promoter.retry import PushRetry
+
+    if options["image"] and options["from"]:
+        raise InputError("--image and --from exclude each other; give one")
+    timeout = duration(options["timeout"], "--timeout")
+    return Request(
+        repo=options["repo"], app=options["app"], env=options["env"],
+        image=options["image"], from_env=options["from"],
+        paths=tuple(options["path"]), keys=tuple(options["key"]), base=options["base"],
+        forge=options["forge"], direct=options["direct"], branch=options["branch"],
+        dry_run=options["dry_run"],
+        author=_identity(options["author"], "--author"),
+        committer=_identity(options["committer"], "--committer"),
+        message=options["message"], signoff=options["signoff"],
+        pull_request=PullRequestOptions(
+            title=options["title"], body=options["body"], labels=tuple(options["label"]),
+            reviewers=tuple(options["reviewer"]), assignees=tuple(options["assignee"]),
+            draft=options["draft"], auto_merge=options["auto_merge"],
+            merge_method=options["merge_method"], delete_branch=options["delete_branch"],
+        ),
+        api_url=options["api_url"], app_id=options["app_id"],
+        app_private_key=options["app_private_key"],
+        wait_merge=options["wait_merge"], timeout=timeout or 1800.0, verify=options["verify"],
+        retry=PushRetry(attempts=options["max_attempts"]),
+    )
 
 
 @click.command()
-def status() -> None:
-    """Print the app x environment matrix (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@_opt("--repo", default=".", show_default=True, help="Config repository: URL or path.")
+@_opt("--base", help="Branch to read (default: the working tree, or the default branch).")
+@_opt("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def status(ctx: click.Context, repo: str, base: str | None, output: str) -> None:
+    """Print the app x environment matrix of the images the repository holds."""
+    _setup_logging(ctx)
+    import json
+
+    from promoter import status as status_mod
+    from promoter.report import status_text
+
+    with status_mod.tree(repo, base, os.environ) as root:
+        matrix = status_mod.matrix(root)
+    click.echo(json.dumps(matrix, indent=2) if output == "json" else status_text(matrix))
 
 
 @click.group()
@@ -22,7 +164,33 @@ def config() -> None:
     """Work with .promoter.yaml."""
 
 
+@config.command()
+@_opt("--repo", default=".", show_default=True, help="Config repository: URL or path.")
+@_opt("--base", help="Branch to check (default: the working tree, or the default branch).")
+@click.pass_context
+def validate(ctx: click.Context, repo: str, base: str | None) -> None:
+    """Check .promoter.yaml: keys, promote_from cycles, placeholders, paths."""
+    _setup_logging(ctx)
+    from promoter import status as status_mod
+
+    with status_mod.tree(repo, base, os.environ) as root:
+        found = status_mod.validate(root)
+        config = status_mod.require(root)
+    for problem in found[1:]:
+        click.echo(f"error: {problem}", err=True)
+    if found:
+        raise InputError(found[0].removeprefix("error: "))
+    click.echo(f".promoter.yaml is valid: {len(config.environments)} environments, "
+               f"{len(config.apps)} apps")
+
+
 @click.command()
-def demo() -> None:
-    """Run a real promotion on the bundled example (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@click.option("--keep", is_flag=True, help="Keep the temporary repositories and print where.")
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
+    """Run real promotions on the bundled example config repository (local bare
+    remote, local forge; no network, no credentials)."""
+    _setup_logging(ctx)
+    from promoter.demo import run
+
+    run(os.environ, click.echo, keep=keep)

@@ -2,16 +2,122 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
+from promoter.cli import env_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _flag(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """``env_option`` with a type mypy can see."""
+    decorator: Callable[[F], F] = env_option(name, **kwargs)
+    return decorator
+
+
+def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.argument("paths", nargs=-1, type=click.Path())(func)
+    func = click.argument("ref")(func)
+    func = env_option(
+        "--output", type=click.Choice(["text", "json"]), default="text",
+        help="text (default) or one JSON object on stdout.",
+    )(func)
+    func = env_option(
+        "--expect", metavar="TAG",
+        help="Refuse (exit 1, nothing written) unless every reference now carries TAG.",
+    )(func)
+    func = click.option(
+        "--key", "keys", envvar="PROMOTER_KEY", show_envvar=True, multiple=True, metavar="KEY",
+        help="Also edit the value at this key path (image.tag); repeatable.",
+    )(func)
+    return func
+
 
 @click.command()
-def update() -> None:
-    """Set a new tag or digest on every reference to an image (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@_options
+@_flag("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
+def update(
+    ref: str, paths: tuple[str, ...], output: str, expect: str | None,
+    keys: tuple[str, ...], dry_run: bool,
+) -> None:
+    """Give every reference to REF's image under PATHs (default .) REF's tag
+    and/or digest, changing only the bytes of the values."""
+    _run(ref, paths, output, expect, keys, dry_run)
 
 
 @click.command()
-def diff() -> None:
-    """Show what ``update`` would change (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@_options
+def diff(
+    ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...]
+) -> None:
+    """Show what ``update`` would change, as a unified diff (same as update --dry-run)."""
+    _run(ref, paths, output, expect, keys, True)
+
+
+def _run(
+    ref_text: str, paths: tuple[str, ...], output: str, expect: str | None,
+    keys: tuple[str, ...], dry_run: bool,
+) -> None:
+    from pathlib import Path
+
+    from promoter import images
+    from promoter.manifests import plan_update, unified_diff, write_plan
+
+    ref = images.parse_new(ref_text)
+    root = _root(Path.cwd(), paths)
+    plan = plan_update(root, list(paths) or ["."], ref, keys=keys, expect=expect)
+    if not dry_run:
+        write_plan(root, plan)
+    if output == "json":
+        import json
+
+        click.echo(json.dumps(_as_json(plan), indent=2))
+    elif dry_run:
+        click.echo(unified_diff(plan), nl=False)
+    else:
+        _text(plan)
+    if output == "json" and dry_run:
+        click.echo(unified_diff(plan), nl=False, err=True)
+
+
+def _root(cwd: Any, paths: tuple[str, ...]) -> Any:
+    """The working directory, or (for PATHs elsewhere) their common directory;
+    symlinks must not lead out of it."""
+    import os
+    from pathlib import Path
+
+    here = os.path.realpath(cwd)
+    dirs = [
+        p if os.path.isdir(p) else os.path.dirname(p)
+        for p in (os.path.abspath(os.path.join(cwd, given)) for given in paths)
+    ]
+    if all(d == here or d.startswith(here + os.sep) for d in dirs):
+        return cwd
+    return Path(os.path.commonpath(dirs))
+
+
+def _as_json(plan: Any) -> dict[str, Any]:
+    return {
+        "changes": [
+            {
+                "file": c.file, "line": c.line, "column": c.column, "path": c.path,
+                "kind": c.kind, "old": c.old, "new": c.new, "notes": list(c.notes),
+            }
+            for c in plan.changes
+        ],
+        "skipped": [{"file": s.file, "line": s.line, "reason": s.reason} for s in plan.skipped],
+    }
+
+
+def _text(plan: Any) -> None:
+    for c in plan.changes:
+        click.echo(f"{c.file}:{c.line}:{c.column}: {c.path}: {c.old or '(none)'} -> {c.new}")
+        for note in c.notes:
+            click.echo(f"  note: {note}")
+    for s in plan.skipped:
+        click.echo(f"skipped {s.file}:{s.line}: {s.reason}", err=True)
+    files = len(plan.edits)
+    click.echo(f"{len(plan.changes)} value(s) changed in {files} file(s)", err=True)

@@ -1,11 +1,126 @@
-"""``promoter verify``: prove from the cluster that a commit is live."""
+"""``promoter verify``: prove from the cluster that a merged commit is live."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
 import click
+
+from promoter.cli import env_option
+
+HEARTBEAT = 30.0
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def option(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """``env_option`` with its type spelled out for mypy."""
+    decorator: Callable[[F], F] = env_option(name, **kwargs)
+    return decorator
+
+
+def progress_printer(stream: Any = None) -> Callable[[str], None]:
+    """A live status line on a terminal; plain lines (changes and a heartbeat) otherwise."""
+    out = stream or sys.stderr
+    if out.isatty():
+        width = max(os.get_terminal_size(out.fileno()).columns - 1, 20)
+
+        def live(line: str) -> None:
+            out.write("\r\x1b[K" + line[:width])
+            out.flush()
+
+        return live
+    return lambda line: click.echo(line, file=out)
+
+
+def text(record: Mapping[str, Any]) -> str:
+    verify = record["verify"]
+    revision = verify.get("synced_revision") or "unknown"
+    lines = [f"verify: {verify['status']} (revision {record['revision']}, synced {revision})"]
+    for target in verify["targets"]:
+        what = f"{target['workload_kind']}/" if target.get("workload_kind") else ""
+        lines.append(f"  {target['kind']} {what}{target['namespace']}/{target['name']}: "
+                     f"{target['status']}: {target['reason']}")
+        lines += [f"    {resource}" for resource in target.get("resources") or ()]
+    return "\n".join(lines)
 
 
 @click.command()
-def verify() -> None:
-    """Verify a merged commit is live (not yet built)."""
-    raise click.ClickException("not implemented yet")
+@option("--argocd-app", multiple=True, metavar="[NS/]NAME",
+            help="Argo CD Application (namespace argocd by default).")
+@option("--flux-kustomization", multiple=True, metavar="NS/NAME",
+            help="Flux Kustomization.")
+@option("--flux-helmrelease", multiple=True, metavar="NS/NAME",
+            help="Flux HelmRelease.")
+@option("--workload", multiple=True, metavar="KIND/NS/NAME",
+            help="Deployment, StatefulSet, DaemonSet or Rollout.")
+@option("--revision", required=True, metavar="SHA", help="The merged commit.")
+@option("--repo", metavar="URL|PATH",
+            help="Config repository, to accept descendants of the merged commit.")
+@option("--image", metavar="REF", help="Image the workloads must run.")
+@option("--timeout", default="10m", show_default=True, help="Give up after this long.")
+@option("--settle", default="10s", show_default=True,
+            help="How long everything must stay ready.")
+@option("--kubeconfig", metavar="PATH", help="kubeconfig file (default: the usual).")
+@option("--context", metavar="NAME", help="kubeconfig context.")
+@option("--argocd-server", metavar="URL", help="Read Applications from the Argo CD API.")
+@option("--argocd-token", metavar="TOKEN", help="Argo CD API token.")
+@option("--refresh", is_flag=True, help="Ask Argo CD / Flux to reconcile now.")
+@option("--allow-paused", is_flag=True, help="Accept a paused Argo Rollout.")
+@option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
+            default="text", show_default=True)
+def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
+           flux_helmrelease: tuple[str, ...], workload: tuple[str, ...], revision: str,
+           repo: str | None, image: str | None, timeout: str, settle: str,
+           kubeconfig: str | None, context: str | None, argocd_server: str | None,
+           argocd_token: str | None, refresh: bool, allow_paused: bool, output: str) -> None:
+    """Verify that REVISION (or a later commit containing it) is live: Argo CD or
+    Flux synced it, and the workloads rolled out and run --image.
+
+    Without --repo only an exact SHA match of the synced revision counts."""
+    from promoter import config, images
+    from promoter.verify import VerifySettings, parse_target
+
+    targets = [parse_target(kind, text)
+               for kind, given in (("argocd-app", argocd_app),
+                                   ("flux-kustomization", flux_kustomization),
+                                   ("flux-helmrelease", flux_helmrelease),
+                                   ("workload", workload))
+               for text in given]
+    ancestry = None
+    if repo:
+        from promoter.verify.ancestry import repo_ancestry
+
+        ancestry = repo_ancestry(repo)
+    settings = VerifySettings(
+        revision=revision, image=images.parse_new(image) if image else None,
+        timeout=config.duration(timeout, "--timeout") or 0.0,
+        settle=config.duration(settle, "--settle") or 0.0, kubeconfig=kubeconfig,
+        context=context, argocd_server=argocd_server, argocd_token=argocd_token,
+        refresh=refresh, allow_paused=allow_paused, is_ancestor=ancestry)
+    record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
+    emit(record, targets, settings, output)
+
+
+def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:
+    """Run, print the record, and re-raise a failure for its exit code."""
+    from promoter.report import render
+    from promoter.verify import VerifyFailure, VerifyTimeout, run
+
+    printer = progress_printer()
+    try:
+        result = run(targets, settings, progress=printer, heartbeat=HEARTBEAT)
+    except (VerifyFailure, VerifyTimeout) as exc:
+        record["verify"] = exc.result.as_dict()
+        _finish(record, output, render)
+        raise
+    record["verify"] = result.as_dict()
+    _finish(record, output, render)
+
+
+def _finish(record: dict[str, Any], output: str, render: Any) -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(text(record) if output == "text" else render(record, output, os.environ))

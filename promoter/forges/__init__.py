@@ -49,6 +49,11 @@ class PullRequestSpec:
     auto_merge: bool = False
     merge_method: str = "merge"
     delete_branch: bool = False
+    image: str = ""
+    changes: tuple[tuple[str, str, str], ...] = ()  # (file, old, new)
+    source_commit: str | None = None
+    source_url: str | None = None  # link to the source commit
+    run_url: str | None = None  # link to the CI run
 
 
 @dataclass(frozen=True)

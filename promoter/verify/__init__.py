@@ -1,0 +1,160 @@
+"""Post-merge verification: prove from the cluster that the merged commit (or a
+later commit containing it) is live and the workloads run the new image.
+
+    targets = [parse_target("argocd-app", "argocd/api")]
+    result = run(targets, VerifySettings(revision=sha, ...))   # or raises
+
+``run`` raises VerifyFailure (exit 6), VerifyTimeout (exit 5) -- both carry
+``.result`` -- or AuthError (exit 3). ``kubernetes`` is imported only by
+``promoter.verify.kube``, and only when a target needs the cluster.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from promoter.errors import InputError
+from promoter.images import ImageRef
+from promoter.verify.argocd import check_application
+from promoter.verify.flux import check_flux
+from promoter.verify.rules import Check, Expect, Obj
+from promoter.verify.watch import (
+    Clock,
+    Progress,
+    Source,
+    SystemClock,
+    VerifyFailure,
+    VerifyResult,
+    VerifyTimeout,
+    Watched,
+    wait,
+)
+from promoter.verify.workloads import check_workload
+
+KINDS = ("argocd-app", "flux-kustomization", "flux-helmrelease", "workload")
+DEFAULT_NAMESPACE = {"argocd-app": "argocd", "flux-kustomization": "flux-system",
+                     "flux-helmrelease": "flux-system"}
+# kind (or workload kind) -> (group, version, plural)
+RESOURCES = {
+    "argocd-app": ("argoproj.io", "v1alpha1", "applications"),
+    "flux-kustomization": ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+    "flux-helmrelease": ("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
+    "Deployment": ("apps", "v1", "deployments"),
+    "StatefulSet": ("apps", "v1", "statefulsets"),
+    "DaemonSet": ("apps", "v1", "daemonsets"),
+    "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
+}
+WORKLOAD_KINDS = {"deployment": "Deployment", "deploy": "Deployment",
+                  "statefulset": "StatefulSet", "sts": "StatefulSet",
+                  "daemonset": "DaemonSet", "ds": "DaemonSet", "rollout": "Rollout",
+                  "ro": "Rollout"}
+JUDGES: dict[str, Callable[[Obj, Expect], Check]] = {
+    "argocd-app": check_application, "flux-kustomization": check_flux,
+    "flux-helmrelease": check_flux, "workload": check_workload,
+}
+_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # argocd-app | flux-kustomization | flux-helmrelease | workload
+    namespace: str
+    name: str
+    workload_kind: str | None = None
+
+    def __str__(self) -> str:
+        what = f"{self.workload_kind}/" if self.workload_kind else ""
+        return f"{self.kind} {what}{self.namespace}/{self.name}"
+
+    def resource(self) -> tuple[str, str, str]:
+        return RESOURCES[self.workload_kind or self.kind]
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    revision: str
+    image: ImageRef | None = None
+    timeout: float = 600.0
+    settle: float = 10.0
+    kubeconfig: str | None = None
+    context: str | None = None
+    argocd_server: str | None = None
+    argocd_token: str | None = None
+    refresh: bool = False
+    allow_paused: bool = False
+    is_ancestor: Callable[[str, str], bool] | None = None  # (ancestor, descendant)
+
+
+def parse_target(kind: str, text: str) -> Target:
+    """``[NS/]NAME`` for Argo CD and Flux, ``KIND/NS/NAME`` for workloads."""
+    if kind not in KINDS:
+        raise InputError(f"unknown verify target kind {kind!r}; use one of {', '.join(KINDS)}")
+    parts = text.strip().split("/")
+    workload_kind = None
+    if kind == "workload":
+        if len(parts) != 3 or parts[0].lower() not in WORKLOAD_KINDS:
+            raise InputError(f"invalid --workload {text!r}: expected KIND/NAMESPACE/NAME with "
+                             "KIND Deployment, StatefulSet, DaemonSet or Rollout")
+        workload_kind = WORKLOAD_KINDS[parts.pop(0).lower()]
+    elif len(parts) == 1:
+        parts.insert(0, DEFAULT_NAMESPACE[kind])
+    if len(parts) != 2 or not all(_NAME.fullmatch(p) for p in parts):
+        raise InputError(f"invalid --{kind} {text!r}: expected [NAMESPACE/]NAME of lowercase "
+                         "letters, digits, '-' and '.'")
+    return Target(kind, parts[0], parts[1], workload_kind)
+
+
+def _source(target: Target, settings: VerifySettings, api: Callable[[], object]) -> Source:
+    if target.kind == "argocd-app" and settings.argocd_server:
+        from promoter.verify.argocd_api import ArgoCDSource
+
+        if not settings.argocd_token:
+            raise InputError("--argocd-server needs --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
+        return ArgoCDSource(settings.argocd_server, settings.argocd_token, target.namespace,
+                            target.name, settings.refresh)
+    from promoter.verify.kube import KubeSource, refresh_annotations
+
+    annotations = refresh_annotations(target.kind) if settings.refresh else None
+    return KubeSource(api(), target.resource(), target.namespace, target.name, annotations)
+
+
+def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
+    rule = JUDGES[kind]
+    return lambda obj: rule(obj, expect)
+
+
+def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | None = None,
+        progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+    """Wait until every target is live at ``settings.revision``; see the module doc."""
+    if not targets:
+        raise InputError("nothing to verify; name at least one --argocd-app, "
+                         "--flux-kustomization, --flux-helmrelease or --workload")
+    if not _SHA.fullmatch(settings.revision):
+        raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
+                         "(7 to 64 hex digits)")
+    ancestry = settings.is_ancestor
+    expect = Expect(settings.revision, settings.image, settings.allow_paused,
+                    functools.lru_cache(maxsize=256)(ancestry) if ancestry else None)
+
+    @functools.cache
+    def api() -> object:
+        from promoter.verify.kube import connect
+
+        return connect(settings.kubeconfig, settings.context)
+
+    watched = [
+        Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,
+                         "namespace": t.namespace, "name": t.name},
+                _source(t, settings, api), _judge(t.kind, expect))
+        for t in targets
+    ]
+    return wait(watched, settings.timeout, settings.settle, clock or SystemClock(), progress,
+                heartbeat)
+
+
+__all__ = ["Target", "VerifyFailure", "VerifyResult", "VerifySettings", "VerifyTimeout",
+           "parse_target", "run"]

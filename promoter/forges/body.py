@@ -1,0 +1,87 @@
+"""Titles and bodies of promoter's pull requests, shared by both forges.
+
+The body ends with a hidden marker, ``<!-- promoter:{app}/{env} -->``, by which
+promoter recognises its own pull requests (to update or supersede them).
+"""
+
+from __future__ import annotations
+
+from promoter.forges import MARKER, PullRequestSpec
+
+DEFAULT_TITLE = "Promote {app} to {env}: {new}"
+FIELDS = ("app", "env", "old", "new", "image")
+
+
+def marker(app: str, env: str) -> str:
+    """The hidden marker of the promoter PR for ``app`` in ``env``."""
+    return MARKER.format(app=app, env=env)
+
+
+def has_marker(text: str | None, app: str, env: str) -> bool:
+    return marker(app, env) in (text or "")
+
+
+def _values(spec: PullRequestSpec) -> dict[str, str]:
+    olds = sorted({old for _, old, _ in spec.changes})
+    news = sorted({new for _, _, new in spec.changes})
+    new = ", ".join(news) or spec.image.rpartition(":")[2] or "?"
+    return {
+        "app": spec.app,
+        "env": spec.env,
+        "old": ", ".join(olds) or "?",
+        "new": new,
+        "image": spec.image,
+    }
+
+
+def fill(template: str, spec: PullRequestSpec) -> str:
+    """Replace {app} {env} {old} {new} {image}; other braces are left alone."""
+    values = _values(spec)
+    for name in FIELDS:
+        template = template.replace("{" + name + "}", values[name])
+    return template
+
+
+def title(spec: PullRequestSpec) -> str:
+    """The PR title: ``spec.title`` (a template or text) or the default."""
+    return fill(spec.title or DEFAULT_TITLE, spec)
+
+
+def render(spec: PullRequestSpec) -> str:
+    """The PR body: the user's text, what changed, links, and the marker."""
+    extra = fill(spec.body or "", spec).strip()
+    parts = [extra] if extra else []
+    parts.append(f"Promotes **{spec.app}** to **{spec.env}**" + _image(spec) + ".")
+    if spec.changes:
+        parts.append(_table(spec.changes))
+    links = _links(spec)
+    if links:
+        parts.append(links)
+    parts.append("_Opened by promoter; it keeps this pull request up to date._")
+    parts.append(marker(spec.app, spec.env))
+    return "\n\n".join(parts) + "\n"
+
+
+def _image(spec: PullRequestSpec) -> str:
+    return f" (`{spec.image}`)" if spec.image else ""
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+def _table(changes: tuple[tuple[str, str, str], ...]) -> str:
+    rows = ["| File | Old | New |", "| --- | --- | --- |"]
+    rows += [f"| {_cell(f)} | {_cell(o)} | {_cell(n)} |" for f, o, n in changes]
+    return "\n".join(rows)
+
+
+def _links(spec: PullRequestSpec) -> str:
+    lines = []
+    if spec.source_commit or spec.source_url:
+        label = f"`{spec.source_commit[:12]}`" if spec.source_commit else "source commit"
+        text = f"[{label}]({spec.source_url})" if spec.source_url else label
+        lines.append(f"- Source commit: {text}")
+    if spec.run_url:
+        lines.append(f"- CI run: {spec.run_url}")
+    return "\n".join(lines)

@@ -1,0 +1,343 @@
+"""GitHub (and GitHub Enterprise) pull requests through PyGithub.
+
+PyGithub is imported here only, and this module only when ``--forge github``
+is used. Its own retries and request pacing are off: ``retry.call`` retries
+5xx, 429 and secondary rate limits, honouring Retry-After and x-ratelimit-reset.
+SDK errors are translated at this boundary and never leave it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException, GithubIntegration
+
+from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
+from promoter.forges.retry import Backoff, call, delay_from_headers
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+DEFAULT_API = "https://api.github.com"
+CROSS_REPO = (
+    "; a workflow's GITHUB_TOKEN cannot write to another repository:"
+    " use a GitHub App or a fine-grained token for it"
+)
+DRAFT = {
+    True: "mutation($id: ID!) { convertPullRequestToDraft(input: {pullRequestId: $id})"
+    " { pullRequest { isDraft } } }",
+    False: "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id})"
+    " { pullRequest { isDraft } } }",
+}
+AUTO_MERGE = (
+    "mutation($id: ID!, $method: PullRequestMergeMethod!) {"
+    " enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method})"
+    " { pullRequest { number } } }"
+)
+
+
+def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubForge:
+    """A forge for ``settings.slug`` (``owner/name``) with a token or a GitHub App."""
+    if not settings.slug or settings.slug.count("/") != 1:
+        raise PromoterError(
+            f"cannot tell the GitHub repository from {settings.repo!r};"
+            " pass --repo https://github.com/OWNER/NAME"
+        )
+    api = (settings.api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+    forge = GitHubForge(api, settings.slug, backoff or Backoff())
+    forge.login(settings)
+    return forge
+
+
+def _private_key(value: str) -> str:
+    if "-----BEGIN" in value:
+        return value
+    path = Path(value).expanduser()
+    if path.is_file():
+        return path.read_text()
+    raise PromoterError(
+        "--app-private-key is neither a PEM key nor a readable file;"
+        " pass the key text or the path to the .pem file"
+    )
+
+
+class GitHubForge:
+    """One repository on one GitHub server."""
+
+    def __init__(self, api: str, slug: str, backoff: Backoff) -> None:
+        self.api = api
+        self.slug = slug
+        self.owner = slug.split("/")[0]
+        self.backoff = backoff
+        self.gh: Github | None = None
+        self.repository: Any = None
+        self.delete_after_merge: set[str] = set()  # branches of --delete-branch
+
+    def _client(self, auth: Any) -> Github:
+        return Github(
+            base_url=self.api, auth=auth, retry=None, timeout=30,
+            seconds_between_requests=None, seconds_between_writes=None,
+        )
+
+    def login(self, settings: ForgeSettings) -> None:
+        if settings.app_id and settings.app_private_key:
+            self.gh = self._client(self._app_auth(settings.app_id, settings.app_private_key))
+            return
+        token = settings.token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        if not token:
+            raise AuthError(
+                f"no GitHub credentials for {self.slug};"
+                " set PROMOTER_TOKEN (or GITHUB_TOKEN), or pass --app-id and --app-private-key"
+            )
+        self.gh = self._client(Auth.Token(token))
+
+    def git_token(self) -> str:
+        """The token git should push with: with a GitHub App, a fresh
+        installation token (``x-access-token`` as the user); else the token."""
+        assert self.gh is not None
+        auth: Any = self.gh.requester.auth
+        return str(self._call("getting an installation token", "the App installed",
+                              lambda: auth.token))
+
+    def _app_auth(self, app_id: str, key: str) -> Any:
+        app = Auth.AppAuth(app_id, _private_key(key))
+        try:
+            app.create_jwt()
+        except Exception as exc:  # PyJWT / cryptography: a bad key; never echo it
+            raise AuthError(
+                "--app-private-key is not a usable RSA private key;"
+                " download a new .pem from the GitHub App's settings"
+            ) from exc
+        integration = GithubIntegration(
+            base_url=self.api, auth=app, retry=None,
+            seconds_between_requests=None, seconds_between_writes=None,
+        )
+        owner, name = self.slug.split("/")
+        installation = self._call(
+            "finding the GitHub App installation", "the App installed on the repository",
+            lambda: integration.get_repo_installation(owner, name),
+            missing=f"GitHub App {app_id} is not installed on {self.slug};"
+            " install it on the repository (contents and pull requests: write)",
+        )
+        return app.get_installation_auth(installation.id)
+
+    # -- calls and errors ------------------------------------------------------
+
+    def _call(
+        self, what: str, need: str, fn: Callable[[], T], missing: str | None = None
+    ) -> T:
+        def guarded() -> T:
+            try:
+                return fn()
+            except GithubException as exc:
+                raise self._error(exc, what, need, missing) from exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise RetryableError(f"cannot reach {self.api} ({type(exc).__name__})") from exc
+            except requests.RequestException as exc:
+                raise PromoterError(f"cannot talk to {self.api} ({type(exc).__name__});"
+                                    " check --api-url") from exc
+
+        return call(guarded, self.backoff, f"{what} on {self.slug}")
+
+    def _error(
+        self, exc: GithubException, what: str, need: str, missing: str | None
+    ) -> PromoterError:
+        status, headers = exc.status, dict(exc.headers or {})
+        data = exc.data if isinstance(exc.data, dict) else {}
+        errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        text = str(data.get("message") or first.get("message") or "").split("\n")[0][:200]
+        lower = {k.lower(): v for k, v in headers.items()}
+        limited = "rate limit" in text.lower() or lower.get("x-ratelimit-remaining") == "0"
+        if status == 429 or status >= 500 or (status == 403 and limited):
+            wait = delay_from_headers(headers, self.backoff.clock())
+            return RetryableError(f"GitHub answered {status} to {what}: {text}", wait)
+        if status == 401:
+            return AuthError(
+                f"GitHub rejected the credentials (401) while {what} on {self.slug};"
+                " check that the token or GitHub App key is valid and not expired"
+            )
+        if status == 403 and "not permitted to create" in text:
+            return AuthError(
+                f"GitHub refused {what} on {self.slug} ({text}); enable Settings -> Actions"
+                " -> 'Allow GitHub Actions to create and approve pull requests',"
+                " or use a GitHub App"
+            )
+        if status == 403:
+            return AuthError(
+                f"GitHub refused {what} on {self.slug} (403: {text}); the token needs"
+                f" {need}" + CROSS_REPO
+            )
+        if status == 404:
+            return AuthError(
+                missing or f"GitHub repository {self.slug} not found while {what};"
+                " check --repo, and that the token can see the repository"
+            )
+        return PromoterError(f"GitHub answered {status} to {what} on {self.slug}: {text};"
+                             " check the pull request settings")
+
+    # -- the Forge protocol ----------------------------------------------------
+
+    def _repo(self) -> Any:
+        assert self.gh is not None
+        gh = self.gh
+        if self.repository is None:
+            self.repository = self._call("reading the repository", "metadata: read",
+                                         lambda: gh.get_repo(self.slug))
+        return self.repository
+
+    def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        repo = self._repo()
+        if spec.delete_branch:
+            self.delete_after_merge.add(spec.branch)
+        title, text = body.title(spec), body.render(spec)
+        pr = self._find(repo, spec.branch)
+        if pr is None:
+            pr = self._create(repo, spec, title, text)
+            operation = "created"
+            self._sync(pr, spec, title, text, review=True)
+        else:
+            differs = self._sync(pr, spec, title, text, review=changed)
+            operation = "updated" if differs or changed else "none"
+        superseded = self._supersede(repo, spec, pr)
+        if operation != "none":  # labels and draft state as GitHub now has them
+            pr = self._call("reading the pull request", "pull-requests: read",
+                            lambda: repo.get_pull(pr.number))
+        return ForgeResult(_view(pr), operation, superseded)
+
+    def get(self, number: int) -> PullRequest:
+        repo = self._repo()
+        pr = self._call(
+            f"reading pull request #{number}", "pull-requests: read",
+            lambda: repo.get_pull(number),
+            missing=f"pull request #{number} not found in {self.slug}; check the number",
+        )
+        view = _view(pr)
+        if view.state == "merged" and view.branch in self.delete_after_merge:
+            self.delete_after_merge.discard(view.branch)
+            self._delete_branch(repo, view.branch)
+        return view
+
+    def _delete_branch(self, repo: Any, branch: str) -> None:
+        """--delete-branch after a merge promoter waited for; best effort, since
+        the repository setting "Automatically delete head branches" may have won."""
+        assert self.gh is not None
+        requester, url = self.gh.requester, f"{repo.url}/git/refs/heads/{branch}"
+        try:
+            self._call(f"deleting branch {branch}", "contents: write",
+                       lambda: requester.requestJsonAndCheck("DELETE", url))
+        except PromoterError as exc:
+            log.warning("branch %s not deleted: %s", branch, exc)
+
+    # -- steps -----------------------------------------------------------------
+
+    def _find(self, repo: Any, branch: str) -> Any:
+        def first() -> Any:
+            pulls = repo.get_pulls(state="open", head=f"{self.owner}:{branch}")
+            return next((p for p in pulls if p.head.ref == branch), None)
+
+        return self._call(f"listing pull requests for {branch}", "pull-requests: read", first)
+
+    def _create(self, repo: Any, spec: PullRequestSpec, title: str, text: str) -> Any:
+        return self._call(
+            f"creating a pull request from {spec.branch} into {spec.base}",
+            "pull-requests: write",
+            lambda: repo.create_pull(
+                base=spec.base, head=spec.branch, title=title, body=text, draft=spec.draft
+            ),
+        )
+
+    def _sync(
+        self, pr: Any, spec: PullRequestSpec, title: str, text: str, review: bool
+    ) -> bool:
+        """Bring the open PR in line with ``spec``; True if anything changed.
+        Reviewers are (re-)requested only with ``review`` or a new title/body:
+        a reviewer who has reviewed leaves the requested list, and asking again
+        on a run that changed nothing would be noise."""
+        what = f"updating pull request #{pr.number}"
+        changed = False
+        if pr.title != title or (pr.body or "") != text:
+            self._call(what, "pull-requests: write", lambda: pr.edit(title=title, body=text))
+            changed = review = True
+        if bool(pr.draft) != spec.draft:
+            self._graphql(what, DRAFT[spec.draft], {"id": pr.node_id})
+            changed = True
+        changed |= self._labels(pr, spec.labels, what)
+        changed |= self._reviewers(pr, spec, what) if review else False
+        changed |= self._assignees(pr, spec, what)
+        if spec.auto_merge and pr.auto_merge is None:
+            method = (spec.merge_method or "merge").upper()
+            self._graphql(f"enabling auto-merge on #{pr.number}", AUTO_MERGE,
+                          {"id": pr.node_id, "method": method})
+            changed = True
+        return changed
+
+    def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> bool:
+        have = {label.name for label in pr.labels}
+        missing = [label for label in labels if label not in have]
+        if missing:  # {"labels": [...]}, the documented form (add_to_labels sends a bare list)
+            assert self.gh is not None
+            requester, url = self.gh.requester, f"{pr.issue_url}/labels"
+            self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
+                "POST", url, input={"labels": missing}))
+        return bool(missing)
+
+    def _reviewers(self, pr: Any, spec: PullRequestSpec, what: str) -> bool:
+        users = {u.login for u in pr.requested_reviewers}
+        teams = {t.slug for t in pr.requested_teams}
+        want_users = [r for r in spec.reviewers if "/" not in r and r not in users]
+        want_teams = [r.split("/", 1)[1] for r in spec.reviewers if "/" in r]
+        want_teams = [t for t in want_teams if t not in teams]
+        if want_users or want_teams:
+            self._call(what, "pull-requests: write", lambda: pr.create_review_request(
+                reviewers=want_users, team_reviewers=want_teams))
+        return bool(want_users or want_teams)
+
+    def _assignees(self, pr: Any, spec: PullRequestSpec, what: str) -> bool:
+        assigned = {u.login for u in pr.assignees}
+        assign = [a for a in spec.assignees if a not in assigned]
+        if assign:
+            self._call(what, "pull-requests: write", lambda: pr.add_to_assignees(*assign))
+        return bool(assign)
+
+    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> None:
+        assert self.gh is not None
+        requester = self.gh.requester
+        self._call(what, "pull-requests: write",
+                   lambda: requester.graphql_query(query, variables))
+
+    def _supersede(self, repo: Any, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
+        def stale() -> list[Any]:
+            return [
+                p for p in repo.get_pulls(state="open")
+                if p.number != keep.number and body.has_marker(p.body, spec.app, spec.env)
+            ]
+
+        closed = []
+        for pr in self._call("listing open pull requests", "pull-requests: read", stale):
+            note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
+                    f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
+            closed.append(self._close(pr, note))
+        return tuple(closed)
+
+    def _close(self, pr: Any, note: str) -> PullRequest:
+        what = f"closing superseded pull request #{pr.number}"
+        self._call(what, "pull-requests: write", lambda: pr.create_issue_comment(note))
+        self._call(what, "pull-requests: write", lambda: pr.edit(state="closed"))
+        return _view(pr, state="closed")
+
+
+def _view(pr: Any, state: str | None = None) -> PullRequest:
+    if state is None:
+        state = "open" if pr.state == "open" else "merged" if pr.merged_at else "closed"
+    return PullRequest(
+        number=pr.number, url=pr.html_url, branch=pr.head.ref, base=pr.base.ref,
+        state=state, title=pr.title, head_sha=pr.head.sha,
+        merge_commit_sha=pr.merge_commit_sha if state == "merged" else None,
+        draft=bool(pr.draft), labels=tuple(label.name for label in pr.labels),
+    )

@@ -1,0 +1,259 @@
+"""GitLab (gitlab.com and self-managed) merge requests through python-gitlab.
+
+python-gitlab is imported here only, and this module only when ``--forge gitlab``
+is used. Its own 429 and 5xx retries are off (they sleep for real);
+``retry.call`` retries with backoff, honouring Retry-After and RateLimit-Reset,
+read from the last response through a session hook. SDK errors stay here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabError
+
+from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
+from promoter.forges.retry import Backoff, call, delay_from_headers
+
+T = TypeVar("T")
+DEFAULT_URL = "https://gitlab.com"
+DRAFT = "Draft: "
+NOT_READY = (405, 406, 422)  # what GitLab answers to auto-merge right after creation
+JOB_TOKEN = (
+    "; a CI_JOB_TOKEN cannot create or update merge requests:"
+    " use a project or group access token (role Developer, scope api)"
+)
+
+
+class _Gitlab(gitlab.Gitlab):
+    """python-gitlab with its sleeping retries switched off; ours apply."""
+
+    def http_request(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.update(obey_rate_limit=False, max_retries=0, retry_transient_errors=False)
+        return super().http_request(*args, **kwargs)
+
+
+def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabForge:
+    """A forge for the project ``settings.slug`` (``group/sub/project``)."""
+    if not settings.slug or "/" not in settings.slug:
+        raise PromoterError(
+            f"cannot tell the GitLab project from {settings.repo!r};"
+            " pass --repo https://gitlab.example/GROUP/PROJECT"
+        )
+    url = settings.api_url or os.environ.get("CI_SERVER_URL") or DEFAULT_URL
+    url = url.rstrip("/").removesuffix("/api/v4")
+    token = settings.token or os.environ.get("GITLAB_TOKEN")
+    job_token = os.environ.get("CI_JOB_TOKEN")
+    if token and token != job_token:
+        job_token = None  # a job token (even passed as --token) goes in the JOB-TOKEN header
+    else:
+        token = None
+    if not token and not job_token:
+        raise AuthError(
+            f"no GitLab credentials for {settings.slug};"
+            " set PROMOTER_TOKEN (or GITLAB_TOKEN) to a token with the api scope"
+        )
+    return GitLabForge(url, settings.slug, token, job_token, backoff or Backoff())
+
+
+class GitLabForge:
+    """One project on one GitLab server."""
+
+    def __init__(
+        self, url: str, slug: str, token: str | None, job_token: str | None, backoff: Backoff
+    ) -> None:
+        self.url, self.slug, self.backoff = url, slug, backoff
+        self.headers: dict[str, str] = {}
+        session = requests.Session()
+        session.hooks["response"].append(self._remember)
+        self.gl = _Gitlab(url, private_token=token, job_token=job_token, timeout=30,
+                          session=session)
+        self.project = self.gl.projects.get(slug, lazy=True)
+        self.users: dict[str, int] = {}
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.headers = dict(response.headers)
+
+    # -- calls and errors ------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        def guarded() -> T:
+            try:
+                return fn()
+            except GitlabError as exc:
+                raise self._error(exc, what) from exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise RetryableError(f"cannot reach {self.url} ({type(exc).__name__})") from exc
+            except requests.RequestException as exc:
+                raise PromoterError(f"cannot talk to {self.url} ({type(exc).__name__});"
+                                    " check --api-url") from exc
+
+        return call(guarded, self.backoff, f"{what} on {self.slug}")
+
+    def _error(self, exc: GitlabError, what: str) -> PromoterError:
+        status = exc.response_code or 0
+        text = str(exc.error_message).split("\n")[0][:200]
+        if status == 429 or status >= 500:
+            wait = delay_from_headers(self.headers, self.backoff.clock())
+            return RetryableError(f"GitLab answered {status} to {what}: {text}", wait)
+        if status == 401:
+            return AuthError(
+                f"GitLab rejected the token (401) while {what} on {self.slug};"
+                " check that it is valid, not expired, and has the api scope"
+            )
+        if status == 403:
+            return AuthError(
+                f"GitLab refused {what} on {self.slug} (403: {text}); the token needs"
+                " the api scope and the Developer role" + JOB_TOKEN
+            )
+        if status == 404:
+            return AuthError(
+                f"GitLab project {self.slug} not found while {what};"
+                " check --repo, and that the token can see the project"
+            )
+        return PromoterError(f"GitLab answered {status} to {what} on {self.slug}: {text};"
+                             " check the merge request settings")
+
+    # -- the Forge protocol ----------------------------------------------------
+
+    def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        title = (DRAFT if spec.draft else "") + body.title(spec)
+        text = body.render(spec)
+        mr = self._find(spec.branch)
+        if mr is None:
+            mr = self._create(spec, title, text)
+            operation = "created"
+        else:
+            mr, differs = self._update(mr, spec, title, text)
+            operation = "updated" if differs or changed else "none"
+        if spec.auto_merge and not mr.get("merge_when_pipeline_succeeds"):
+            mr = self._auto_merge(mr["iid"], spec)
+            operation = "updated" if operation == "none" else operation
+        superseded = self._supersede(spec, mr)
+        return ForgeResult(_view(mr), operation, superseded)
+
+    def get(self, number: int) -> PullRequest:
+        mr = self._call(f"reading merge request !{number}",
+                        lambda: self.project.mergerequests.get(number).asdict())
+        return _view(mr)
+
+    # -- steps -----------------------------------------------------------------
+
+    def _list(self, what: str, **filters: Any) -> list[dict[str, Any]]:
+        managers = self.project.mergerequests
+        return self._call(what, lambda: [
+            m.asdict() for m in managers.list(get_all=True, **filters)
+        ])
+
+    def _find(self, branch: str) -> dict[str, Any] | None:
+        found = self._list(f"listing merge requests for {branch}",
+                           source_branch=branch, state="opened")
+        return next((m for m in found if m["source_branch"] == branch), None)
+
+    def _ids(self, names: tuple[str, ...]) -> list[int]:
+        return [self._user_id(name.lstrip("@")) for name in names]
+
+    def _user_id(self, name: str) -> int:
+        if name not in self.users:
+            found = self._call(f"looking up GitLab user {name}",
+                               lambda: self.gl.users.list(username=name))
+            if not found:
+                raise PromoterError(f"GitLab user {name!r} not found;"
+                                    " check --reviewer and --assignee usernames")
+            self.users[name] = int(found[0].id)
+        return self.users[name]
+
+    def _create(self, spec: PullRequestSpec, title: str, text: str) -> dict[str, Any]:
+        data = {
+            "source_branch": spec.branch, "target_branch": spec.base, "title": title,
+            "description": text, "labels": ",".join(spec.labels),
+            "assignee_ids": self._ids(spec.assignees),
+            "reviewer_ids": self._ids(spec.reviewers),
+            "remove_source_branch": spec.delete_branch,
+            **_squash(spec),
+        }
+        managers = self.project.mergerequests
+        return self._call(f"creating a merge request from {spec.branch} into {spec.base}",
+                          lambda: managers.create(data).asdict())
+
+    def _update(
+        self, mr: dict[str, Any], spec: PullRequestSpec, title: str, text: str
+    ) -> tuple[dict[str, Any], bool]:
+        data: dict[str, Any] = {}
+        if mr["title"] != title:
+            data["title"] = title
+        if (mr.get("description") or "") != text:
+            data["description"] = text
+        missing = [label for label in spec.labels if label not in mr.get("labels", [])]
+        if missing:
+            data["add_labels"] = ",".join(missing)
+        for key, names in (("assignee_ids", spec.assignees), ("reviewer_ids", spec.reviewers)):
+            have = [u["id"] for u in mr.get(key.replace("_ids", "s")) or []]
+            wanted = [i for i in self._ids(names) if i not in have]
+            if wanted:
+                data[key] = have + wanted
+        if bool(mr.get("force_remove_source_branch")) != spec.delete_branch:
+            data["remove_source_branch"] = spec.delete_branch
+        if not data:
+            return mr, False
+        managers, iid = self.project.mergerequests, mr["iid"]
+        return self._call(f"updating merge request !{iid}",
+                          lambda: managers.update(iid, data)), True
+
+    def _auto_merge(self, iid: int, spec: PullRequestSpec) -> dict[str, Any]:
+        """Set auto-merge, retrying (bounded) while GitLab is not ready for it yet."""
+        what = f"setting auto-merge on merge request !{iid}"
+        path = f"{self.project.mergerequests.path}/{iid}/merge"
+        data = {"merge_when_pipeline_succeeds": True, "auto_merge": True,
+                "should_remove_source_branch": spec.delete_branch, **_squash(spec)}
+        for attempt in range(1, self.backoff.attempts + 1):
+            try:
+                return self._call(what, lambda: self._put(path, data))
+            except PromoterError as exc:
+                code = getattr(exc.__cause__, "response_code", None)
+                if code not in NOT_READY or attempt == self.backoff.attempts:
+                    raise
+                self.backoff.sleep(min(self.backoff.cap, self.backoff.base * 2 ** attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _put(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        result = self.gl.http_put(path, post_data=data)
+        assert isinstance(result, dict)
+        return result
+
+    def _supersede(self, spec: PullRequestSpec, keep: dict[str, Any]) -> tuple[PullRequest, ...]:
+        stale = [
+            m for m in self._list("listing open merge requests", state="opened")
+            if m["iid"] != keep["iid"] and body.has_marker(m.get("description"), spec.app, spec.env)
+        ]
+        note = (f"Superseded by !{keep['iid']} ({keep['web_url']}): promoter now promotes"
+                f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
+        return tuple(self._close(m["iid"], note) for m in stale)
+
+    def _close(self, iid: int, note: str) -> PullRequest:
+        what = f"closing superseded merge request !{iid}"
+        managers = self.project.mergerequests
+        self._call(what, lambda: managers.get(iid, lazy=True).notes.create({"body": note}))
+        return _view(self._call(what, lambda: managers.update(iid, {"state_event": "close"})))
+
+
+def _squash(spec: PullRequestSpec) -> dict[str, bool]:
+    """Squash only when asked; otherwise the project's squash setting decides."""
+    return {"squash": True} if spec.merge_method == "squash" else {}
+
+
+def _view(mr: dict[str, Any]) -> PullRequest:
+    state = {"opened": "open", "locked": "open"}.get(mr["state"], mr["state"])
+    merged = mr.get("merge_commit_sha") or mr.get("squash_commit_sha") or mr.get("sha")
+    return PullRequest(
+        number=mr["iid"], url=mr["web_url"], branch=mr["source_branch"],
+        base=mr["target_branch"], state=state, title=mr["title"], head_sha=mr.get("sha") or "",
+        merge_commit_sha=merged if state == "merged" else None,
+        draft=bool(mr.get("draft", mr.get("work_in_progress"))),
+        labels=tuple(mr.get("labels") or ()),
+    )

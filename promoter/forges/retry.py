@@ -1,0 +1,80 @@
+"""Bounded retries for forge calls: 5xx, 429 and secondary rate limits.
+
+Adapters translate SDK errors into ``RetryableError`` (transient, with the
+server's ``retry_after`` when it sent one) or a terminal ``PromoterError``;
+``call`` retries only the former, sleeping through an injectable ``sleep``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from promoter.errors import PromoterError, RetryableError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How many times to try, and how long to wait in between."""
+
+    attempts: int = 5
+    base: float = 1.0
+    cap: float = 30.0
+    max_wait: float = 120.0  # a longer Retry-After is not waited out
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+
+def delay_from_headers(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds the server asked us to wait: Retry-After (seconds or HTTP date),
+    else the rate-limit reset epoch (GitHub x-ratelimit-reset when nothing
+    remains, GitLab RateLimit-Reset)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    after = lower.get("retry-after")
+    if after:
+        return _retry_after(after, now)
+    remaining = lower.get("x-ratelimit-remaining", lower.get("ratelimit-remaining"))
+    reset = lower.get("x-ratelimit-reset", lower.get("ratelimit-reset"))
+    if reset and remaining == "0":
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
+
+
+def _retry_after(value: str, now: float) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
+
+
+def call(fn: Callable[[], T], backoff: Backoff, what: str) -> T:
+    """Run ``fn``; retry it on ``RetryableError`` up to ``backoff.attempts`` times."""
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return fn()
+        except RetryableError as exc:
+            delay = _delay(exc, attempt, backoff)
+            if attempt == backoff.attempts or delay > backoff.max_wait:
+                raise PromoterError(
+                    f"{what} failed after {attempt} attempt(s): {exc}; try again later"
+                ) from exc
+            backoff.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _delay(exc: RetryableError, attempt: int, backoff: Backoff) -> float:
+    if exc.retry_after is not None:
+        return exc.retry_after
+    return float(min(backoff.cap, backoff.base * 2 ** (attempt - 1)))

@@ -1,0 +1,151 @@
+"""One file's text: locate the references, decide the edits, splice, prove."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from promoter import images
+from promoter.images import ImageRef
+from promoter.manifests.edit import (
+    Assign,
+    NotEditable,
+    Splice,
+    apply,
+    assignments,
+    changed,
+    prove,
+    splice_for,
+)
+from promoter.manifests.locate import Ref, refs_in
+from promoter.manifests.nodes import NULL_TAG, BadYaml, check_document, compose_all, kind_of, walk
+from promoter.manifests.records import Change, Skip
+from promoter.manifests.render import position, span_of
+
+BOM = "\ufeff"
+_TOKEN = re.compile(r"[^\s\"'`,;=()\[\]{}<>|]+")
+
+
+@dataclass(frozen=True)
+class Located:
+    """The references in one text, with the alias pairs and skips met on the way."""
+
+    refs: tuple[Ref, ...]
+    aliases: tuple[tuple[str, str], ...]
+    skips: tuple[Skip, ...]
+    docs: tuple[Any, ...]
+
+
+def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> Located:
+    """Parse ``text`` (BOM removed) and find every reference to ``repository``."""
+    docs = compose_all(text)
+    refs: list[Ref] = []
+    aliases: list[tuple[str, str]] = []
+    skips: list[Skip] = []
+    seen: set[int] = set()
+    last = repository.rsplit("/", 1)[-1]
+    for doc in docs:
+        check_document(doc)
+        for visit in walk(doc, aliases):
+            node = visit.node
+            if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
+                skips.extend(_block_refs(node, file, repository))
+            for ref in refs_in(visit, repository, keys):
+                ids = {id(slot.node) for slot in ref.slots} - {id(None)}
+                if not ids & seen:
+                    refs.append(ref)
+                seen |= ids
+    return Located(tuple(refs), tuple(aliases), tuple(skips), tuple(docs))
+
+
+def _block_refs(node: Any, file: str, repository: str) -> Iterator[Skip]:
+    value = str(node.value)
+    lines: set[int] = set()
+    for match in _TOKEN.finditer(value):
+        ref = images.try_parse(match.group().rstrip(".:"))
+        if ref is None or ref.repository != repository or not (ref.tag or ref.digest):
+            continue
+        line = int(node.start_mark.line) + 2 + value.count("\n", 0, match.start())
+        if line not in lines:
+            lines.add(line)
+            yield Skip(file, line, f"reference {match.group()} inside a block scalar; not edited")
+
+
+@dataclass(frozen=True)
+class Edited:
+    text: str
+    changes: tuple[Change, ...]
+    skips: tuple[Skip, ...]
+
+
+def edit_text(
+    text: str, file: str, new: ImageRef, keys: Sequence[str] = (),
+    located: Located | None = None,
+) -> Edited:
+    """Give every reference to ``new.repository`` in ``text`` the new version."""
+    bom = BOM if text.startswith(BOM) else ""
+    body = text[len(bom):]
+    found = located or locate(body, file, new.repository, keys)
+    skips = list(found.skips)
+    plans: list[tuple[str, Assign, Splice]] = []
+    for ref in found.refs:
+        try:
+            plans.extend(
+                (ref.kind, a, splice_for(body, a)) for a in assignments(ref, new) if changed(a)
+            )
+        except NotEditable as exc:
+            skips.append(Skip(file, _line(body, ref), str(exc)))
+    if not plans:
+        return Edited(text, (), tuple(skips))
+    try:
+        new_body = apply(body, [splice for _, _, splice in plans])
+        prove(found.docs, new_body, [assign for _, assign, _ in plans])
+    except (BadYaml, NotEditable) as exc:
+        raise BadYaml(f"refusing to edit: {exc}", getattr(exc, "line", 0)) from None
+    changes = []
+    lead: dict[int, str] = {}  # text inserted earlier at the same offset
+    for kind, assign, splice in plans:
+        before = body[: splice.start] + lead.get(splice.start, "")
+        changes.append(_change(before, file, kind, assign, splice, found.aliases))
+        lead[splice.start] = lead.get(splice.start, "") + splice.text
+    return Edited(bom + new_body, tuple(changes), tuple(skips))
+
+
+def _line(body: str, ref: Ref) -> int:
+    node = next((s.node for s in ref.slots if s.node is not None), ref.mapping)
+    return int(node.start_mark.line) + 1 if node is not None else 0
+
+
+def _change(
+    before: str, file: str, kind: str, assign: Assign, splice: Splice,
+    aliases: Sequence[tuple[str, str]],
+) -> Change:
+    """The record of one assignment; ``before`` is the text up to its splice.
+    An added key reports the position of its value in the new text."""
+    path = assign.slot.path
+    old = ""
+    if assign.mapping is not None:
+        path = f"{path.rsplit('.', 1)[0]}.{assign.key}" if "." in path else assign.key
+        inserted = before + splice.text[: splice.text.index(": ") + 2]
+        line, column = position(inserted, len(inserted))
+    else:
+        line, column = position(before, len(before))
+        if assign.node.tag != NULL_TAG:
+            old = str(assign.node.value)
+    notes = assign.notes + tuple(
+        f"alias at {alias} follows this anchor"
+        for anchor, alias in aliases
+        if path == anchor or path.startswith((anchor + ".", anchor + "["))
+    )
+    return Change(file, line, column, path, kind, old, assign.value, notes)
+
+
+def found_line(body: str, ref: Ref) -> tuple[int, int]:
+    """Line and column of a reference's main value."""
+    node = ref.slots[0].node if ref.slots and ref.slots[0].node is not None else None
+    span = span_of(body, node) if node is not None else None
+    if span is None:
+        return _line(body, ref), 1
+    return position(body, span.start)

@@ -1,0 +1,206 @@
+"""Decide the new value of each slot of a reference, splice the new texts into
+the original string (last span first), re-parse, and prove that exactly the
+intended values changed. Never re-serialise."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from promoter.images import ImageRef
+from promoter.manifests.locate import Ref, Slot
+from promoter.manifests.nodes import STR_TAG, BadYaml, compose_all, kind_of, string_value
+from promoter.manifests.render import needs_quotes, render, span_of
+
+STALE = "stale digest {} removed: the new reference gives only a tag"
+
+
+@dataclass(frozen=True)
+class Assign:
+    """One scalar gets a new value; or, with ``mapping``, a key is added to it."""
+
+    node: Any
+    value: str
+    slot: Slot
+    notes: tuple[str, ...] = ()
+    mapping: Any = None
+    key: str = ""
+
+
+class NotEditable(Exception):
+    """A reference that cannot be given the new version; becomes a Skip."""
+
+
+def assignments(ref: Ref, new: ImageRef) -> list[Assign]:
+    """What to write for ``ref`` so that it says ``new``'s version."""
+    full = ref.slot("full")
+    if full is not None:
+        return _full(ref, full, new)
+    return _split(ref, new)
+
+
+def _full(ref: Ref, slot: Slot, new: ImageRef) -> list[Assign]:
+    value = slot.prefix + ref.current.name + _suffix(new.tag, new.digest)
+    notes = (STALE.format(ref.current.digest),) if ref.current.digest and not new.digest else ()
+    return [Assign(slot.node, value, slot, notes)]
+
+
+def _suffix(tag: str | None, digest: str | None) -> str:
+    return (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+
+
+def _split(ref: Ref, new: ImageRef) -> list[Assign]:
+    tag_slot, digest_slot = ref.slot("tag"), ref.slot("digest", "sha")
+    out: list[Assign] = []
+    stale = ref.current.digest if ref.current.digest and not new.digest else None
+    notes = (STALE.format(stale),) if stale else ()
+    if new.tag is not None:
+        tag_value = new.tag
+        if new.digest and digest_slot is None and ref.mapping is None:
+            tag_value += f"@{new.digest}"
+        out.append(_set_or_add(ref, tag_slot, "newTag", tag_value, notes))
+        notes = ()
+    if digest_slot is not None:
+        if new.digest or string_value(digest_slot.node):
+            text = _digest_text(new.digest, digest_slot)
+            out.append(Assign(digest_slot.node, text, digest_slot, notes))
+    elif new.digest and (new.tag is None or ref.mapping is not None):
+        if ref.mapping is None and tag_slot is not None and ref.current.tag:
+            out.append(Assign(tag_slot.node, f"{ref.current.tag}@{new.digest}", tag_slot))
+        else:
+            out.append(_set_or_add(ref, None, "digest", new.digest, ()))
+    return out
+
+
+def _digest_text(digest: str | None, slot: Slot) -> str:
+    if not digest:
+        return ""
+    return digest.partition(":")[2] if slot.role == "sha" else digest
+
+
+def _set_or_add(
+    ref: Ref, slot: Slot | None, key: str, value: str, notes: tuple[str, ...]
+) -> Assign:
+    if slot is not None:
+        return Assign(slot.node, value, slot, notes)
+    if ref.mapping is None:
+        raise NotEditable(f"{ref.path}: no {'tag' if key == 'newTag' else key} key to set")
+    return Assign(None, value, Slot(None, key, ref.path), notes, ref.mapping, key)
+
+
+def changed(assign: Assign) -> bool:
+    return assign.mapping is not None or string_value(assign.node) != assign.value or (
+        assign.node.tag != STR_TAG
+    )
+
+
+@dataclass(frozen=True)
+class Splice:
+    start: int
+    end: int
+    text: str
+
+
+def splice_for(text: str, assign: Assign) -> Splice:
+    """The text replacement that performs ``assign``."""
+    if assign.mapping is not None:
+        return _insertion(text, assign)
+    span = span_of(text, assign.node)
+    if span is None:
+        raise NotEditable(f"{assign.slot.path}: value is a block scalar")
+    rendered = render(assign.value, span.style)
+    if span.start == span.end and span.style == "plain" and text[span.start - 1] == ":":
+        rendered = " " + rendered  # an empty (null) value right after its key
+    return Splice(span.start, span.end, rendered)
+
+
+def _insertion(text: str, assign: Assign) -> Splice:
+    mapping = assign.mapping
+    value = f'"{assign.value}"' if needs_quotes(assign.value) or _quoted(mapping) else assign.value
+    if mapping.flow_style:
+        close = int(mapping.end_mark.index) - 1
+        if text[close] != "}":
+            raise NotEditable(f"{assign.slot.path}: cannot add {assign.key}")
+        before = text[:close].rstrip(" ")
+        return Splice(len(before), len(before), f", {assign.key}: {value}")
+    last = mapping.value[-1][1]
+    if kind_of(last) != "scalar" or last.style in ("|", ">"):
+        raise NotEditable(f"{assign.slot.path}: cannot add {assign.key} after a nested value")
+    indent = " " * int(mapping.value[0][0].start_mark.column)
+    end = text.find("\n", int(last.end_mark.index))
+    if end < 0:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        return Splice(len(text), len(text), f"{newline}{indent}{assign.key}: {value}")
+    newline = "\r\n" if text[end - 1 : end] == "\r" else "\n"
+    return Splice(end + 1, end + 1, f"{indent}{assign.key}: {value}{newline}")
+
+
+def _quoted(mapping: Any) -> bool:
+    first = mapping.value[0][1]
+    return kind_of(first) == "scalar" and first.style == '"'
+
+
+def apply(text: str, splices: Sequence[Splice]) -> str:
+    """Splice replacements into ``text``, last first; spans must not overlap."""
+    indexed = sorted(enumerate(splices), key=lambda p: (p[1].start, p[1].end, p[0]), reverse=True)
+    ordered = [splice for _, splice in indexed]
+    for later, earlier in itertools.pairwise(ordered):
+        if earlier.end > later.start:
+            raise NotEditable("two edits overlap")
+    for splice in ordered:
+        text = text[: splice.start] + splice.text + text[splice.end :]
+    return text
+
+
+def prove(old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign]) -> None:
+    """Re-parse ``new_text``; exactly the assigned values may differ."""
+    new_docs = compose_all(new_text)
+    values = {id(a.node): a.value for a in assigns if a.mapping is None}
+    added: dict[int, list[Assign]] = {}
+    for assign in assigns:
+        if assign.mapping is not None:
+            added.setdefault(id(assign.mapping), []).append(assign)
+    if len(new_docs) != len(old_docs):
+        raise BadYaml("the edit changed the number of documents")
+    pairs: dict[int, int] = {}
+    stack = list(zip(old_docs, new_docs, strict=True))
+    while stack:
+        old, new = stack.pop()
+        if id(old) in pairs:
+            if pairs[id(old)] != id(new):
+                raise BadYaml("the edit changed an alias")
+            continue
+        pairs[id(old)] = id(new)
+        stack.extend(_pair(old, new, values, added))
+
+
+def _pair(
+    old: Any, new: Any, values: dict[int, str], added: dict[int, list[Assign]]
+) -> list[Any]:
+    kind = old.id
+    same_tag = old.ctag is new.ctag or old.tag == new.tag
+    if kind != new.id or (not same_tag and id(old) not in values):
+        raise BadYaml("the edit changed the structure", int(new.start_mark.line) + 1)
+    line = int(new.start_mark.line) + 1
+    if kind == "scalar":
+        want = values.get(id(old), old.value)
+        if new.value != want or (id(old) in values and new.tag != STR_TAG):
+            raise BadYaml(f"the edit changed a value to {new.value!r}", line)
+        return []
+    if kind == "sequence":
+        olds, news = list(old.value), list(new.value)
+    else:
+        olds = [p for pair in old.value for p in pair]
+        news = [p for pair in new.value for p in pair]
+        extra = added.get(id(old), [])
+        if extra:
+            tail = news[len(news) - 2 * len(extra) :]
+            got = [(k.value, v.value, v.tag) for k, v in zip(tail[::2], tail[1::2], strict=True)]
+            if got != [(a.key, a.value, STR_TAG) for a in extra]:
+                raise BadYaml("the added key is not what was intended", line)
+            news = news[: len(news) - 2 * len(extra)]
+    if len(olds) != len(news):
+        raise BadYaml("the edit changed the structure", line)
+    return list(zip(olds, news, strict=True))

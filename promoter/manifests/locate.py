@@ -1,0 +1,236 @@
+"""Find the image references to one repository in one YAML text, as nodes.
+
+What counts as a reference (everything under a ``status`` key is ignored):
+
+- ``container-image``: ``image`` of an item of ``containers``, ``initContainers``
+  or ``ephemeralContainers``, wherever the pod spec sits (any kind, any CR);
+- ``kustomize-image``: an item with ``name`` of an ``images`` list (kustomization,
+  Flux Kustomization) or ``imageTag`` (ImageTagTransformer), matched on ``name``
+  or ``newName``; its ``newTag`` / ``digest`` are the slots;
+- ``argocd-kustomize-image``: a string of ``kustomize.images`` (``[name=]ref``);
+- ``argocd-helm-param``: ``helm.parameters`` items ``P.repository`` + ``P.tag``;
+- ``helm-values``: a mapping with ``repository`` (or ``image`` / ``name``) plus
+  ``tag`` and/or ``digest`` / ``sha``, and an optional ``registry``; this also
+  covers Argo CD ``helm.valuesObject`` and Flux HelmRelease ``spec.values``;
+- ``key``: the values at explicit ``--key`` paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from promoter import images
+from promoter.images import ImageRef
+from promoter.manifests.nodes import Visit, kind_of, scalar_items, string_value
+
+CONTAINER_KEYS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars"})
+REPOSITORY_KEYS = ("repository", "image", "name")
+KUSTOMIZE_KEYS = frozenset({"newName", "newTag"})
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A scalar that holds part of a reference. ``role``: full | tag | digest | sha."""
+
+    node: Any
+    role: str
+    path: str
+    prefix: str = ""  # kept verbatim before the reference (``name=`` of Argo CD)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One reference: where it is, what it says now, and its editable slots.
+    ``mapping`` is set where a missing ``newTag`` / ``digest`` may be added."""
+
+    kind: str
+    path: str
+    current: ImageRef
+    slots: tuple[Slot, ...]
+    mapping: Any = None
+
+    def slot(self, *roles: str) -> Slot | None:
+        return next((s for s in self.slots if s.role in roles), None)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _repository(text: str | None) -> ImageRef | None:
+    """A bare repository name (no tag, no digest), or None."""
+    ref = images.try_parse(text) if text else None
+    if ref is None or ref.tag is not None or ref.digest is not None:
+        return None
+    return ref
+
+
+def _version(
+    tag_text: str | None, digest_text: str | None, sha: bool
+) -> tuple[str | None, str | None]:
+    tag, _, digest = (tag_text or "").partition("@")
+    if digest_text:
+        digest = f"sha256:{digest_text}" if sha and ":" not in digest_text else digest_text
+    return tag or None, digest or None
+
+
+def container_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """The ``image`` of a container item."""
+    if kind_of(visit.node) != "mapping" or not visit.keys:
+        return
+    in_list = visit.keys[-1] in CONTAINER_KEYS and visit.path.endswith("]")
+    if not in_list and not (visit.keys[-1] == "container" and not visit.path.endswith("]")):
+        return
+    node = scalar_items(visit.node).get("image")
+    ref = images.try_parse(string_value(node) or "")
+    if ref is not None and ref.repository == repository:
+        path = _join(visit.path, "image")
+        yield Ref("container-image", path, ref, (Slot(node, "full", path),))
+
+
+def kustomize_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A kustomize ``images`` entry or ``imageTag`` transformer entry."""
+    if kind_of(visit.node) != "mapping" or not visit.keys:
+        return
+    in_list = visit.keys[-1] == "images" and visit.path.endswith("]")
+    argocd = len(visit.keys) > 1 and visit.keys[-2] == "kustomize"
+    if not (in_list and not argocd) and visit.keys[-1] != "imageTag":
+        return
+    items = scalar_items(visit.node)
+    names = [_repository(string_value(items.get(key))) for key in ("name", "newName")]
+    if "name" not in items or not any(r and r.repository == repository for r in names):
+        return
+    current_name = names[1] or names[0]
+    assert current_name is not None
+    newtag, digest_text = string_value(items.get("newTag")), string_value(items.get("digest"))
+    tag, digest = _version(newtag, digest_text, False)
+    slots = tuple(
+        Slot(items[key], role, _join(visit.path, key))
+        for key, role in (("newTag", "tag"), ("digest", "digest"))
+        if key in items and kind_of(items[key]) == "scalar"
+    )
+    yield Ref(
+        "kustomize-image", _join(visit.path, "newTag"),
+        current_name.with_version(tag, digest), slots, mapping=visit.node,
+    )
+
+
+def argocd_image_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A string of Argo CD ``kustomize.images``: ``ref`` or ``name=ref``."""
+    if kind_of(visit.node) != "scalar" or visit.keys[-2:] != ("kustomize", "images"):
+        return
+    text = string_value(visit.node) or ""
+    prefix, sep, rest = text.rpartition("=")
+    ref = images.try_parse(rest)
+    alias = _repository(prefix) if sep else None
+    if ref is None or repository not in (ref.repository, alias and alias.repository):
+        return
+    slot = Slot(visit.node, "full", visit.path, prefix + sep)
+    yield Ref("argocd-kustomize-image", visit.path, ref, (slot,))
+
+
+def argocd_param_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """``helm.parameters``: ``X.repository`` with ``X.tag`` / ``X.digest``."""
+    if kind_of(visit.node) != "sequence" or visit.keys[-2:] != ("helm", "parameters"):
+        return
+    params: dict[str, tuple[int, Any]] = {}
+    for index, item in enumerate(visit.node.value):
+        if kind_of(item) == "mapping":
+            fields = scalar_items(item)
+            name = string_value(fields.get("name"))
+            if name and "value" in fields and kind_of(fields["value"]) == "scalar":
+                params[name] = (index, fields["value"])
+    for name, (_, value) in params.items():
+        if not name.endswith("repository"):
+            continue
+        stem = name[: -len("repository")]
+        registry = string_value(params.get(stem + "registry", (0, None))[1])
+        repo = _repository(f"{registry}/{value.value}" if registry else string_value(value))
+        if repo is None or repo.repository != repository:
+            continue
+        slots = tuple(
+            Slot(params[stem + key][1], role, f"{visit.path}[{params[stem + key][0]}].value")
+            for key, role in (("tag", "tag"), ("digest", "digest"))
+            if stem + key in params
+        )
+        tag_node, digest_node = _find(slots, "tag"), _find(slots, "digest")
+        tag, digest = _version(string_value(tag_node), string_value(digest_node), False)
+        path = slots[0].path if slots else f"{visit.path}[{params[name][0]}].value"
+        yield Ref("argocd-helm-param", path, repo.with_version(tag, digest), slots)
+
+
+def _find(slots: Sequence[Slot], role: str) -> Any:
+    slot = next((s for s in slots if s.role == role), None)
+    return slot.node if slot else None
+
+
+def helm_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A Helm values image block."""
+    if kind_of(visit.node) != "mapping" or (visit.keys and visit.keys[-1] in CONTAINER_KEYS):
+        return
+    items = scalar_items(visit.node)
+    if KUSTOMIZE_KEYS & items.keys() or not ({"tag", "digest", "sha"} & items.keys()):
+        return
+    key = next((k for k in REPOSITORY_KEYS if kind_of(items.get(k, visit.node)) == "scalar"), None)
+    if key is None:
+        return
+    registry = string_value(items.get("registry"))
+    name = string_value(items[key])
+    repo = _repository(f"{registry}/{name}" if registry and name else name)
+    if repo is None or repo.repository != repository:
+        return
+    slots = tuple(
+        Slot(items[k], role, _join(visit.path, k))
+        for k, role in (("tag", "tag"), ("digest", "digest"), ("sha", "sha"))
+        if k in items and kind_of(items[k]) == "scalar"
+    )
+    digest_slot = _find(slots, "digest") or _find(slots, "sha")
+    tag, digest = _version(string_value(_find(slots, "tag")), string_value(digest_slot), True)
+    path = slots[0].path if slots else _join(visit.path, key)
+    yield Ref("helm-values", path, repo.with_version(tag, digest), slots)
+
+
+def key_refs(visit: Visit, repository: str, keys: Sequence[str]) -> Iterator[Ref]:
+    """The value at an explicit ``--key`` path: a tag, a digest or a full reference."""
+    if visit.path not in keys or kind_of(visit.node) != "scalar":
+        return
+    text = string_value(visit.node) or ""
+    last = visit.path.rsplit(".", 1)[-1].lower()
+    if last.endswith(("digest", "sha")):
+        role, ref = ("sha" if last.endswith("sha") else "digest"), _repository(repository)
+        ref = ref.with_version(None, text or None) if ref else None
+    elif last.endswith(("tag", "version")):
+        tag, digest = _version(text, None, False)
+        role, ref = "tag", images.try_parse(repository)
+        ref = ref.with_version(tag, digest) if ref else None
+    else:
+        role, ref = "full", images.try_parse(text)
+        if ref is None or ref.repository != repository:
+            return
+    if ref is not None:
+        yield Ref("key", visit.path, ref, (Slot(visit.node, role, visit.path),))
+
+
+SPLIT_KEYS = frozenset({"tag", "digest", "sha"})
+
+
+def refs_in(visit: Visit, repository: str, keys: Sequence[str] = ()) -> Iterator[Ref]:
+    """Every reference to ``repository`` rooted at this node (cheap tests first:
+    this runs for every node of every candidate file)."""
+    if keys:
+        yield from key_refs(visit, repository, keys)
+    node, last = visit.node, visit.keys[-1] if visit.keys else ""
+    if node.id == "mapping":
+        if last in CONTAINER_KEYS or last == "container":
+            yield from container_refs(visit, repository)
+        if last in ("images", "imageTag"):
+            yield from kustomize_refs(visit, repository)
+        if any(key.value in SPLIT_KEYS for key, _ in node.value if key.id == "scalar"):
+            yield from helm_refs(visit, repository)
+    elif node.id == "sequence":
+        if last == "parameters":
+            yield from argocd_param_refs(visit, repository)
+    elif last == "images":
+        yield from argocd_image_refs(visit, repository)

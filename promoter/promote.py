@@ -1,0 +1,166 @@
+"""The promotion pipeline: clone -> plan -> commit -> push -> publish -> [wait] -> [verify].
+
+``promote(request, environ)`` composes the stages and returns one ``Promotion``
+record, which report.py renders. Re-running the same promotion changes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from promoter import config as cfg
+from promoter import git, plan, remote, workspace
+from promoter.errors import InputError, PromoterError
+from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
+from promoter.promotion import Job, Promotion, PullRequestOptions, Request
+from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
+
+__all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
+
+
+def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
+    """Run one promotion against ``request.repo``; the record of what happened."""
+    url = remote.git_url(request.repo)
+    forge_name = request.forge or remote.infer_forge(request.repo, environ)
+    found, forge = git_credentials(request, forge_name, environ)
+    session = git.session(url, found)
+    with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
+        ws = workspace.open_clone(session, url, Path(tmp) / "repo", request.base, request.repo)
+        job = _prepare(request, ws, environ)
+        result, first = _apply(job)
+        if request.dry_run:
+            return _planned(job, result, first)
+        if job.direct:
+            return after_direct(job, result, environ)
+        return publish(job, result, first, forge_name, environ, forge)
+
+
+def _planned(job: Job, result: Promotion, first: Plan) -> Promotion:
+    """A dry run: say which pull request a real run would open or update."""
+    if job.direct or not result.changed:
+        return result
+    from promoter.forges.body import title
+
+    spec = pull_request_spec(job, first)
+    return replace(result, notes=(f"would push {spec.branch} and open or update the pull "
+                                  f"request \"{title(spec)}\" into {spec.base}",))
+
+
+def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str]) -> Job:
+    config = cfg.load(ws.work)
+    target = _target(request, config)
+    source = request.from_env
+    if source is None and request.image is None and config is not None:
+        source = config.environments[target.env].promote_from  # the configured default
+    workspace.checkout_paths(ws, plan.sparse_paths(config, target, source),
+                             f"paths of app {target.app} in {target.env}")
+    if source and config is None:
+        raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
+    ref = (plan.from_env(ws.work, config, target, source) if source and config
+           else plan.new_ref(target, request.image))
+    author = request.author or default_identity(environ)
+    direct = target.pull_request.direct if request.direct is None else request.direct
+    return Job(request, ws, target, ref, direct, author, request.committer or author,
+               plan.source_from(environ))
+
+
+def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
+    """What to edit: from .promoter.yaml (with --path and --branch overrides) or flags."""
+    if config is None:
+        if not request.image:
+            raise InputError(f"no {cfg.FILE} in the repository: pass --image and --path")
+        target = plan.flags_target(request.image, request.paths, request.keys,
+                                   request.app, request.env)
+    else:
+        if not request.app or not request.env:
+            raise InputError(f"{cfg.FILE} found: pass --app and --env")
+        target = cfg.resolve(config, request.app, request.env)
+        if request.paths:
+            target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
+    if request.branch:
+        template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
+        target = replace(target, branch=cfg.fill(template, {"app": target.app, "env": target.env}))
+    return target
+
+
+def default_identity(environ: Mapping[str, str]) -> git.Identity:
+    """Author from the CI: GITHUB_ACTOR, GITLAB_USER_NAME/EMAIL; else promoter."""
+    actor = environ.get("GITHUB_ACTOR")
+    if actor:
+        prefix = f"{environ['GITHUB_ACTOR_ID']}+" if environ.get("GITHUB_ACTOR_ID") else ""
+        return git.Identity(actor, f"{prefix}{actor}@users.noreply.github.com")
+    if environ.get("GITLAB_USER_NAME") and environ.get("GITLAB_USER_EMAIL"):
+        return git.Identity(environ["GITLAB_USER_NAME"], environ["GITLAB_USER_EMAIL"])
+    return git.Identity("promoter", "promoter@localhost")
+
+
+def _edit_plan(job: Job) -> Plan:
+    new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
+    if not new.edits and not find_references(
+        job.ws.work, job.target.paths, job.target.image, keys=job.target.keys
+    ):
+        raise InputError(
+            f"no reference to {job.target.image} in {', '.join(job.target.paths)} on "
+            f"{job.ws.base}; check the paths of app {job.target.app} in {job.target.env}"
+        )
+    return new
+
+
+def _base_record(job: Job, edits: Plan) -> Promotion:
+    return Promotion(
+        app=job.target.app, env=job.target.env, image=str(job.ref), repo=job.request.repo,
+        base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
+        changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
+        dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
+    )
+
+
+def _apply(job: Job) -> tuple[Promotion, Plan]:
+    """Plan, commit and push (with retries); the record and the first plan."""
+    first = _edit_plan(job)
+    existing = None if job.direct else workspace.fetch_branch(job.ws, job.target.branch)
+    current = job
+    for attempt in range(1, job.request.retry.attempts + 1):
+        edits = first if attempt == 1 else _edit_plan(current)
+        plan.check_conflict(first, edits, current.ws.base)
+        outcome = _attempt(current, edits, existing, _base_record(current, edits))
+        if outcome is not None:
+            return outcome, first
+        job.request.retry.wait(attempt)
+        current = replace(current, ws=workspace.refresh_base(current.ws))
+        if not job.direct:
+            existing = workspace.fetch_branch(current.ws, job.target.branch)
+    branch = job.ws.base if job.direct else job.target.branch
+    raise PromoterError(
+        f"push to {branch} of {job.request.repo} was rejected {job.request.retry.attempts} "
+        "times; other pushes keep landing, retry later or raise --max-attempts"
+    )
+
+
+def _attempt(job: Job, edits: Plan, existing: str | None, record: Promotion) -> Promotion | None:
+    """One try: None when the push lost a race (fetch and try again)."""
+    if not edits.edits:
+        return record  # the base already has the new image
+    blobs = {edit.file: git.blob_id(edit.after) for edit in edits.edits}
+    if existing is not None and workspace.same_change(job.ws, existing, blobs):
+        return replace(record, commit=existing)  # the branch already proposes this
+    operation = "pushed" if job.direct else ("updated" if existing else "created")
+    if job.request.dry_run:
+        return replace(record, changed=True, operation=operation)
+    write_plan(job.ws.work, edits)
+    template = job.request.message or job.target.commit_message
+    sha = git.commit(
+        job.ws.git, job.ws.work, [edit.file for edit in edits.edits],
+        plan.message(template, job.target, edits, job.ref, job.source),
+        job.author, job.committer, job.request.signoff,
+    )
+    lease = None if job.direct else (existing or "")
+    pushed = git.push(job.ws.git, job.ws.work, sha, record.branch, lease)
+    if not pushed.ok:
+        return None
+    return replace(record, changed=True, operation=operation, commit=sha)
+
+

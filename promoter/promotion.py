@@ -1,0 +1,107 @@
+"""The values a promotion passes around: the request, the shared job, and the
+result record (schema ``promoter/v1``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from promoter import config as cfg
+from promoter import git, plan, workspace
+from promoter.images import ImageRef
+from promoter.retry import PushRetry
+
+SCHEMA = "promoter/v1"
+
+
+@dataclass(frozen=True)
+class PullRequestOptions:
+    """PR settings given on the command line; None means "use .promoter.yaml"."""
+
+    title: str | None = None
+    body: str | None = None
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool | None = None
+    auto_merge: bool | None = None
+    merge_method: str | None = None
+    delete_branch: bool | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    repo: str
+    app: str | None = None
+    env: str | None = None
+    image: str | None = None
+    from_env: str | None = None
+    paths: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    base: str | None = None
+    forge: str | None = None
+    direct: bool | None = None
+    branch: str | None = None  # template with {app} {env}; overrides the config
+    dry_run: bool = False
+    author: git.Identity | None = None
+    committer: git.Identity | None = None
+    message: str | None = None
+    signoff: bool = False
+    pull_request: PullRequestOptions = field(default_factory=PullRequestOptions)
+    api_url: str | None = None
+    app_id: str | None = None
+    app_private_key: str | None = field(default=None, repr=False)  # a secret
+    wait_merge: bool = False
+    timeout: float = 1800.0
+    verify: bool = False
+    retry: PushRetry = field(default_factory=PushRetry)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """The result record (schema promoter/v1); ``diff`` is shown, not serialised."""
+
+    app: str
+    env: str
+    image: str
+    repo: str
+    base: str
+    branch: str
+    changed: bool = False
+    operation: str = "none"  # created | updated | pushed | none
+    commit: str | None = None
+    changes: tuple[tuple[str, int, str, str], ...] = ()  # file, line, old, new
+    dry_run: bool = False
+    pull_request: dict[str, Any] | None = None
+    superseded: tuple[dict[str, Any], ...] = ()
+    merge: dict[str, Any] | None = None
+    verify: dict[str, Any] | None = None
+    diff: str = ""
+    notes: tuple[str, ...] = ()  # shown in text output, not serialised
+    exit_code: int = 0
+    error: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        files = sorted({file for file, _, _, _ in self.changes})
+        return {
+            "schema": SCHEMA, "app": self.app, "env": self.env, "image": self.image,
+            "changed": self.changed, "operation": self.operation, "repo": self.repo,
+            "base": self.base, "branch": self.branch, "commit": self.commit, "files": files,
+            "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
+            "dry_run": self.dry_run, "pull_request": self.pull_request,
+            "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the stages share once the clone is there."""
+
+    request: Request
+    ws: workspace.Workspace
+    target: cfg.Target
+    ref: ImageRef
+    direct: bool
+    author: git.Identity
+    committer: git.Identity
+    source: plan.Source

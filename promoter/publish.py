@@ -1,0 +1,137 @@
+"""After the push: open or update the pull request, wait for the merge, verify."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import cast
+
+from promoter import credentials, remote
+from promoter.errors import BlockedError, WaitTimeout
+from promoter.forges import Forge, ForgeResult, ForgeSettings, PullRequestSpec, connect
+from promoter.manifests import Plan
+from promoter.promotion import Job, Promotion, Request
+
+
+def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str]) -> Forge:
+    """The forge adapter for ``request.repo`` (SDKs load here, not before)."""
+    settings = ForgeSettings(
+        repo=request.repo, slug=remote.slug(request.repo),
+        api_url=request.api_url or remote.api_url(forge_name, request.repo, environ),
+        token=_token(environ, forge_name), app_id=request.app_id,
+        app_private_key=request.app_private_key,
+    )
+    return connect(forge_name, settings)
+
+
+def git_credentials(
+    request: Request, forge_name: str, environ: Mapping[str, str]
+) -> tuple[credentials.Credentials | None, Forge | None]:
+    """The credentials git pushes with. With a GitHub App (--app-id and
+    --app-private-key) the forge is connected first and its installation token
+    (``git_token()``) is used; otherwise the token from the environment."""
+    if not (request.app_id and request.app_private_key and forge_name == "github"):
+        return credentials.from_env(environ, forge_name), None
+    forge = connect_forge(request, forge_name, environ)
+    git_token = getattr(forge, "git_token", None)
+    if git_token is None:
+        return credentials.from_env(environ, forge_name), forge
+    return credentials.Credentials("x-access-token", str(git_token()), "GitHub App"), forge
+
+
+def publish(
+    job: Job, result: Promotion, first: Plan, forge_name: str, environ: Mapping[str, str],
+    forge: Forge | None = None,
+) -> Promotion:
+    """Open or update the pull request, then the optional waits."""
+    if result.commit is None:
+        return result  # nothing proposed: the base already holds the image
+    request = job.request
+    forge = forge or connect_forge(request, forge_name, environ)
+    outcome = forge.publish(pull_request_spec(job, first), result.changed)
+    result = _with_forge(result, outcome)
+    if request.wait_merge and outcome.pull_request is not None:
+        result = _wait_merge(forge, outcome.pull_request.number, request.timeout, result)
+    if request.verify and result.exit_code == 0:
+        result = _verify(job, result, environ)
+    return result
+
+
+def _token(environ: Mapping[str, str], forge_name: str) -> str | None:
+    found = credentials.from_env(environ, forge_name)
+    return found.token if found else None
+
+
+def pull_request_spec(job: Job, first: Plan) -> PullRequestSpec:
+    options, settings = job.request.pull_request, job.target.pull_request
+    return PullRequestSpec(
+        app=job.target.app, env=job.target.env, branch=job.target.branch, base=job.ws.base,
+        title=options.title or settings.title, body=options.body or settings.body,
+        labels=options.labels or settings.labels,
+        reviewers=options.reviewers or settings.reviewers,
+        assignees=options.assignees or settings.assignees,
+        draft=_pick(options.draft, settings.draft),
+        auto_merge=_pick(options.auto_merge, settings.auto_merge),
+        merge_method=options.merge_method or settings.merge_method,
+        delete_branch=_pick(options.delete_branch, settings.delete_branch),
+        image=str(job.ref),
+        changes=tuple((c.file, c.old, c.new) for c in first.changes),
+        source_commit=job.source.commit, source_url=job.source.commit_url,
+        run_url=job.source.run_url,
+    )
+
+
+def _pick(given: bool | None, configured: bool) -> bool:
+    return configured if given is None else given
+
+
+def _with_forge(result: Promotion, outcome: ForgeResult) -> Promotion:
+    pr = outcome.pull_request
+    return replace(
+        result,
+        pull_request=None if pr is None else {
+            "number": pr.number, "url": pr.url, "state": pr.state,
+            "operation": outcome.operation, "draft": pr.draft,
+        },
+        superseded=tuple({"number": p.number, "url": p.url} for p in outcome.superseded),
+    )
+
+
+# -- optional stages: waiting for the merge (forges.wait), verification (verify.pipeline)
+
+
+def after_direct(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotion:
+    """A direct push is its own merge: the commit is on the base branch."""
+    if job.request.wait_merge or job.request.verify:
+        sha = result.commit or job.ws.head
+        result = replace(result, merge={"state": "merged", "commit_sha": sha})
+    return _verify(job, result, environ) if job.request.verify else result
+
+
+def _wait_merge(forge: Forge, number: int, timeout: float, result: Promotion) -> Promotion:
+    """--wait-merge: fill ``merge``; a closed PR (4) or the timeout (5) set exit_code."""
+    from promoter.forges.wait import wait_for_merge
+
+    try:
+        merged = wait_for_merge(forge, number, timeout)
+    except (BlockedError, WaitTimeout) as exc:
+        state = "closed" if isinstance(exc, BlockedError) else "timeout"
+        return replace(result, merge={"state": state, "commit_sha": None},
+                       exit_code=exc.exit_code, error=exc.message)
+    return replace(result, merge={"state": "merged", "commit_sha": merged.merge_commit_sha})
+
+
+def _verify(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotion:
+    """--verify: prove from the cluster that the merge commit is live, with the
+    targets of the environment's ``verify:`` settings (promoter.verify.pipeline)."""
+    from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
+
+    revision = (result.merge or {}).get("commit_sha")
+    # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
+    outcome = verify_promotion(
+        cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
+        revision=revision, image=job.ref, environ=environ,
+        is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
+    )
+    return replace(result, verify=outcome.record, exit_code=outcome.exit_code,
+                   error=outcome.error)

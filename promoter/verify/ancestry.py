@@ -1,0 +1,84 @@
+"""Commit ancestry from a git repository: "is the synced revision the merge
+commit or a descendant of it?". A local path is used as is; a URL is cloned
+once (bare, blobless) into a temporary directory and fetched again when the
+cluster names a commit it does not know yet. Argument lists, never a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+
+from promoter.errors import InputError
+
+Ancestry = Callable[[str, str], bool]
+
+
+def _git(repo: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_DIR")}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True,
+                          env=env, check=False, timeout=300)
+
+
+def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
+    """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown."""
+    done = _git(repo_dir, "merge-base", "--is-ancestor", ancestor, descendant)
+    if done.returncode in (0, 1):
+        return done.returncode == 0
+    raise LookupError(done.stderr.strip() or f"git exited {done.returncode}")
+
+
+def is_shallow(repo_dir: str) -> bool:
+    return _git(repo_dir, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+
+
+def fetch_all(repo_dir: str) -> None:
+    """Fetch every branch of origin (unshallowing a shallow clone), blobless."""
+    unshallow = ["--unshallow"] if is_shallow(repo_dir) else []
+    _git(repo_dir, "fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow, "origin",
+         "+refs/heads/*:refs/remotes/origin/*")
+
+
+def clone(url: str) -> str:
+    """A bare blobless clone of ``url`` in a temporary directory (ambient git credentials)."""
+    path = tempfile.mkdtemp(prefix="promoter-verify-")
+    done = subprocess.run(["git", "clone", "--bare", "--filter=blob:none", "--quiet", "--",
+                           url, path], capture_output=True, text=True, check=False,
+                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}, timeout=600)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
+        raise InputError(f"cannot clone {url} for ancestry checks: {last}; check --repo")
+    return path
+
+
+def repo_ancestry(repo: str, fetch: Callable[[], object] | None = None) -> Ancestry:
+    """An ancestry function over ``repo`` (a path or a URL), cached per pair.
+
+    ``fetch`` brings new commits in (default: ``fetch_all``); it runs before the
+    first check when the clone is shallow, and when a commit is unknown."""
+    path = repo if os.path.isdir(repo) else clone(repo)
+    refresh = fetch or (lambda: fetch_all(path))
+    cache: dict[tuple[str, str], bool] = {}
+    lock = threading.Lock()
+    fresh = [False]
+
+    def check(ancestor: str, descendant: str) -> bool:
+        with lock:
+            key = (ancestor, descendant)
+            if key in cache:
+                return cache[key]
+            if not fresh[0] and is_shallow(path):
+                refresh()
+                fresh[0] = True
+            try:
+                cache[key] = is_ancestor(path, ancestor, descendant)
+            except LookupError:
+                refresh()
+                cache[key] = is_ancestor(path, ancestor, descendant)
+            return cache[key]
+
+    return check

@@ -1,0 +1,160 @@
+"""The Kubernetes adapter: the only module that imports ``kubernetes`` (lazily,
+when verifying). One thread per target lists the object, then watches it from
+the list's resourceVersion; a dropped watch is re-established from the last
+resourceVersion seen, a 410 Gone relists. SDK errors stay here: 401/403 become
+AuthError, the rest a waiting reason while the thread retries with backoff.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from promoter.errors import AuthError, InputError, PromoterError
+from promoter.verify.watch import Sink
+
+WATCH_SECONDS = 60  # server-side watch timeout; the watch is re-established after it
+BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def connect(kubeconfig: str | None, context: str | None) -> Any:
+    """An ApiClient from a kubeconfig file (or in-cluster config)."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        configuration = client.Configuration()
+        try:
+            load: Any = config.load_kube_config
+            load(config_file=kubeconfig, context=context, client_configuration=configuration)
+        except ConfigException:
+            if kubeconfig or context:
+                raise
+            incluster: Any = config.load_incluster_config
+            incluster(client_configuration=configuration)
+    except (ConfigException, OSError) as exc:
+        raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
+                         f"{f' context {context}' if context else ''}: {exc}; "
+                         "pass --kubeconfig/--context") from exc
+    return client.ApiClient(configuration)
+
+
+def translate(exc: Exception, what: str) -> PromoterError:
+    """An SDK or connection error as promoter's own."""
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, PromoterError):
+        return exc
+    if isinstance(exc, ApiException) and exc.status in (401, 403):
+        word = "authentication" if exc.status == 401 else "permission"
+        return AuthError(f"Kubernetes API refused {what} ({exc.status} {exc.reason}); check the "
+                         f"kubeconfig's credentials and RBAC ({word})")
+    if isinstance(exc, ApiException):
+        return PromoterError(f"Kubernetes API error on {what}: {exc.status} {exc.reason}")
+    return PromoterError(f"cannot reach the Kubernetes API for {what}: {type(exc).__name__}")
+
+
+class KubeSource:
+    """Follows one namespaced object with list + watch."""
+
+    def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
+                 name: str, refresh: dict[str, str] | None = None) -> None:
+        from kubernetes import client
+
+        self.api = client.CustomObjectsApi(api_client)
+        self.group, self.version, self.plural = resource
+        self.namespace, self.name, self.refresh = namespace, name, refresh
+        self.what = f"{self.plural} {namespace}/{name}"
+        self.stopped = threading.Event()
+        self.watch: Any = None
+
+    def start(self, index: int, sink: Sink) -> None:
+        thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
+                                  name=f"verify-{self.what}")
+        thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.watch is not None:
+            self.watch.stop()
+
+    def _run(self, index: int, sink: Sink) -> None:
+        failures, rv = 0, None
+        while not self.stopped.is_set():
+            try:
+                if self.refresh:
+                    self._annotate(self.refresh)
+                    self.refresh = None
+                if rv is None:
+                    rv = self._list(index, sink)
+                rv = self._watch(index, sink, rv)
+                failures = 0
+            except Exception as exc:  # SDK and connection errors, translated
+                if getattr(exc, "status", None) == 410:  # Gone: relist, then watch again
+                    rv = None
+                    continue
+                error = translate(exc, self.what)
+                sink(index, error)
+                if isinstance(error, AuthError):
+                    return
+                failures += 1
+                self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+
+    def _selector(self) -> dict[str, Any]:
+        return {"field_selector": f"metadata.name={self.name}"}
+
+    def _list(self, index: int, sink: Sink) -> str:
+        listed: Any = self.api.list_namespaced_custom_object(
+            self.group, self.version, self.namespace, self.plural, **self._selector())
+        items = listed.get("items") or []
+        sink(index, items[0] if items else None)
+        return str(listed["metadata"]["resourceVersion"])
+
+    def _watch(self, index: int, sink: Sink, rv: str) -> str | None:
+        """Watch from ``rv``; the last resourceVersion seen, or None after 410 Gone."""
+        from kubernetes import watch
+
+        make: Any = watch.Watch
+        self.watch = make()
+        stream = self.watch.stream(
+            self.api.list_namespaced_custom_object, self.group, self.version, self.namespace,
+            self.plural, resource_version=rv, timeout_seconds=WATCH_SECONDS,
+            allow_watch_bookmarks=True, _request_timeout=WATCH_SECONDS + 30,
+            **self._selector())
+        for event in stream:
+            obj = event.get("raw_object") or {}
+            if event["type"] == "ERROR":
+                if obj.get("code") == 410:
+                    return None
+                raise PromoterError(f"watch error on {self.what}: {obj.get('message')}")
+            rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+            if event["type"] in ("ADDED", "MODIFIED"):
+                sink(index, obj)
+            elif event["type"] == "DELETED":
+                sink(index, None)
+            if self.stopped.is_set():
+                break
+        return rv
+
+    def _annotate(self, annotations: dict[str, str]) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.api.patch_namespaced_custom_object(
+                self.group, self.version, self.namespace, self.plural, self.name,
+                {"metadata": {"annotations": annotations}},
+                _content_type="application/merge-patch+json")
+        except ApiException as exc:
+            if exc.status != 404:  # absent: nothing to refresh; the watch reports it
+                raise
+
+
+def refresh_annotations(kind: str) -> dict[str, str] | None:
+    """The annotation that asks the controller to reconcile now."""
+    if kind == "argocd-app":
+        return {"argocd.argoproj.io/refresh": "normal"}
+    if kind.startswith("flux-"):
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {"reconcile.fluxcd.io/requestedAt": now}
+    return None

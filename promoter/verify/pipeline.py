@@ -1,0 +1,106 @@
+"""``promote --verify``: verification as a pipeline stage. Targets come from the
+environment's ``verify:`` config ({app}/{env} filled in); cluster access from
+the same ``PROMOTER_*`` variables ``promoter verify`` reads (KUBECONFIG,
+PROMOTER_KUBECONFIG, PROMOTER_CONTEXT, PROMOTER_ARGOCD_SERVER,
+PROMOTER_ARGOCD_TOKEN, PROMOTER_REFRESH, PROMOTER_ALLOW_PAUSED). The stage
+never raises: it returns the record's ``verify`` value, an exit code and an
+error line, like the other optional stages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from promoter import git
+from promoter.errors import InputError, PromoterError
+from promoter.images import ImageRef
+from promoter.verify import Target, VerifySettings, parse_target, run
+from promoter.verify.watch import VerifyFailure, VerifyTimeout
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_SETTLE = 10.0
+_LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
+          ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
+
+
+class VerifyConfig(Protocol):
+    """promoter.config.VerifySettings, as far as this stage reads it."""
+
+    argocd_apps: tuple[str, ...]
+    flux_kustomizations: tuple[str, ...]
+    flux_helmreleases: tuple[str, ...]
+    workloads: tuple[str, ...]
+    timeout: float | None
+    settle: float | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record: dict[str, Any] | None
+    exit_code: int
+    error: str | None
+
+
+def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, str], bool]:
+    """Ancestry over the promotion's own (shallow, blobless) clone: deepened and
+    refreshed from origin through ``session``, which carries the credentials."""
+    from promoter.verify.ancestry import repo_ancestry
+
+    def fetch() -> None:
+        shallow = git.out(session, ["rev-parse", "--is-shallow-repository"], work) == "true"
+        git.run(session, ["fetch", "--quiet", "--filter=blob:none", "--no-tags",
+                          *(["--unshallow"] if shallow else []), "origin",
+                          f"+refs/heads/{base}:refs/remotes/origin/{base}"], work, check=False)
+
+    return repo_ancestry(str(work), fetch)
+
+
+def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
+    values = {"{app}": app, "{env}": env}
+    found = []
+    for kind, attribute in _LISTS:
+        for template in getattr(spec, attribute):
+            for key, value in values.items():
+                template = template.replace(key, value)
+            found.append(parse_target(kind, template))
+    return found
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
+                     image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
+                     environ: Mapping[str, str] | None = None) -> Outcome:
+    """Verify the merged ``revision`` of a promotion of ``app`` into ``env``."""
+    env_vars = os.environ if environ is None else environ
+    try:
+        targets = targets_from(spec, app, env)
+        if not targets:
+            raise InputError(f"nothing to verify for {env}: add argocd_apps, "
+                                f"flux_kustomizations, flux_helmreleases or workloads to "
+                                f"environments.{env}.verify in .promoter.yaml")
+        if not revision:
+            raise InputError("no merge commit to verify; use --wait-merge or a direct push")
+        settings = VerifySettings(
+            revision=revision, image=image,
+            timeout=spec.timeout if spec.timeout is not None else DEFAULT_TIMEOUT,
+            settle=spec.settle if spec.settle is not None else DEFAULT_SETTLE,
+            kubeconfig=env_vars.get("PROMOTER_KUBECONFIG") or None,
+            context=env_vars.get("PROMOTER_CONTEXT") or None,
+            argocd_server=env_vars.get("PROMOTER_ARGOCD_SERVER") or None,
+            argocd_token=env_vars.get("PROMOTER_ARGOCD_TOKEN") or None,
+            refresh=_flag(env_vars, "PROMOTER_REFRESH"),
+            allow_paused=_flag(env_vars, "PROMOTER_ALLOW_PAUSED"), is_ancestor=is_ancestor)
+        result = run(targets, settings, progress=lambda line: print(line, file=sys.stderr))
+    except (VerifyFailure, VerifyTimeout) as exc:
+        return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)
+    except PromoterError as exc:
+        return Outcome(None, exc.exit_code, exc.message)
+    return Outcome(result.as_dict(), 0, None)

@@ -1,0 +1,114 @@
+"""Shared vocabulary of the readiness rules: what a check returns and what it
+compares against. Everything here is pure: plain dicts in, frozen values out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from promoter.images import ImageRef, try_parse
+
+READY = "ready"
+WAITING = "waiting"
+FAILED = "failed"
+
+Obj = Mapping[str, Any]
+Ancestry = Callable[[str, str], bool]  # (ancestor, descendant) -> bool
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on one object: ``ready``, ``waiting`` (with what is missing)
+    or ``failed`` (terminal, with the reason and the failing resources)."""
+
+    state: str
+    reason: str
+    revision: str | None = None
+    resources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the cluster must show: the merged commit and, optionally, the image."""
+
+    revision: str
+    image: ImageRef | None = None
+    allow_paused: bool = False
+    is_ancestor: Ancestry | None = None
+
+
+def ready(reason: str, revision: str | None = None) -> Check:
+    return Check(READY, reason, revision)
+
+
+def waiting(reason: str, revision: str | None = None) -> Check:
+    return Check(WAITING, reason, revision)
+
+
+def failed(reason: str, revision: str | None = None, resources: tuple[str, ...] = ()) -> Check:
+    return Check(FAILED, reason, revision, resources)
+
+
+def short(sha: str) -> str:
+    return sha[:12]
+
+
+def revision_matches(expect: Expect, seen: str | None) -> bool:
+    """Whether ``seen`` is the merge commit or a descendant of it.
+
+    Exact match (either may be abbreviated to 7+ hex digits) always counts;
+    descendants count only when an ancestry function is available."""
+    if not seen:
+        return False
+    want, got = expect.revision.lower(), seen.lower()
+    if got == want or (min(len(got), len(want)) >= 7 and (got.startswith(want) or
+                                                          want.startswith(got))):
+        return True
+    if expect.is_ancestor is None:
+        return False
+    try:
+        return expect.is_ancestor(expect.revision, seen)
+    except Exception:  # ancestry unknown (commit not fetched yet): not a match
+        return False
+
+
+def mismatch(expect: Expect, what: str, seen: str | None) -> str:
+    """The waiting reason for a revision that is not (yet) the merged commit."""
+    if not seen:
+        return f"no {what} yet, waiting for {short(expect.revision)}"
+    text = f"{what} {short(seen)} is not {short(expect.revision)}"
+    if expect.is_ancestor is None:
+        return text + " (without --repo only an exact SHA match counts)"
+    return text + " or a descendant of it"
+
+
+def condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:
+    """The status condition of type ``kind``, or None."""
+    for cond in (obj.get("status") or {}).get("conditions") or ():
+        if cond.get("type") == kind:
+            return dict(cond)
+    return None
+
+
+def image_matches(want: ImageRef, text: str) -> bool:
+    """Whether a container's image is ``want``: same repository and version
+    (a digest, when wanted, must match; a tag, when wanted, must match)."""
+    got = try_parse(text)
+    if got is None or got.repository != want.repository:
+        return False
+    if want.digest and got.digest != want.digest:
+        return False
+    return not (want.tag and got.tag != want.tag and not (want.digest and got.digest))
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """RFC 3339 timestamps as Kubernetes writes them."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+

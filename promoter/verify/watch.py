@@ -1,0 +1,186 @@
+"""The waiting loop: sources push objects into one queue; every change is
+judged by the target's pure rule; the loop ends when all targets stayed ready
+for the settle window (result), one failed (VerifyFailure, exit 6) or the
+timeout passed (VerifyTimeout, exit 5). Time comes from an injectable clock.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from promoter.errors import AuthError, VerifyFailed, WaitTimeout
+from promoter.verify.rules import FAILED, READY, Check, waiting
+
+Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
+Judge = Callable[[Any], Check]
+Progress = Callable[[str], None]
+UNSEEN = waiting("no object seen yet")
+
+
+class Source(Protocol):
+    """Follows one object and pushes each new version (None when absent)."""
+
+    def start(self, index: int, sink: Sink) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
+        """The next event, or None after ``timeout`` seconds."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
+        try:
+            return events.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    status: str  # verified | failed | timeout
+    synced_revision: str | None
+    targets: tuple[dict[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "synced_revision": self.synced_revision,
+                "targets": [dict(t) for t in self.targets]}
+
+
+class VerifyFailure(VerifyFailed):
+    """Exit 6, carrying the result for the report."""
+
+    def __init__(self, message: str, result: VerifyResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class VerifyTimeout(WaitTimeout):
+    """Exit 5, carrying the result for the report."""
+
+    def __init__(self, message: str, result: VerifyResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Watched:
+    name: str  # "argocd-app argocd/api"
+    info: dict[str, Any]  # kind, namespace, name (for the report)
+    source: Source
+    judge: Judge
+
+
+def reasons(watched: Sequence[Watched], checks: Sequence[Check],
+            keep: Callable[[str], bool]) -> list[str]:
+    return [f"{w.name}: {c.reason}" for w, c in zip(watched, checks, strict=True) if keep(c.state)]
+
+
+def summary(watched: Sequence[Watched], checks: Sequence[Check]) -> str:
+    done = sum(c.state == READY for c in checks)
+    missing = reasons(watched, checks, lambda state: state != READY)
+    return f"verify {done}/{len(checks)} ready" + ("; " + "; ".join(missing) if missing else "")
+
+
+def result_of(status: str, watched: Sequence[Watched], checks: Sequence[Check]) -> VerifyResult:
+    targets = tuple(
+        {**w.info, "status": c.state, "reason": c.reason, "revision": c.revision,
+         "resources": list(c.resources)}
+        for w, c in zip(watched, checks, strict=True)
+    )
+    synced = next((c.revision for w, c in zip(watched, checks, strict=True)
+                   if c.revision and w.info["kind"] != "workload"), None)
+    return VerifyResult(status, synced, targets)
+
+
+def _judge(item: Watched, obj: Any, before: Check) -> Check:
+    """The new verdict; a transient read error keeps the verdict on the last
+    object seen (the source re-establishes its watch)."""
+    if isinstance(obj, AuthError):
+        raise obj
+    if isinstance(obj, Exception):
+        return waiting(f"cannot read it yet ({obj})") if before is UNSEEN else before
+    if obj is None:
+        return waiting("not found")
+    return item.judge(obj)
+
+
+def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock,
+         progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+    """Run the sources until verified, failed or timed out."""
+    events: queue.Queue[tuple[int, Any]] = queue.Queue()
+    checks = [UNSEEN] * len(watched)
+    for index, item in enumerate(watched):
+        item.source.start(index, lambda i, obj: events.put((i, obj)))
+    try:
+        return _loop(watched, checks, events, (timeout, settle, heartbeat), clock, progress)
+    finally:
+        for item in watched:
+            item.source.stop()
+
+
+def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: bool,
+                   timeout: float) -> None:
+    """VerifyFailure when a target failed; VerifyTimeout when time is up."""
+    bad = reasons(watched, checks, lambda state: state == FAILED)
+    if bad:
+        raise VerifyFailure("verification failed: " + "; ".join(bad) +
+                            "; fix the cause and promote again",
+                            result_of("failed", watched, checks))
+    if timed_out:
+        missing = "; ".join(reasons(watched, checks, lambda state: state != READY))
+        missing = missing or "not stable for the settle window"
+        raise VerifyTimeout(f"verification timed out after {timeout:g}s; still missing: "
+                            f"{missing}; raise --timeout or check the controller",
+                            result_of("timeout", watched, checks))
+
+
+def _drain(watched: Sequence[Watched], checks: list[Check],
+           events: queue.Queue[tuple[int, Any]], event: tuple[int, Any] | None) -> None:
+    """Judge ``event`` and everything else already queued."""
+    while event is not None:
+        index = event[0]
+        checks[index] = _judge(watched[index], event[1], checks[index])
+        try:
+            event = events.get_nowait()
+        except queue.Empty:
+            event = None
+
+
+def _loop(watched: Sequence[Watched], checks: list[Check],
+          events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float],
+          clock: Clock, progress: Progress | None) -> VerifyResult:
+    timeout, settle, heartbeat = limits
+    start = clock.now()
+    deadline, said, said_at, ready_since = start + timeout, "", start, None
+    while True:
+        now = clock.now()
+        line = summary(watched, checks)
+        if progress is not None and (line != said or now - said_at >= heartbeat):
+            progress(line)
+            said, said_at = line, now
+        all_ready = all(c.state == READY for c in checks)
+        ready_since = (ready_since if ready_since is not None else now) if all_ready else None
+        if ready_since is not None and now - ready_since >= settle:
+            return result_of("verified", watched, checks)
+        _raise_if_done(watched, checks, now >= deadline, timeout)
+        until = min(deadline, said_at + heartbeat)
+        if ready_since is not None:
+            until = min(until, ready_since + settle)
+        _drain(watched, checks, events, clock.get(events, until - now))
+
+
+__all__ = ["SystemClock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
+           "Watched", "wait"]

@@ -1,0 +1,168 @@
+"""Workload readiness (pure functions): kubectl's ``rollout status`` rules for
+Deployment, StatefulSet and DaemonSet, ported as written in
+kubectl/pkg/polymorphichelpers/rollout_status.go; Argo Rollouts' phase and
+pod hashes; and, for all of them, every container of the image's repository
+runs the wanted image. Objects are dicts as the API server returns them
+(defaulted), so an absent ``spec.replicas`` means the default, 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from promoter.images import ImageRef, try_parse
+from promoter.verify.rules import (
+    Check,
+    Expect,
+    Obj,
+    condition,
+    failed,
+    image_matches,
+    ready,
+    waiting,
+)
+
+Rule = Callable[[Obj], Check]
+
+
+def _meta(obj: Obj) -> tuple[Mapping[str, Any], Mapping[str, Any], int]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    generation = int((obj.get("metadata") or {}).get("generation") or 0)
+    return spec, status, generation
+
+
+def deployment_status(obj: Obj) -> Check:
+    spec, status, generation = _meta(obj)
+    name = (obj.get("metadata") or {}).get("name")
+    if generation > int(status.get("observedGeneration") or 0):
+        return waiting("Waiting for deployment spec update to be observed...")
+    progressing = condition(obj, "Progressing") or {}
+    if progressing.get("reason") == "ProgressDeadlineExceeded":
+        return failed(f'deployment "{name}" exceeded its progress deadline')
+    replicas = int(spec.get("replicas", 1))
+    updated = int(status.get("updatedReplicas") or 0)
+    if updated < replicas:
+        return waiting(f'Waiting for deployment "{name}" rollout to finish: {updated} out of '
+                       f"{replicas} new replicas have been updated...")
+    total = int(status.get("replicas") or 0)
+    if total > updated:
+        return waiting(f'Waiting for deployment "{name}" rollout to finish: {total - updated} '
+                       "old replicas are pending termination...")
+    available = int(status.get("availableReplicas") or 0)
+    if available < updated:
+        return waiting(f'Waiting for deployment "{name}" rollout to finish: {available} of '
+                       f"{updated} updated replicas are available...")
+    return ready(f'deployment "{name}" successfully rolled out')
+
+
+def statefulset_status(obj: Obj) -> Check:
+    spec, status, generation = _meta(obj)
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return failed("rollout status is only available for RollingUpdate strategy type")
+    observed = int(status.get("observedGeneration") or 0)
+    if observed == 0 or generation > observed:
+        return waiting("Waiting for statefulset spec update to be observed...")
+    replicas = int(spec.get("replicas", 1))
+    ready_replicas = int(status.get("readyReplicas") or 0)
+    if ready_replicas < replicas:
+        return waiting(f"Waiting for {replicas - ready_replicas} pods to be ready...")
+    updated = int(status.get("updatedReplicas") or 0)
+    rolling = strategy.get("rollingUpdate")
+    if rolling is not None:
+        partition = rolling.get("partition")
+        if partition is not None and updated < replicas - int(partition):
+            return waiting(f"Waiting for partitioned roll out to finish: {updated} out of "
+                           f"{replicas - int(partition)} new pods have been updated...")
+        return ready(f"partitioned roll out complete: {updated} new pods have been updated...")
+    if status.get("updateRevision") != status.get("currentRevision"):
+        return waiting(f"waiting for statefulset rolling update to complete {updated} pods at "
+                       f"revision {status.get('updateRevision')}...")
+    return ready(f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods "
+                 f"at revision {status.get('currentRevision')}...")
+
+
+def daemonset_status(obj: Obj) -> Check:
+    spec, status, generation = _meta(obj)
+    name = (obj.get("metadata") or {}).get("name")
+    if (spec.get("updateStrategy") or {}).get("type", "RollingUpdate") != "RollingUpdate":
+        return failed("rollout status is only available for RollingUpdate strategy type")
+    if generation > int(status.get("observedGeneration") or 0):
+        return waiting("Waiting for daemon set spec update to be observed...")
+    desired = int(status.get("desiredNumberScheduled") or 0)
+    updated = int(status.get("updatedNumberScheduled") or 0)
+    if updated < desired:
+        return waiting(f'Waiting for daemon set "{name}" rollout to finish: {updated} out of '
+                       f"{desired} new pods have been updated...")
+    available = int(status.get("numberAvailable") or 0)
+    if available < desired:
+        return waiting(f'Waiting for daemon set "{name}" rollout to finish: {available} of '
+                       f"{desired} updated pods are available...")
+    return ready(f'daemon set "{name}" successfully rolled out')
+
+
+def rollout_status(obj: Obj, allow_paused: bool = False) -> Check:
+    """Argo Rollout: phase Healthy and stableRS == currentPodHash; Paused fails
+    unless allowed; Degraded (e.g. ProgressDeadlineExceeded) fails."""
+    spec, status, generation = _meta(obj)
+    observed = str(status.get("observedGeneration") or "0")  # a string in Argo Rollouts
+    if observed.isdigit() and generation > int(observed):
+        return waiting("Waiting for rollout spec update to be observed...")
+    phase = status.get("phase")
+    message = status.get("message") or ""
+    paused = phase == "Paused" or bool(spec.get("paused")) or bool(status.get("pauseConditions"))
+    if paused and not allow_paused:
+        return failed(f"paused, waiting for promotion {message}".strip())
+    if paused:
+        return ready(f"paused (allowed) at pod hash {status.get('currentPodHash')}")
+    if phase == "Degraded":
+        return failed(f"Degraded: {message}".strip())
+    if phase != "Healthy":
+        return waiting(f"phase {phase or 'unknown'} {message}".strip())
+    if status.get("stableRS") != status.get("currentPodHash"):
+        return waiting(f"stable pod hash {status.get('stableRS')} != current "
+                       f"{status.get('currentPodHash')}")
+    return ready(f"rollout Healthy at pod hash {status.get('currentPodHash')}")
+
+
+def containers(obj: Obj) -> list[Mapping[str, Any]]:
+    """Containers and init containers of the object's pod template."""
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [*(pod.get("initContainers") or ()), *(pod.get("containers") or ())]
+
+
+def image_check(obj: Obj, want: ImageRef) -> Check | None:
+    """None when every container of ``want``'s repository runs ``want``."""
+    ours = [c for c in containers(obj)
+            if (ref := try_parse(str(c.get("image", "")))) and ref.repository == want.repository]
+    if not ours:
+        return waiting(f"no container runs {want.repository}")
+    stale = [f"{c.get('name')}={c.get('image')}" for c in ours
+             if not image_matches(want, str(c.get("image")))]
+    if stale:
+        return waiting(f"containers still run the old image ({', '.join(stale)}), want {want}")
+    return None
+
+
+RULES: dict[str, Rule] = {
+    "Deployment": deployment_status,
+    "StatefulSet": statefulset_status,
+    "DaemonSet": daemonset_status,
+}
+
+
+def check_workload(obj: Obj, expect: Expect) -> Check:
+    """Rolled out by kubectl's rules (or Argo Rollouts') and running the image."""
+    kind = str(obj.get("kind", ""))
+    if kind == "Rollout":
+        rolled = rollout_status(obj, expect.allow_paused)
+    elif kind in RULES:
+        rolled = RULES[kind](obj)
+    else:
+        return failed(f"cannot verify kind {kind!r}; use Deployment, StatefulSet, DaemonSet "
+                      "or Rollout")
+    if rolled.state == "failed" or expect.image is None:
+        return rolled
+    return image_check(obj, expect.image) or rolled

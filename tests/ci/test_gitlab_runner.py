@@ -1,0 +1,149 @@
+""".gitlab-ci-template.yml under a real runner emulator: gitlab-ci-local (npm)
+with the shell executor, no Docker, offline.
+
+gitlab-ci-local implements ``include: local`` with ``inputs:`` and the ``spec:
+inputs`` header, ``extends``, ``needs`` and dotenv reports; PyPI's gitlab-emulator
+does not know ``spec: inputs``. The pipeline includes the template twice
+(staging, then production from staging), like examples/gitlab/.gitlab-ci.yml,
+with ``install: false`` so that the jobs use the promoter installed here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from ci_support import (
+    BIN,
+    ROOT,
+    SENTINEL,
+    files_containing,
+    git,
+    history,
+    promote_available,
+    read_remote,
+)
+from support.gitserver import GitServer
+
+PIPELINE = """\
+stages: [staging, production, report]
+
+include:
+  - local: promoter.gitlab-ci.yml
+    inputs:
+      environment: staging
+      stage: staging
+      app: api
+      image: ghcr.io/acme/api:IMAGE_TAG
+      repository: CONFIG_REPO
+      labels: promotion ci
+      install: false
+  - local: promoter.gitlab-ci.yml
+    inputs:
+      environment: production
+      stage: production
+      app: api
+      from-environment: staging
+      repository: CONFIG_REPO
+      install: false
+
+promote-production:
+  needs: [promote-staging]
+
+report:
+  stage: report
+  needs: [promote-staging]
+  script:
+    - echo "seen MR_BRANCH=$PROMOTER_MR_BRANCH OPERATION=$PROMOTER_OPERATION"
+"""
+
+
+def run_pipeline(tmp_path: Path, runner: Path, config_repo: Path | str, tag: str) -> tuple[
+    subprocess.CompletedProcess[str], Path
+]:
+    project = tmp_path / "app"
+    project.mkdir()
+    shutil.copy(ROOT / ".gitlab-ci-template.yml", project / "promoter.gitlab-ci.yml")
+    (project / ".gitlab-ci.yml").write_text(
+        PIPELINE.replace("CONFIG_REPO", str(config_repo)).replace("IMAGE_TAG", tag))
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "pipeline")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        [str(runner), "--force-shell-executor", "--no-color",
+         "--home", str(tmp_path / "gcl-home"), "--variable", f"PROMOTER_TOKEN={SENTINEL}"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=300,
+    )
+    return done, project / ".gitlab-ci-local" / "artifacts"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+
+
+@pytest.fixture
+def needs_promote() -> None:
+    if not promote_available():
+        pytest.skip("promoter promote is not built yet")
+
+
+def test_template_job_promotes_and_writes_the_dotenv_report(
+    tmp_path: Path, gitlab_ci_local: Path, http_remote: tuple[GitServer, Path],
+    promoter_bin: Path, needs_promote: None,
+) -> None:
+    server, config_remote = http_remote
+    done, artifacts = run_pipeline(tmp_path, gitlab_ci_local, server.url("config"), "1.4.2")
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-4000:]
+    pushes = [r for r in server.requests if r.service == "git-receive-pack"]
+    assert len(pushes) >= 2 and all(r.authorized for r in pushes)
+
+    staging = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
+                          / "promoter.env")
+    head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
+    assert staging["PROMOTER_OPERATION"] == "created"
+    assert staging["PROMOTER_CHANGED"] == "true"
+    assert staging["PROMOTER_MR_BRANCH"] == "promoter/staging/api"
+    assert staging["PROMOTER_COMMIT_SHA"] == head
+    assert staging["PROMOTER_NEW_IMAGE"] == "ghcr.io/acme/api:1.4.2"
+    assert staging["PROMOTER_MR_IID"] == "" and staging["PROMOTER_VERIFY_STATUS"] == ""
+    record = json.loads((artifacts / "promote-staging" / "promoter-result.json").read_text())
+    assert record["schema"] == "promoter/v1" and record["commit"] == head
+    pushed = read_remote(config_remote, head, "apps/api/overlays/staging/kustomization.yaml")
+    assert 'newTag: "1.4.2"' in pushed
+
+    # production copied staging's image from the base branch (1.4.1): the staging
+    # job's dotenv (it `needs:` it) did not leak into its options.
+    production = read_dotenv(artifacts / "promote-production" / ".gitlab-ci-reports"
+                             / "dotenv" / "promoter.env")
+    assert production["PROMOTER_MR_BRANCH"] == "promoter/production/api"
+    assert production["PROMOTER_NEW_IMAGE"] == "ghcr.io/acme/api:1.4.1"
+    assert "seen MR_BRANCH=promoter/staging/api OPERATION=created" in log
+    assert SENTINEL not in log
+    assert files_containing(tmp_path, SENTINEL) == []  # job logs, scripts, artifacts
+    assert SENTINEL not in history(config_remote)
+    # provenance from the CI variables (CI_COMMIT_SHA, CI_PIPELINE_URL) in the commit
+    assert f"Source-Commit: {git(tmp_path / 'app', 'rev-parse', 'HEAD')}" in history(
+        config_remote)
+    assert "Source-Run: https://" in history(config_remote)
+
+
+def test_template_job_failure_still_reports(
+    tmp_path: Path, gitlab_ci_local: Path, config_remote: Path, promoter_bin: Path,
+) -> None:
+    """A tag that is not an image tag: promoter refuses (or does not exist yet);
+    the job fails, the dotenv report says so, and the token is nowhere."""
+    done, artifacts = run_pipeline(tmp_path, gitlab_ci_local, config_remote, "bad tag!")
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    staging = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
+                          / "promoter.env")
+    assert staging["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    assert staging["PROMOTER_CHANGED"] == "false"
+    assert SENTINEL not in log
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""

@@ -1,0 +1,103 @@
+"""``promoter update`` / ``promoter diff`` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+POD = "spec:\n  containers:\n  - image: ghcr.io/acme/api:1.0  # {\"$imagepolicy\": \"ns:p\"}\n"
+
+
+def promoter(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "promoter", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=60,
+    )
+
+
+def test_update_writes_and_reports(tmp_path: Path) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    result = promoter(tmp_path, "update", "ghcr.io/acme/api:1.1")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "dep.yaml").read_text() == POD.replace("1.0", "1.1")
+    assert "dep.yaml:3:12: spec.containers[0].image" in result.stdout
+
+
+def test_dry_run_and_diff_write_nothing(tmp_path: Path) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    for args in (["update", "--dry-run"], ["diff"]):
+        result = promoter(tmp_path, *args, "ghcr.io/acme/api:1.1", ".")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("--- a/dep.yaml\n+++ b/dep.yaml\n")
+        assert (tmp_path / "dep.yaml").read_text() == POD
+
+
+def test_json_output_schema(tmp_path: Path) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    (tmp_path / "bad.yaml").write_text("a: [ghcr.io/acme/api:1\n")
+    result = promoter(tmp_path, "update", "ghcr.io/acme/api:1.1", env={"PROMOTER_OUTPUT": "json"})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["changes"] == [{
+        "file": "dep.yaml", "line": 3, "column": 12, "path": "spec.containers[0].image",
+        "kind": "container-image", "old": "ghcr.io/acme/api:1.0", "new": "ghcr.io/acme/api:1.1",
+        "notes": [],
+    }]
+    assert [(s["file"], s["line"]) for s in out["skipped"]] == [("bad.yaml", 1)]
+
+
+@pytest.mark.parametrize(
+    "ref", ["Bad:Tag", "ghcr.io/acme/api:1\n", "ghcr.io/acme/api:" + "t" * 300, "$(cmd)", "api"]
+)
+def test_invalid_ref_exit_2(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    result = promoter(tmp_path, "update", ref)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert (tmp_path / "dep.yaml").read_text() == POD
+
+
+def test_bad_named_file_exit_2_nothing_written(tmp_path: Path) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    (tmp_path / "dup.yaml").write_text("image: ghcr.io/acme/api:1\nimage: x\n")
+    result = promoter(tmp_path, "update", "ghcr.io/acme/api:2", "dep.yaml", "dup.yaml")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: dup.yaml:2: duplicate key 'image'; fix the file or leave it out"
+        " (nothing was written)\n"
+    )
+    assert (tmp_path / "dep.yaml").read_text() == POD
+
+
+def test_expect_mismatch_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "dep.yaml").write_text(POD)
+    result = promoter(tmp_path, "update", "--expect", "0.9", "ghcr.io/acme/api:1.1")
+    assert result.returncode == 1 and "not '0.9'" in result.stderr
+    assert (tmp_path / "dep.yaml").read_text() == POD
+    assert promoter(tmp_path, "update", "--expect", "1.0", "ghcr.io/acme/api:1.1").returncode == 0
+
+
+def test_key_option(tmp_path: Path) -> None:
+    (tmp_path / "values.yaml").write_text("api:\n  version: '1.0'\n")
+    result = promoter(tmp_path, "update", "--key", "api.version", "ghcr.io/acme/api:1.1")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "values.yaml").read_text() == "api:\n  version: '1.1'\n"
+
+
+def test_symlink_path_out_of_tree_exit_2(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(POD)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.yaml").symlink_to(outside)
+    result = promoter(repo, "update", "ghcr.io/acme/api:1.1", "link.yaml")
+    assert result.returncode == 2 and "link.yaml leads outside" in result.stderr
+    assert outside.read_text() == POD

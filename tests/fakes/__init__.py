@@ -1,0 +1,1 @@
+"""Stateful fake forge servers for tests (import as ``fakes.github_server``)."""

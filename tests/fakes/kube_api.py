@@ -1,0 +1,309 @@
+"""The API-server rules behind tests/fakes/kube_server.py: resources from the
+real CRDs in ../shared/schemas/crds, discovery documents, paths, field
+selectors, merge patches with status-subresource rules, generation, schema
+validation, Status objects, server-side Tables (for kubectl), a TLS cert."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+CRDS = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "crds"
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.reason = code, reason
+
+
+class Cut(Exception):
+    """Raised inside a watch to cut the connection without a clean end."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    status_subresource: bool
+    schema: dict[str, Any]
+    short_names: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+_CONTAINERS = {"type": "array", "minItems": 1, "items": {
+    "type": "object", "required": ["name", "image"],
+    "properties": {"name": {"type": "string"}, "image": {"type": "string"}}}}
+_INT = {"type": "integer"}
+WORKLOAD_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["metadata", "spec"],
+    "properties": {
+        "metadata": {"type": "object", "required": ["name", "namespace"]},
+        "spec": {"type": "object", "required": ["selector", "template"], "properties": {
+            "replicas": _INT,
+            "template": {"type": "object", "required": ["spec"], "properties": {
+                "spec": {"type": "object", "required": ["containers"],
+                         "properties": {"containers": _CONTAINERS}}}}}},
+        "status": {"type": "object", "properties": {
+            k: _INT for k in ("observedGeneration", "replicas", "updatedReplicas",
+                              "availableReplicas", "readyReplicas", "desiredNumberScheduled",
+                              "updatedNumberScheduled", "numberAvailable")}},
+    },
+}
+
+
+def _crd(filename: str, short_names: tuple[str, ...] = ()) -> Resource:
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="safe").load((CRDS / filename).read_text())
+    spec = doc["spec"]
+    version = next(v for v in spec["versions"] if v.get("storage"))
+    return Resource(spec["group"], version["name"], spec["names"]["plural"],
+                    spec["names"]["kind"], "status" in (version.get("subresources") or {}),
+                    version["schema"]["openAPIV3Schema"], short_names)
+
+
+@functools.cache
+def resources() -> dict[str, Resource]:
+    found = [
+        Resource("apps", "v1", "deployments", "Deployment", True, WORKLOAD_SCHEMA, ("deploy",)),
+        Resource("apps", "v1", "statefulsets", "StatefulSet", True, WORKLOAD_SCHEMA, ("sts",)),
+        Resource("apps", "v1", "daemonsets", "DaemonSet", True, WORKLOAD_SCHEMA, ("ds",)),
+        _crd("argocd-application-crd.yaml", ("app",)),
+        _crd("argo-rollouts-rollout-crd.yaml", ("ro",)),
+        _crd("flux-kustomization-crd.yaml", ("ks",)),
+        _crd("flux-helmrelease-crd.yaml", ("hr",)),
+    ]
+    return {r.plural: r for r in found}
+
+
+class _Resources:
+    def __getitem__(self, plural: str) -> Resource:
+        return resources()[plural]
+
+
+RESOURCES = _Resources()
+
+
+def resource_of_object(obj: dict[str, Any]) -> Resource:
+    for res in resources().values():
+        if res.kind == obj.get("kind"):
+            return res
+    raise ApiError(404, "NotFound", f"no resource for kind {obj.get('kind')!r}")
+
+
+def status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+def _groups() -> dict[str, list[Resource]]:
+    groups: dict[str, list[Resource]] = {}
+    for res in resources().values():
+        groups.setdefault(res.group, []).append(res)
+    return groups
+
+
+def _group_doc(name: str, found: list[Resource]) -> dict[str, Any]:
+    version = {"groupVersion": f"{name}/{found[0].version}", "version": found[0].version}
+    versions = list({f"{r.group}/{r.version}": {"groupVersion": f"{r.group}/{r.version}",
+                                                "version": r.version} for r in found}.values())
+    return {"name": name, "versions": versions, "preferredVersion": version}
+
+
+def _resource_list(group_version: str, found: list[Resource]) -> dict[str, Any]:
+    verbs = ["get", "list", "watch", "create", "update", "patch"]
+    out: list[dict[str, Any]] = []
+    for res in found:
+        out.append({"name": res.plural, "singularName": res.kind.lower(), "namespaced": True,
+                    "kind": res.kind, "verbs": verbs, "shortNames": list(res.short_names)})
+        if res.status_subresource:
+            out.append({"name": f"{res.plural}/status", "singularName": "", "namespaced": True,
+                        "kind": res.kind, "verbs": ["get", "patch", "update"]})
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+            "resources": out}
+
+
+def discovery(path: str) -> dict[str, Any] | None:
+    """The discovery document at ``path``, or None when it is not one."""
+    path = path.rstrip("/")
+    if path == "/version":
+        return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-fake", "platform": "fake"}
+    if path == "/api":
+        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
+    if path == "/api/v1":
+        return _resource_list("v1", [])
+    groups = _groups()
+    if path == "/apis":
+        return {"kind": "APIGroupList", "apiVersion": "v1",
+                "groups": [_group_doc(g, found) for g, found in groups.items()]}
+    parts = path.split("/")[2:]
+    if len(parts) == 1 and parts[0] in groups:
+        return {"kind": "APIGroup", "apiVersion": "v1", **_group_doc(parts[0], groups[parts[0]])}
+    if len(parts) == 2 and parts[0] in groups:
+        found = [r for r in groups[parts[0]] if r.version == parts[1]]
+        return _resource_list("/".join(parts), found) if found else None
+    return None
+
+
+def route(path: str) -> tuple[Resource, str, str, str] | None:
+    """(resource, namespace, name, subresource) for a resource path."""
+    parts = path.rstrip("/").split("/")[1:]
+    if len(parts) < 4 or parts[0] != "apis":
+        return None
+    group, version, rest = parts[1], parts[2], parts[3:]
+    namespace = ""
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        namespace, rest = rest[1], rest[2:]
+    if len(rest) > 3 or (not namespace and len(rest) > 1):
+        return None
+    res = resources().get(rest[0])
+    if res is None or (res.group, res.version) != (group, version):
+        return None
+    return res, namespace, rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else ""
+
+
+def fields_match(selector: str, meta: dict[str, Any]) -> bool:
+    for term in filter(None, selector.split(",")):
+        negate = "!=" in term
+        key, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
+        field = {"metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace")}
+        if key not in field:
+            raise ApiError(400, "BadRequest", f'field label not supported: "{key}"')
+        if (field[key] == value) == negate:
+            return False
+    return True
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def updated(res: Resource, old: dict[str, Any], body: Any, method: str, sub: str,
+            content_type: str) -> dict[str, Any]:
+    """The object after a PATCH or PUT on the main resource or /status."""
+    if method == "PATCH":
+        if "json-patch" in content_type or "apply-patch" in content_type:
+            raise ApiError(415, "UnsupportedMediaType", f"unsupported patch type {content_type}")
+        new = merge_patch(copy.deepcopy(old), body)
+    elif method == "PUT":
+        wanted = (body.get("metadata") or {}).get("resourceVersion")
+        if wanted and wanted != old["metadata"]["resourceVersion"]:
+            raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {res.plural}.'
+                           f'{res.group} "{old["metadata"]["name"]}": the object has been '
+                           "modified; please apply your changes to the latest version")
+        new = copy.deepcopy(body)
+    else:
+        raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed here")
+    if res.status_subresource and sub == "status":
+        new = {**copy.deepcopy(old), "status": new.get("status")}
+    elif res.status_subresource:
+        new["status"] = copy.deepcopy(old.get("status"))
+    if new.get("status") is None:
+        new.pop("status", None)
+    for key in ("name", "namespace", "uid", "creationTimestamp", "generation"):
+        if key in old["metadata"]:
+            new.setdefault("metadata", {})[key] = old["metadata"][key]
+    return dict(new)
+
+
+def set_generation(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None,
+                   writer: str) -> None:
+    """Generation +1 on a change outside metadata (and, with a status
+    subresource, outside status)."""
+    meta = obj["metadata"]
+    if old is None:
+        meta["generation"] = 1
+        return
+    skip = {"metadata", "status"} if res.status_subresource else {"metadata"}
+    before = {k: v for k, v in old.items() if k not in skip | {"apiVersion", "kind"}}
+    after = {k: v for k, v in obj.items() if k not in skip | {"apiVersion", "kind"}}
+    meta["generation"] = old["metadata"]["generation"] + (before != after)
+
+
+@functools.cache
+def _validator(plural: str) -> Any:
+    return jsonschema.Draft7Validator(resources()[plural].schema)
+
+
+def validate(res: Resource, obj: dict[str, Any]) -> None:
+    errors = sorted(_validator(res.plural).iter_errors(obj), key=lambda e: list(e.path))
+    if errors:
+        where = ".".join(str(p) for p in errors[0].path)
+        raise ApiError(422, "Invalid", f'{res.kind}.{res.group} "{obj["metadata"].get("name")}"'
+                       f" is invalid: {where}: {errors[0].message}")
+
+
+def table(res: Resource, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
+    """A meta.k8s.io/v1 Table, as kubectl asks for (Name, Ready for Deployments, Age)."""
+    columns = [{"name": "Name", "type": "string", "format": "name", "description": "name",
+                "priority": 0}]
+    if res.kind == "Deployment":
+        columns += [{"name": n, "type": t, "format": "", "description": n, "priority": 0}
+                    for n, t in (("Ready", "string"), ("Up-to-date", "integer"),
+                                 ("Available", "integer"))]
+    columns.append({"name": "Age", "type": "string", "format": "", "description": "age",
+                    "priority": 0})
+    rows = []
+    for obj in items:
+        cells: list[Any] = [obj["metadata"]["name"]]
+        if res.kind == "Deployment":
+            st = obj.get("status") or {}
+            cells += [f"{st.get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}",
+                      st.get("updatedReplicas", 0), st.get("availableReplicas", 0)]
+        cells.append("1m")
+        meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+        rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
+                                                "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": str(rv)}, "columnDefinitions": columns, "rows": rows}
+
+
+def self_signed(workdir: Path) -> tuple[Path, Path, bytes]:
+    """A self-signed CA certificate for 127.0.0.1 and its key, written to ``workdir``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-kube")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_path, key_path = workdir / "kube-ca.pem", workdir / "kube-key.pem"
+    cert_path.write_bytes(pem)
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path, pem

@@ -1,0 +1,358 @@
+"""A fake Kubernetes API server on 127.0.0.1 with TLS and bearer tokens, for the
+real kubernetes client (and kubectl) through a generated kubeconfig.
+
+It serves discovery (/api, /apis, group versions), get/list/watch of namespaced
+objects with resourceVersions, 410 Gone for a watch from a compacted
+resourceVersion, watch timeouts (timeoutSeconds), Status objects for 401, 403,
+404, 409, 422; merge patches and PUT with the status-subresource rules of the
+real CRDs (Argo CD Application: none, so PATCH .../status is 404); every stored
+object validates against its CRD's openAPIV3Schema. It also answers the Argo
+CD API server's ``GET /api/v1/applications/NAME``.
+
+The test controller drives it in process: ``apply`` (create or replace, as a
+controller writing spec and status), ``drop_watches``, ``expire`` (compact
+history and drop watches, so the next watch gets 410), ``wait_watches``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fakes import kube_api as api
+
+ADMIN_TOKEN = "admin-token-0123456789"
+NOBODY_TOKEN = "nobody-token-0123456789"
+
+
+@dataclass
+class Event:
+    rv: int
+    type: str
+    plural: str
+    obj: dict[str, Any]
+
+
+@dataclass
+class Store:
+    """Objects and their history, guarded by one condition variable."""
+
+    objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    rv: int = 100
+    compacted: int = 0
+    drops: int = 0
+    abrupt: bool = False
+    watches: int = 0
+    gone: int = 0
+    closing: bool = False
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+
+class FakeKube:
+    """The server and its controller API."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.store = Store()
+        self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
+        cert, key, self.ca_pem = api.self_signed(workdir)
+        self.ca_path = str(cert)
+        handler = type("Handler", (Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
+        self.workdir = workdir
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def kubeconfig(self, token: str = ADMIN_TOKEN) -> str:
+        ca = base64.b64encode(self.ca_pem).decode()
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+            "clusters": [{"name": "fake", "cluster": {
+                "server": self.url, "certificate-authority-data": ca}}],
+            "users": [{"name": "fake", "user": {"token": token}}],
+            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
+        }
+        path = self.workdir / f"kubeconfig-{abs(hash(token))}"
+        path.write_text(json.dumps(config))
+        return str(path)
+
+    def close(self) -> None:
+        with self.store.cond:
+            self.store.closing = True
+            self.store.cond.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- the test controller's API -----------------------------------------
+
+    def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace an object as a controller would (spec and status)."""
+        res = api.resource_of_object(obj)
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        with self.store.cond:
+            old = self.store.objects.get((res.plural, meta.get("namespace", ""), meta["name"]))
+            if old is not None:  # a controller keeps what others set in metadata
+                for key in ("annotations", "labels"):
+                    if key in old["metadata"]:
+                        meta.setdefault(key, copy.deepcopy(old["metadata"][key]))
+            return self._write(res, obj, writer="controller")
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        with self.store.cond:
+            found = self.store.objects.get((plural, namespace, name))
+            return copy.deepcopy(found) if found else None
+
+    def drop_watches(self, abrupt: bool = False) -> None:
+        """End every open watch: cleanly, or by cutting the connection."""
+        with self.store.cond:
+            self.store.drops += 1
+            self.store.abrupt = abrupt
+            self.store.cond.notify_all()
+
+    def expire(self, *objects: dict[str, Any]) -> None:
+        """Write ``objects``, compact history to now and drop watches before they
+        deliver anything: the next watch from an older resourceVersion gets 410
+        Gone, and only a relist shows the new state."""
+        with self.store.cond:
+            for obj in objects:
+                self._write(api.resource_of_object(obj), copy.deepcopy(obj), "controller")
+            self.store.compacted = self.store.rv
+            self.store.abrupt = False
+            self.store.drops += 1
+            self.store.cond.notify_all()
+
+    def wait_watches(self, count: int, timeout: float = 10.0) -> None:
+        """Block until ``count`` watch requests have started in total."""
+        with self.store.cond:
+            if not self.store.cond.wait_for(lambda: self.store.watches >= count, timeout):
+                raise AssertionError(f"only {self.store.watches} watches started, want {count}")
+
+    # -- storage, used under the lock ------------------------------------
+
+    def _write(self, res: api.Resource, obj: dict[str, Any], writer: str,
+               old: dict[str, Any] | None = None) -> dict[str, Any]:
+        meta = obj.setdefault("metadata", {})
+        key = (res.plural, meta.get("namespace", ""), meta.get("name", ""))
+        old = old if old is not None else self.store.objects.get(key)
+        obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        api.set_generation(res, obj, old, writer)
+        api.validate(res, obj)
+        self.store.rv += 1
+        meta["resourceVersion"] = str(self.store.rv)
+        meta.setdefault("uid", f"uid-{self.store.rv}")
+        meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        self.store.objects[key] = obj
+        self.store.events.append(Event(self.store.rv, "MODIFIED" if old else "ADDED",
+                                       res.plural, copy.deepcopy(obj)))
+        self.store.cond.notify_all()
+        return copy.deepcopy(obj)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeKube
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # -- plumbing -----------------------------------------------------------
+
+    def send_json(self, code: int, body: Any, content_type: str = "application/json") -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_status(self, code: int, reason: str, message: str) -> None:
+        self.send_json(code, api.status(code, reason, message))
+
+    def body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"null")
+
+    def role(self) -> str | None:
+        header = self.headers.get("Authorization", "")
+        return self.fake.tokens.get(header[7:]) if header.startswith("Bearer ") else None
+
+    def do_GET(self) -> None:
+        self.dispatch("GET")
+
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
+    def do_PUT(self) -> None:
+        self.dispatch("PUT")
+
+    def do_POST(self) -> None:
+        self.dispatch("POST")
+
+    def dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        role = self.role()
+        if role is None:
+            if method != "GET":
+                self.body()
+            return self.send_status(401, "Unauthorized", "Unauthorized")
+        if url.path.startswith("/api/v1/applications/"):
+            return self.argocd_api(url.path.rsplit("/", 1)[1], query, role)
+        found = api.discovery(url.path)
+        if found is not None:
+            return self.send_json(200, found)
+        route = api.route(url.path)
+        if route is None:
+            return self.send_status(404, "NotFound", "the server could not find the requested "
+                                    "resource")
+        res, namespace, name, sub = route
+        if role != "admin":
+            verb = {"GET": "get" if name else "list", "PATCH": "patch"}.get(method, "update")
+            return self.send_status(403, "Forbidden", f'{res.plural}.{res.group} "{name}" is '
+                                    f'forbidden: User "nobody" cannot {verb} resource '
+                                    f'"{res.plural}" in API group "{res.group}" in the '
+                                    f'namespace "{namespace}"')
+        if method == "GET" and not name:
+            if query.get("watch") in ("true", "1"):
+                return self.watch(res, namespace, query)
+            return self.list(res, namespace, query)
+        return self.item(method, res, namespace, name, sub)
+
+    # -- reads ----------------------------------------------------------------
+
+    def matching(self, res: api.Resource, namespace: str, query: dict[str, str],
+                 obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        if namespace and meta.get("namespace") != namespace:
+            return False
+        return api.fields_match(query.get("fieldSelector", ""), meta)
+
+    def list(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
+        store = self.fake.store
+        with store.cond:
+            items = [copy.deepcopy(o) for (plural, _, _), o in sorted(store.objects.items())
+                     if plural == res.plural and self.matching(res, namespace, query, o)]
+            rv = store.rv
+        accept = self.headers.get("Accept", "")
+        if "as=Table" in accept:
+            return self.send_json(200, api.table(res, items, rv))
+        self.send_json(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
+                             "metadata": {"resourceVersion": str(rv)}, "items": items})
+
+    def item(self, method: str, res: api.Resource, namespace: str, name: str,
+             sub: str) -> None:
+        body = self.body() if method in ("PATCH", "PUT", "POST") else None
+        if sub and (sub != "status" or not res.status_subresource):
+            return self.send_status(404, "NotFound", "the server could not find the requested "
+                                    "resource")
+        store = self.fake.store
+        with store.cond:
+            old = store.objects.get((res.plural, namespace, name))
+            if old is None:
+                return self.send_status(404, "NotFound", f'{res.plural}.{res.group} "{name}" '
+                                        "not found")
+            if method == "GET":
+                obj = copy.deepcopy(old)
+            else:
+                try:
+                    new = api.updated(res, old, body, method, sub,
+                                      self.headers.get("Content-Type", ""))
+                    obj = self.fake._write(res, new, writer=sub or "main", old=old)
+                except api.ApiError as exc:
+                    return self.send_status(exc.code, exc.reason, str(exc))
+        if "as=Table" in self.headers.get("Accept", ""):
+            return self.send_json(200, api.table(res, [obj], store.rv))
+        self.send_json(200, obj)
+
+    def watch(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for event in self.events(res, namespace, query):
+                self.chunk(json.dumps(event).encode() + b"\n")
+            self.chunk(b"")
+        except api.Cut:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+        self.close_connection = True
+
+    def chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def events(self, res: api.Resource, namespace: str,
+               query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        store = self.fake.store
+        deadline = time.monotonic() + float(query.get("timeoutSeconds") or 1800)
+        since = query.get("resourceVersion", "")
+        with store.cond:
+            if since not in ("", "0") and int(since) < store.compacted:
+                store.gone += 1
+                yield {"type": "ERROR", "object": api.status(
+                    410, "Expired", f"too old resource version: {since} ({store.compacted})")}
+                return
+            drops = store.drops
+            store.watches += 1
+            store.cond.notify_all()
+            pos = int(since) if since not in ("", "0") else store.rv
+            initial = [] if since not in ("", "0") else [
+                o for (p, _, _), o in store.objects.items()
+                if p == res.plural and self.matching(res, namespace, query, o)]
+        for obj in initial:
+            yield {"type": "ADDED", "object": copy.deepcopy(obj)}
+        while True:
+            with store.cond:
+                store.cond.wait_for(lambda pos=pos: store.rv > pos or store.drops != drops
+                                    or store.closing or time.monotonic() >= deadline,
+                                    max(deadline - time.monotonic(), 0))
+                if store.drops != drops or store.closing:
+                    if store.abrupt:
+                        raise api.Cut
+                    return
+                if time.monotonic() >= deadline and store.rv <= pos:
+                    return
+                batch = [e for e in store.events if e.rv > pos and e.plural == res.plural
+                         and self.matching(res, namespace, query, e.obj)]
+                pos = store.rv
+            for event in batch:
+                yield {"type": event.type, "object": event.obj}
+
+    # -- the Argo CD API server ------------------------------------------------
+
+    def argocd_api(self, name: str, query: dict[str, str], role: str) -> None:
+        if role != "admin":
+            return self.send_json(403, {"error": "permission denied", "code": 7,
+                                        "message": "permission denied"})
+        namespace = query.get("appNamespace", "argocd")
+        store = self.fake.store
+        with store.cond:
+            old = store.objects.get(("applications", namespace, name))
+            if old is not None and query.get("refresh"):
+                new = copy.deepcopy(old)
+                new["metadata"].setdefault("annotations", {})[
+                    "argocd.argoproj.io/refresh"] = query["refresh"]
+                old = self.fake._write(api.RESOURCES["applications"], new, "main", old)
+            obj = copy.deepcopy(old)
+        if obj is None:
+            message = f'applications.argoproj.io "{name}" not found'
+            return self.send_json(404, {"error": message, "code": 5, "message": message})
+        self.send_json(200, obj)

@@ -1,0 +1,75 @@
+"""Ancestry from real git repositories: a path (shallow clones are deepened,
+unknown commits fetched) and a URL (cloned bare)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from promoter.errors import InputError
+from promoter.verify.ancestry import repo_ancestry
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def commit(work: Path, n: int) -> str:
+    (work / "f").write_text(str(n))
+    git(work, "add", "f")
+    git(work, "commit", "-q", "-m", f"c{n}")
+    return git(work, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A bare remote with three commits, and a working clone that pushes to it."""
+    bare, work = tmp_path / "remote.git", tmp_path / "work"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    shas = [commit(work, n) for n in range(3)]
+    git(work, "push", "-q", "origin", "HEAD:main")
+    return bare, work, shas
+
+
+def test_shallow_clone_is_deepened_and_new_commits_fetched(
+        remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    bare, work, shas = remote
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{bare}", str(shallow))
+    later = commit(work, 9)
+    git(work, "push", "-q", "origin", "HEAD:main")
+    check = repo_ancestry(str(shallow))
+    assert check(shas[0], shas[2]) is True
+    assert check(shas[0], later) is True
+    assert check(later, shas[0]) is False
+
+
+def test_url_is_cloned(remote: tuple[Path, Path, list[str]]) -> None:
+    bare, _, shas = remote
+    check = repo_ancestry(f"file://{bare}")
+    assert check(shas[1], shas[2]) is True
+    assert check(shas[2], shas[1]) is False
+
+
+def test_unreachable_url_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot clone"):
+        repo_ancestry(f"file://{tmp_path}/missing.git")
+
+
+def test_the_promotion_clone_is_deepened_through_its_git_session(
+        remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    from promoter import git as gitmod
+    from promoter.verify.pipeline import clone_ancestry
+
+    bare, work, shas = remote
+    clone = tmp_path / "clone"
+    gitmod.clone(gitmod.Git(), f"file://{bare}", clone, "main")
+    merged = commit(work, 7)
+    git(work, "push", "-q", "origin", "HEAD:main")
+    check = clone_ancestry(gitmod.Git(), clone, "main")
+    assert check(shas[0], merged) is True
+    assert check(merged, shas[2]) is False

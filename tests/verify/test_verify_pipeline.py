@@ -1,0 +1,58 @@
+"""``promote --verify``'s stage: targets from the environment's verify config."""
+
+from __future__ import annotations
+
+import pytest
+import verify_objects as o
+from fakes.kube_server import FakeKube
+
+from promoter.config import VerifySettings as VerifyConfig
+from promoter.images import parse
+from promoter.verify import parse_target
+from promoter.verify.pipeline import targets_from, verify_promotion
+
+SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
+
+
+def test_targets_fill_app_and_env() -> None:
+    spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",),
+                        workloads=("Deployment/{env}/{app}",))
+    assert targets_from(spec, "api", "prod") == [
+        parse_target("argocd-app", "argocd/api-prod"),
+        parse_target("workload", "Deployment/prod/api")]
+
+
+def test_verified_record(kube: FakeKube) -> None:
+    kube.apply(o.application(SHA, name="api-prod"))
+    kube.apply(o.deployment(f"{o.IMAGE}:2.0"))
+    spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",),
+                        workloads=("Deployment/{env}/{app}",), settle=0)
+    outcome = verify_promotion(spec, app="api", env="prod", revision=SHA,
+                               image=parse(f"{o.IMAGE}:2.0"), is_ancestor=None,
+                               environ={"PROMOTER_KUBECONFIG": kube.kubeconfig()})
+    assert outcome.exit_code == 0
+    assert outcome.record is not None
+    assert outcome.record["status"] == "verified"
+    assert outcome.record["synced_revision"] == SHA
+
+
+def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
+    kube.apply(o.application(o.OLD, name="api-prod"))
+    spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",), timeout=1, settle=0)
+    outcome = verify_promotion(spec, app="api", env="prod", revision=SHA, image=None,
+                               is_ancestor=None,
+                               environ={"PROMOTER_KUBECONFIG": kube.kubeconfig()})
+    assert (outcome.exit_code, outcome.record and outcome.record["status"]) == (5, "timeout")
+    assert outcome.error is not None and "argocd-app argocd/api-prod" in outcome.error
+
+
+@pytest.mark.parametrize(("spec", "revision", "text"), [
+    (VerifyConfig(), SHA, "environments.prod.verify"),
+    (VerifyConfig(argocd_apps=("api",)), None, "no merge commit"),
+    (VerifyConfig(argocd_apps=("api",)), "main", "invalid --revision"),
+])
+def test_unusable_settings_exit_2(spec: VerifyConfig, revision: str | None, text: str) -> None:
+    outcome = verify_promotion(spec, app="api", env="prod", revision=revision, image=None,
+                               is_ancestor=None, environ={})
+    assert (outcome.record, outcome.exit_code) == (None, 2)
+    assert outcome.error is not None and text in outcome.error
