@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from promoter.cli import env_option
-from promoter.errors import InputError
+from promoter.errors import InputError, PromoterError
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
@@ -51,6 +51,17 @@ def _identity(value: str | None, option: str) -> Any:
     from promoter.git import Identity
 
     return Identity(match["name"], match["email"])
+
+
+def _emit_error(message: str, output: str) -> None:
+    """In CI, a failure still sets the outputs / dotenv report and annotates;
+    main() then prints the usual ``error:`` line and exits with the code."""
+    from promoter import report_ci
+
+    if output == "github":
+        click.echo(report_ci.github_error(message, os.environ), nl=False)
+    elif output == "gitlab":
+        click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
 
 
 def _emit(result: Any, output: str) -> None:
@@ -103,8 +114,11 @@ def promote(ctx: click.Context, /, **options: Any) -> None:
     _setup_logging(ctx)
     from promoter.promote import promote as run_promotion
 
-    request = _request(options)
-    result = run_promotion(request, os.environ)
+    try:
+        result = run_promotion(_request(options), os.environ)
+    except PromoterError as exc:
+        _emit_error(exc.message, options["output"])
+        raise
     _emit(result, options["output"])
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)

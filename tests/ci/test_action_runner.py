@@ -174,9 +174,10 @@ def test_action_failure_still_sets_outputs_and_annotates(
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/other:2.0.0")
     assert run.returncode != 0
     assert run.outputs["operation"] == "failed", run.text[-4000:]
-    assert run.outputs["error"]
+    message = run.outputs["error"]
+    assert "ghcr.io/acme/other" in message  # promoter's own message, not the fallback
     errors = [e for e in run.events if e.get("command") == "error"]
-    assert errors, run.text[-4000:]
+    assert [e["arg"] for e in errors] == [message], run.text[-4000:]
     assert SENTINEL not in run.printed()
     assert git(config_remote, "branch", "--list", "promoter/*") == ""
 

@@ -145,5 +145,7 @@ def test_template_job_failure_still_reports(
                           / "promoter.env")
     assert staging["PROMOTER_OPERATION"] == "failed", log[-3000:]
     assert staging["PROMOTER_CHANGED"] == "false"
+    assert "bad tag!" in staging["PROMOTER_ERROR"]  # promoter's own message
+    assert f"ERROR: {staging['PROMOTER_ERROR']}" in log
     assert SENTINEL not in log
     assert git(config_remote, "branch", "--list", "promoter/*") == ""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import verify_objects as o
 from fakes.kube_server import FakeKube
+from verify_objects import in_thread, join_ok
 
 from promoter.config import VerifySettings as VerifyConfig
 from promoter.images import parse
@@ -56,3 +59,34 @@ def test_unusable_settings_exit_2(spec: VerifyConfig, revision: str | None, text
                                is_ancestor=None, environ={})
     assert (outcome.record, outcome.exit_code) == (None, 2)
     assert outcome.error is not None and text in outcome.error
+
+
+def test_promote_verify_direct_push(kube: FakeKube, tmp_path: Path) -> None:
+    """``promote --verify``: the pushed commit, the config's targets, the new image."""
+    from support.configrepo import bare_from, example_copy, heads
+
+    from promoter.promote import Request, promote
+
+    tree = example_copy(tmp_path / "tree")
+    config = tree / ".promoter.yaml"
+    config.write_text(config.read_text().replace("      timeout: 10m\n",
+                                                 "      timeout: 20s\n      settle: 0s\n"))
+    remote = bare_from(tree, tmp_path / "remote.git")
+    kube.apply(o.application(o.OLD, name="api-production"))
+    kube.apply(o.deployment(f"{o.IMAGE}:1.0", namespace="production"))
+    environ = {"PROMOTER_KUBECONFIG": kube.kubeconfig()}
+
+    def controller() -> None:
+        kube.wait_watches(2)
+        sha = heads(remote)["main"]
+        kube.apply(o.application(sha, name="api-production"))
+        kube.apply(o.deployment(f"{o.IMAGE}:1.5.0", namespace="production", observed=2))
+
+    thread = in_thread(controller)
+    result = promote(Request(repo=str(remote), app="api", env="production", direct=True,
+                             image=f"{o.IMAGE}:1.5.0", verify=True), environ)
+    join_ok(thread)
+    record = result.record()
+    assert (result.exit_code, result.error) == (0, None)
+    assert record["verify"]["status"] == "verified"
+    assert record["verify"]["synced_revision"] == record["commit"] == heads(remote)["main"]
