@@ -36,7 +36,11 @@ def git_credentials(
     git_token = getattr(forge, "git_token", None)
     if git_token is None:
         return credentials.from_env(environ, forge_name), forge
-    return credentials.Credentials("x-access-token", str(git_token()), "GitHub App"), forge
+    token = str(git_token())
+    from promoter.report_ci import mask_now
+
+    mask_now(token, environ)  # a derived secret: mask it before anything could print it
+    return credentials.Credentials("x-access-token", token, "GitHub App"), forge
 
 
 def publish(

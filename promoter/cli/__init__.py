@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -68,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     except PromoterError as exc:
         if verbose:
+            import traceback
+
             traceback.print_exc()
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)

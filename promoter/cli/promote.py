@@ -5,7 +5,6 @@ Only click and light modules at import time; the pipeline loads inside commands.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Callable
@@ -38,6 +37,8 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
 
 def _setup_logging(ctx: click.Context) -> None:
     verbose = bool((ctx.find_root().obj or {}).get("verbose"))
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="promoter: %(message)s")
 

@@ -405,3 +405,36 @@ def test_promote_wait_merge_timeout_exits_5(fake: FakeGitHub, tmp_path: Path) ->
                            "--image", "ghcr.io/acme/api:1.5.0", "--wait-merge", "--timeout", "1s")
     assert done.returncode == 5, done.stderr
     assert json.loads(done.stdout)["merge"]["state"] == "timeout"
+
+
+def test_promote_with_a_github_app_pushes_with_the_installation_token(
+    fake: FakeGitHub, app_key: tuple[str, str], tmp_path: Path
+) -> None:
+    """No token at all: git pushes with the App's installation token, which the
+    git server requires as its password, and the token is masked in Actions."""
+    fake.app_id, fake.app_public_key = "123", app_key[1]
+    pem = tmp_path / "app.pem"
+    pem.write_text(app_key[0])
+    outputs = tmp_path / "github_output"
+    env = {k: v for k, v in os.environ.items() if k != "PROMOTER_TOKEN"}
+    env.update(GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(outputs),
+               GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"))
+    with GitServer(tmp_path / "srv", "x-access-token", "ghs_installation_0") as server:
+        bare = server.create("acme/config", example_copy(tmp_path / "tree"))
+        fake.head_sha = lambda ref: heads(bare).get(ref)
+        done = subprocess.run(
+            [sys.executable, "-m", "promoter", "promote", "--repo", server.url("acme/config"),
+             "--forge", "github", "--api-url", fake.api_url, "--app", "api", "--env", "staging",
+             "--image", "ghcr.io/acme/api:1.6.0", "--app-id", "123",
+             "--app-private-key", str(pem), "--output", "github"],
+            capture_output=True, text=True, env=env, check=False, timeout=120,
+        )
+        pushed = heads(bare).get("promoter/staging/api")
+    assert done.returncode == 0, done.stderr
+    assert "ghs_installation_0" in fake.issued
+    assert pushed is not None and fake.pulls[1].head == "promoter/staging/api"
+    first = done.stdout.index("ghs_installation_0")
+    assert done.stdout[:first].endswith("::add-mask::")
+    assert done.stdout.count("ghs_installation_0") == 1
+    assert "ghs_installation_0" not in done.stderr + outputs.read_text()
+    assert "BEGIN" not in done.stdout + done.stderr
