@@ -128,6 +128,7 @@ def _wait_merge(forge: Forge, number: int, timeout: float, result: Promotion) ->
 def _verify(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotion:
     """--verify: prove from the cluster that the merge commit is live, with the
     targets of the environment's ``verify:`` settings (promoter.verify.pipeline)."""
+    from promoter.verify.ancestry import repo_url
     from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
 
     revision = (result.merge or {}).get("commit_sha")
@@ -136,6 +137,7 @@ def _verify(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotio
         cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
         revision=revision, image=job.ref, environ=environ,
         is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
+        repo_url=repo_url(job.request.repo),
     )
     return replace(result, verify=outcome.record, exit_code=outcome.exit_code,
                    error=outcome.error)

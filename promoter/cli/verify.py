@@ -58,7 +58,8 @@ def text(record: Mapping[str, Any]) -> str:
             help="Deployment, StatefulSet, DaemonSet or Rollout.")
 @option("--revision", required=True, metavar="SHA", help="The merged commit.")
 @option("--repo", metavar="URL|PATH",
-            help="Config repository, to accept descendants of the merged commit.")
+            help="Config repository: accept descendants of the merged commit, and pick"
+                 " its source in multi-source Argo CD apps.")
 @option("--image", metavar="REF", help="Image the workloads must run.")
 @option("--timeout", default="10m", show_default=True, help="Give up after this long.")
 @option("--settle", default="10s", show_default=True,
@@ -89,17 +90,17 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
                                    ("flux-helmrelease", flux_helmrelease),
                                    ("workload", workload))
                for text in given]
-    ancestry = None
+    ancestry = url = None
     if repo:
-        from promoter.verify.ancestry import repo_ancestry
+        from promoter.verify.ancestry import repo_ancestry, repo_url
 
-        ancestry = repo_ancestry(repo)
+        ancestry, url = repo_ancestry(repo), repo_url(repo)
     settings = VerifySettings(
         revision=revision, image=images.parse_new(image) if image else None,
         timeout=config.duration(timeout, "--timeout") or 0.0,
         settle=config.duration(settle, "--settle") or 0.0, kubeconfig=kubeconfig,
         context=context, argocd_server=argocd_server, argocd_token=argocd_token,
-        refresh=refresh, allow_paused=allow_paused, is_ancestor=ancestry)
+        refresh=refresh, allow_paused=allow_paused, is_ancestor=ancestry, repo_url=url)
     record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
     emit(record, targets, settings, output)
 

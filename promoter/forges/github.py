@@ -19,15 +19,12 @@ from github import Auth, Github, GithubException, GithubIntegration
 
 from promoter.errors import AuthError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
-from promoter.forges.retry import Backoff, call, delay_from_headers
+from promoter.forges.github_errors import already_exists, translate
+from promoter.forges.retry import Backoff, call
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.github.com"
-CROSS_REPO = (
-    "; a workflow's GITHUB_TOKEN cannot write to another repository:"
-    " use a GitHub App or a fine-grained token for it"
-)
 DRAFT = {
     True: "mutation($id: ID!) { convertPullRequestToDraft(input: {pullRequestId: $id})"
     " { pullRequest { isDraft } } }",
@@ -135,7 +132,8 @@ class GitHubForge:
             try:
                 return fn()
             except GithubException as exc:
-                raise self._error(exc, what, need, missing) from exc
+                raise translate(exc, slug=self.slug, what=what, need=need, missing=missing,
+                                now=self.backoff.clock()) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise RetryableError(f"cannot reach {self.api} ({type(exc).__name__})") from exc
             except requests.RequestException as exc:
@@ -143,43 +141,6 @@ class GitHubForge:
                                     " check --api-url") from exc
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
-
-    def _error(
-        self, exc: GithubException, what: str, need: str, missing: str | None
-    ) -> PromoterError:
-        status, headers = exc.status, dict(exc.headers or {})
-        data = exc.data if isinstance(exc.data, dict) else {}
-        errors = data.get("errors") if isinstance(data.get("errors"), list) else []
-        first = errors[0] if errors and isinstance(errors[0], dict) else {}
-        text = str(data.get("message") or first.get("message") or "").split("\n")[0][:200]
-        lower = {k.lower(): v for k, v in headers.items()}
-        limited = "rate limit" in text.lower() or lower.get("x-ratelimit-remaining") == "0"
-        if status == 429 or status >= 500 or (status == 403 and limited):
-            wait = delay_from_headers(headers, self.backoff.clock())
-            return RetryableError(f"GitHub answered {status} to {what}: {text}", wait)
-        if status == 401:
-            return AuthError(
-                f"GitHub rejected the credentials (401) while {what} on {self.slug};"
-                " check that the token or GitHub App key is valid and not expired"
-            )
-        if status == 403 and "not permitted to create" in text:
-            return AuthError(
-                f"GitHub refused {what} on {self.slug} ({text}); enable Settings -> Actions"
-                " -> 'Allow GitHub Actions to create and approve pull requests',"
-                " or use a GitHub App"
-            )
-        if status == 403:
-            return AuthError(
-                f"GitHub refused {what} on {self.slug} (403: {text}); the token needs"
-                f" {need}" + CROSS_REPO
-            )
-        if status == 404:
-            return AuthError(
-                missing or f"GitHub repository {self.slug} not found while {what};"
-                " check --repo, and that the token can see the repository"
-            )
-        return PromoterError(f"GitHub answered {status} to {what} on {self.slug}: {text};"
-                             " check the pull request settings")
 
     # -- the Forge protocol ----------------------------------------------------
 
@@ -197,13 +158,15 @@ class GitHubForge:
             self.delete_after_merge.add(spec.branch)
         title, text = body.title(spec), body.render(spec)
         pr = self._find(repo, spec.branch)
-        if pr is None:
-            pr = self._create(repo, spec, title, text)
-            operation = "created"
+        new = None if pr else self._create(repo, spec, title, text)
+        if new is not None:
+            pr, operation = new, "created"
             self._sync(pr, spec, title, text, review=True)
         else:
-            differs = self._sync(pr, spec, title, text, review=changed)
-            operation = "updated" if differs or changed else "none"
+            raced = pr is None  # another run created it between our find and our create
+            pr = pr or self._refind(repo, spec.branch)
+            differs = self._sync(pr, spec, title, text, review=changed or raced)
+            operation = "updated" if differs or changed or raced else "none"
         superseded = self._supersede(repo, spec, pr)
         if operation != "none":  # labels and draft state as GitHub now has them
             pr = self._call("reading the pull request", "pull-requests: read",
@@ -244,13 +207,29 @@ class GitHubForge:
         return self._call(f"listing pull requests for {branch}", "pull-requests: read", first)
 
     def _create(self, repo: Any, spec: PullRequestSpec, title: str, text: str) -> Any:
-        return self._call(
-            f"creating a pull request from {spec.branch} into {spec.base}",
-            "pull-requests: write",
-            lambda: repo.create_pull(
-                base=spec.base, head=spec.branch, title=title, body=text, draft=spec.draft
-            ),
-        )
+        """The new pull request, or None if GitHub says one exists for the branch."""
+        def create() -> Any:
+            try:
+                return repo.create_pull(
+                    base=spec.base, head=spec.branch, title=title, body=text, draft=spec.draft
+                )
+            except GithubException as exc:
+                if already_exists(exc):
+                    return None
+                raise
+
+        return self._call(f"creating a pull request from {spec.branch} into {spec.base}",
+                          "pull-requests: write", create)
+
+    def _refind(self, repo: Any, branch: str) -> Any:
+        """The open pull request another run just created (looked up once)."""
+        pr = self._find(repo, branch)
+        if pr is None:
+            raise PromoterError(
+                f"GitHub says a pull request from {branch} already exists in {self.slug},"
+                f" but none is open for {self.owner}:{branch}; run promoter again"
+            )
+        return pr
 
     def _sync(
         self, pr: Any, spec: PullRequestSpec, title: str, text: str, review: bool

@@ -23,6 +23,7 @@ from promoter.forges.retry import Backoff, call, delay_from_headers
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
 DRAFT = "Draft: "
+EXISTS = "another open merge request already exists"
 NOT_READY = (405, 406, 422)  # what GitLab answers to auto-merge right after creation
 JOB_TOKEN = (
     "; a CI_JOB_TOKEN cannot create or update merge requests:"
@@ -125,12 +126,13 @@ class GitLabForge:
         title = (DRAFT if spec.draft else "") + body.title(spec)
         text = body.render(spec)
         mr = self._find(spec.branch)
-        if mr is None:
-            mr = self._create(spec, title, text)
-            operation = "created"
+        new = None if mr else self._create(spec, title, text)
+        if new is not None:
+            mr, operation = new, "created"
         else:
-            mr, differs = self._update(mr, spec, title, text)
-            operation = "updated" if differs or changed else "none"
+            raced = mr is None  # another run created it between our find and our create
+            mr, differs = self._update(mr or self._refind(spec.branch), spec, title, text)
+            operation = "updated" if differs or changed or raced else "none"
         if spec.auto_merge and not mr.get("merge_when_pipeline_succeeds"):
             mr = self._auto_merge(mr["iid"], spec)
             operation = "updated" if operation == "none" else operation
@@ -168,7 +170,8 @@ class GitLabForge:
             self.users[name] = int(found[0].id)
         return self.users[name]
 
-    def _create(self, spec: PullRequestSpec, title: str, text: str) -> dict[str, Any]:
+    def _create(self, spec: PullRequestSpec, title: str, text: str) -> dict[str, Any] | None:
+        """The new merge request, or None if GitLab says one is open for the branch (409)."""
         data = {
             "source_branch": spec.branch, "target_branch": spec.base, "title": title,
             "description": text, "labels": ",".join(spec.labels),
@@ -178,8 +181,27 @@ class GitLabForge:
             **_squash(spec),
         }
         managers = self.project.mergerequests
+
+        def create() -> dict[str, Any] | None:
+            try:
+                return managers.create(data).asdict()
+            except GitlabError as exc:
+                if exc.response_code == 409 and EXISTS in str(exc.error_message).lower():
+                    return None
+                raise
+
         return self._call(f"creating a merge request from {spec.branch} into {spec.base}",
-                          lambda: managers.create(data).asdict())
+                          create)
+
+    def _refind(self, branch: str) -> dict[str, Any]:
+        """The open merge request another run just created (looked up once)."""
+        mr = self._find(branch)
+        if mr is None:
+            raise PromoterError(
+                f"GitLab says an open merge request from {branch} already exists in"
+                f" {self.slug}, but none is listed; run promoter again"
+            )
+        return mr
 
     def _update(
         self, mr: dict[str, Any], spec: PullRequestSpec, title: str, text: str

@@ -87,6 +87,7 @@ class VerifySettings:
     refresh: bool = False
     allow_paused: bool = False
     is_ancestor: Callable[[str, str], bool] | None = None  # (ancestor, descendant)
+    repo_url: str | None = None  # the config repository's URL (multi-source Argo CD apps)
 
 
 def parse_target(kind: str, text: str) -> Target:
@@ -138,7 +139,8 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                          "(7 to 64 hex digits)")
     ancestry = settings.is_ancestor
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    functools.lru_cache(maxsize=256)(ancestry) if ancestry else None)
+                    functools.lru_cache(maxsize=256)(ancestry) if ancestry else None,
+                    settings.repo_url)
 
     @functools.cache
     def api() -> object:

@@ -43,6 +43,14 @@ def fetch_all(repo_dir: str) -> None:
          "+refs/heads/*:refs/remotes/origin/*")
 
 
+def repo_url(repo: str) -> str | None:
+    """The URL of ``repo`` (a URL, or a local clone: its origin), None if unknown."""
+    if not os.path.isdir(repo):
+        return repo
+    done = _git(repo, "remote", "get-url", "origin")
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
 def clone(url: str) -> str:
     """A bare blobless clone of ``url`` in a temporary directory (ambient git credentials)."""
     path = tempfile.mkdtemp(prefix="promoter-verify-")

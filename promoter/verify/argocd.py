@@ -1,17 +1,20 @@
 """Argo CD Application readiness, tied to the merged commit (pure functions).
 
 An Application is live at the merge commit when: its synced revision
-(``status.sync.revision``, or one of ``revisions`` for multi-source apps) is
-the commit or a descendant; ``sync.status`` is Synced; the sync operation that
-concerns that revision Succeeded; health was assessed after that operation
-(``reconciledAt`` >= ``operationState.finishedAt``); and ``health.status`` is
-Healthy. A SyncError condition, a Failed or Error operation for the revision,
-or Degraded health after the revision was applied fail at once.
+(``status.sync.revision``; for multi-source apps the ``revisions`` entry of the
+source whose ``repoURL`` is the config repository, any entry when that
+repository is unknown) is the commit or a descendant; ``sync.status`` is
+Synced; the sync operation that concerns that revision Succeeded; health was
+assessed after that operation (``reconciledAt`` >=
+``operationState.finishedAt``); and ``health.status`` is Healthy. A SyncError
+condition, a Failed or Error operation for the revision, or Degraded health
+after the revision was applied fail at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from promoter.verify.rules import (
@@ -20,9 +23,11 @@ from promoter.verify.rules import (
     Obj,
     failed,
     mismatch,
+    normalize_repo_url,
     parse_time,
     ready,
     revision_matches,
+    same_repo,
     short,
     waiting,
 )
@@ -40,15 +45,58 @@ def synced_revisions(status: Mapping[str, Any]) -> list[str]:
 
 def operation_revisions(op: Mapping[str, Any]) -> list[str]:
     """The revisions a sync operation applied (or is applying)."""
+    return [r for r in _operation_revisions(op)[0] if r]
+
+
+def _operation_revisions(op: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
+    """An operation's revisions, with the sources they align with (maybe none)."""
     result = op.get("syncResult") or {}
-    found = [r for r in result.get("revisions") or () if r]
-    if not found and result.get("revision"):
-        found = [result["revision"]]
-    if not found:
-        sync = (op.get("operation") or {}).get("sync") or {}
-        found = [r for r in sync.get("revisions") or () if r]
-        found = found or ([sync["revision"]] if sync.get("revision") else [])
-    return found
+    if result.get("revisions"):
+        return list(result["revisions"]), list(result.get("sources") or ())
+    if result.get("revision"):
+        return [result["revision"]], []
+    sync = (op.get("operation") or {}).get("sync") or {}
+    if sync.get("revisions"):
+        return list(sync["revisions"]), list(sync.get("sources") or ())
+    return ([sync["revision"]] if sync.get("revision") else []), []
+
+
+def _sources(app: Obj) -> list[Any]:
+    """The sources ``status.sync.revisions`` align with, index by index: those
+    last compared (``comparedTo.sources``), else ``spec.sources``."""
+    compared = ((app.get("status") or {}).get("sync") or {}).get("comparedTo") or {}
+    return list(compared.get("sources") or (app.get("spec") or {}).get("sources") or ())
+
+
+def _of_repo(revisions: list[str], sources: list[Any], expect: Expect) -> list[str]:
+    """The revisions of the sources whose repoURL is the config repository;
+    all of them when that repository is unknown."""
+    if expect.repo_url is None or not sources:
+        return [r for r in revisions if r]
+    return [r for r, source in zip(revisions, sources, strict=False)
+            if r and same_repo((source or {}).get("repoURL"), expect.repo_url)]
+
+
+def candidate_revisions(app: Obj, expect: Expect) -> tuple[list[str], str | None]:
+    """The synced revisions that may carry the merge commit, and a note on how
+    they were picked (for the detail text), if there is something to say."""
+    status = app.get("status") or {}
+    if not (status.get("sync") or {}).get("revisions"):
+        source = ((app.get("spec") or {}).get("source") or {}).get("repoURL")
+        note = None
+        if expect.repo_url and source and not same_repo(source, expect.repo_url):
+            note = (f"spec.source.repoURL {normalize_repo_url(source)} is not the config"
+                    f" repository {normalize_repo_url(expect.repo_url)}")
+        return synced_revisions(status), note
+    if expect.repo_url is None:
+        return synced_revisions(status), ("multi-source: config repository unknown (no --repo),"
+                                          " any source's revision counts")
+    sources = _sources(app)
+    picked = _of_repo(list(status["sync"]["revisions"]), sources, expect)
+    if any(same_repo((s or {}).get("repoURL"), expect.repo_url) for s in sources):
+        return picked, None
+    urls = ", ".join(normalize_repo_url(str((s or {}).get("repoURL"))) for s in sources)
+    return picked, f"no source has repoURL {normalize_repo_url(expect.repo_url)} (sources: {urls})"
 
 
 def failing_resources(status: Mapping[str, Any]) -> tuple[str, ...]:
@@ -82,15 +130,22 @@ def sync_errors(status: Mapping[str, Any]) -> list[str]:
 
 def check_application(app: Obj, expect: Expect) -> Check:
     """The verdict on one Application object (a dict as the API returns it)."""
+    revisions, note = candidate_revisions(app, expect)
+    check = _check(app, expect, revisions)
+    return replace(check, reason=f"{check.reason} ({note})") if note else check
+
+
+def _check(app: Obj, expect: Expect, revisions: list[str]) -> Check:
     status = app.get("status") or {}
-    revisions = synced_revisions(status)
     matched = next((r for r in revisions if revision_matches(expect, r)), None)
     seen = matched or (revisions[0] if revisions else None)
     errors = sync_errors(status)
     if errors:
         return failed("SyncError: " + "; ".join(errors), seen, failing_resources(status))
     op = status.get("operationState") or {}
-    op_ours = any(revision_matches(expect, r) for r in operation_revisions(op))
+    op_revisions, op_sources = _operation_revisions(op)
+    op_ours = any(revision_matches(expect, r)
+                  for r in _of_repo(op_revisions, op_sources or _sources(app), expect))
     phase = op.get("phase")
     if op_ours and phase in FAILED_PHASES:
         message = str(op.get("message", "")).strip()

@@ -77,8 +77,10 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
 
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
                      image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
-                     environ: Mapping[str, str] | None = None) -> Outcome:
-    """Verify the merged ``revision`` of a promotion of ``app`` into ``env``."""
+                     environ: Mapping[str, str] | None = None,
+                     repo_url: str | None = None) -> Outcome:
+    """Verify the merged ``revision`` of a promotion of ``app`` into ``env``;
+    ``repo_url`` is the config repository (to pick a multi-source app's source)."""
     env_vars = os.environ if environ is None else environ
     try:
         targets = targets_from(spec, app, env)
@@ -97,7 +99,8 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             argocd_server=env_vars.get("PROMOTER_ARGOCD_SERVER") or None,
             argocd_token=env_vars.get("PROMOTER_ARGOCD_TOKEN") or None,
             refresh=_flag(env_vars, "PROMOTER_REFRESH"),
-            allow_paused=_flag(env_vars, "PROMOTER_ALLOW_PAUSED"), is_ancestor=is_ancestor)
+            allow_paused=_flag(env_vars, "PROMOTER_ALLOW_PAUSED"), is_ancestor=is_ancestor,
+            repo_url=repo_url)
         result = run(targets, settings, progress=lambda line: print(line, file=sys.stderr))
     except (VerifyFailure, VerifyTimeout) as exc:
         return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)

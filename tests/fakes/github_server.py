@@ -89,6 +89,9 @@ class FakeGitHub:
         self.issued: set[str] = set()
         self.auto_merge_allowed = True
         self.merge_on_auto_merge: str | None = None  # merge at once with this commit SHA
+        # called with the head branch as a create request arrives, before it is handled:
+        # e.g. another promoter run opening the pull request first
+        self.before_create: Callable[[str], None] | None = None
         self.pulls: dict[int, Pull] = {}
         self.deleted: list[str] = []  # branches deleted through the git refs API
         self.requests: list[tuple[str, str]] = []
@@ -268,12 +271,17 @@ class FakeGitHub:
 
     def _create(self, data: dict[str, Any]) -> Response:
         head = data["head"].split(":")[-1]
+        if self.before_create:
+            self.before_create(head)
         if self.head_sha(head) is None:  # the branch is not in the git remote
             return _json(422, {"message": "Validation Failed", "errors": [
                 {"resource": "PullRequest", "field": "head", "code": "invalid"}],
                 "documentation_url": "https://docs.github.com/rest"})
         if any(p.head == head and p.state == "open" for p in self.pulls.values()):
-            return _error(422, f"A pull request already exists for {self.owner}:{head}.")
+            return _json(422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"A pull request already exists for {self.owner}:{head}."}],
+                "documentation_url": "https://docs.github.com/rest"})
         pull = self.open_pull(head, data["base"], data.get("title", ""), data.get("body", ""))
         pull.draft = bool(data.get("draft", False))
         return _json(201, self._pull(pull))

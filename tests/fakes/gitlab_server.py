@@ -118,6 +118,9 @@ class FakeGitLab:
         self.not_ready = 0  # answer the next N auto-merge requests with 405
         self.merge_on_auto_merge: str | None = None  # merge at once with this commit SHA
         self.close_on_create = False  # someone closes each new merge request at once
+        # called with the source branch as a create request arrives, before it is handled:
+        # e.g. another promoter run opening the merge request first
+        self.before_create: Callable[[str], None] | None = None
         self.requests: list[tuple[str, str]] = []
         self.violations: list[str] = []
         self.failures: list[tuple[int, str, dict[str, str], str | None, str | None, list[int]]] = []
@@ -230,6 +233,8 @@ class FakeGitLab:
         return self._answer(200, items, _array("merge_request.json"))
 
     def _create(self, data: dict[str, Any]) -> Response:
+        if self.before_create:
+            self.before_create(data["source_branch"])
         for mr in self.mrs.values():
             if mr.source == data["source_branch"] and mr.state == "opened":
                 message = "Another open merge request already exists for this source branch"

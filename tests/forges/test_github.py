@@ -122,6 +122,34 @@ def test_closed_pull_request_leads_to_a_new_one(fake: FakeGitHub, slept: list[fl
     assert result.pull_request is not None and result.pull_request.number == 2
 
 
+def test_race_to_create_updates_the_pull_request_another_run_opened(
+    fake: FakeGitHub, slept: list[float]
+) -> None:
+    def other_run(head: str) -> None:  # opens the PR after our find, before our create
+        fake.before_create = None
+        fake.open_pull(head, title="Promote api to staging: 1.4.1", body="older run")
+
+    fake.before_create = other_run
+    result = connect(fake, slept).publish(spec("1.4.2", labels=("promotion",)), changed=False)
+    assert result.operation == "updated"
+    assert result.pull_request is not None and result.pull_request.number == 1
+    assert list(fake.pulls) == [1]
+    pull = fake.pulls[1]
+    assert pull.title.endswith("1.4.2") and "`1.4.2`" in pull.body
+    assert pull.labels == ["promotion"]
+    assert writes(fake).count(("POST", "/api/v3/repos/acme/config/pulls")) == 1
+
+
+def test_race_is_retried_once_then_reported(fake: FakeGitHub, slept: list[float]) -> None:
+    fake.fail(422, f"A pull request already exists for acme:{BRANCH}.", method="POST",
+              path="/pulls", times=3)  # yet none is open: not retried in a loop
+    with pytest.raises(PromoterError, match=f"already exists.*none is open.*{BRANCH}") as info:
+        connect(fake, slept).publish(spec(), changed=True)
+    assert info.value.exit_code == 1
+    assert writes(fake).count(("POST", "/api/v3/repos/acme/config/pulls")) == 1
+    assert fake.pulls == {} and slept == []
+
+
 def test_supersede_closes_the_old_branch_pull_request(
     fake: FakeGitHub, slept: list[float]
 ) -> None:

@@ -102,6 +102,35 @@ def test_closed_merge_request_leads_to_a_new_one(fake: FakeGitLab, slept: list[f
     assert result.pull_request is not None and result.pull_request.number == 2
 
 
+def test_race_to_create_updates_the_merge_request_another_run_opened(
+    fake: FakeGitLab, slept: list[float]
+) -> None:
+    def other_run(source: str) -> None:  # opens the MR after our find, before our create
+        fake.before_create = None
+        fake.open_mr(source, title="Promote api to staging: 1.4.1", description="older run")
+
+    fake.before_create = other_run
+    result = connect(fake, slept).publish(spec("1.4.2", labels=("promotion",)), changed=False)
+    assert result.operation == "updated"
+    assert result.pull_request is not None and result.pull_request.number == 1
+    assert list(fake.mrs) == [1]
+    mr = fake.mrs[1]
+    assert mr.title.endswith("1.4.2") and "`1.4.2`" in mr.description
+    assert mr.labels == ["promotion"]
+    assert writes(fake).count(("POST", "/api/v4/projects/acme/config/merge_requests")) == 1
+
+
+def test_race_is_retried_once_then_reported(fake: FakeGitLab, slept: list[float]) -> None:
+    fake.fail(409, "Another open merge request already exists for this source branch: !7",
+              method="POST", path="/merge_requests", times=3)  # yet none is listed
+    with pytest.raises(PromoterError, match=f"{BRANCH} already exists.*none is listed") as info:
+        connect(fake, slept).publish(spec(), changed=True)
+    assert info.value.exit_code == 1
+    assert [r for r in writes(fake) if r[0] == "POST"] == [
+        ("POST", "/api/v4/projects/acme/config/merge_requests")]
+    assert fake.mrs == {} and slept == []
+
+
 def test_supersede_closes_the_old_branch_merge_request(
     fake: FakeGitLab, slept: list[float]
 ) -> None:

@@ -13,7 +13,7 @@ from promoter.images import parse
 from promoter.verify import Target, parse_target
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import applied_sha, check_flux
-from promoter.verify.rules import Expect, image_matches
+from promoter.verify.rules import Expect, image_matches, normalize_repo_url
 from promoter.verify.workloads import (
     check_workload,
     daemonset_status,
@@ -152,6 +152,56 @@ def test_argocd_rules() -> None:
     assert check_application(degraded_old, EXPECT).state == "waiting"
     descendant = Expect(SHA, is_ancestor=lambda a, d: (a, d) == (SHA, o.OLD))
     assert check_application(o.application(o.OLD), descendant).state == "ready"
+
+
+CONFIG = "https://github.com/acme/config"
+CHART = "https://github.com/acme/charts.git"
+BY_REPO = Expect(SHA, repo_url="git@GitHub.com:acme/config.git")
+
+
+@pytest.mark.parametrize("url", [CONFIG, "https://GITHUB.com/acme/config.git/",
+                                 "git@github.com:acme/config.git", "http://github.com/acme/config",
+                                 "ssh://git@github.com:22/acme/config.git",
+                                 "https://bot:secret@github.com/acme/config"])
+def test_repo_urls_are_normalised(url: str) -> None:
+    assert normalize_repo_url(url) == "github.com/acme/config"
+    assert normalize_repo_url(CHART) == "github.com/acme/charts"
+
+
+def test_multi_source_counts_the_config_repository_source_only() -> None:
+    urls = [CHART, CONFIG]
+    chart_unrelated = o.application(revisions=["9f" * 20, SHA], repo_urls=urls)
+    assert check_application(chart_unrelated, BY_REPO).state == "ready"
+    config_stale = o.application(revisions=[SHA, o.OLD], repo_urls=urls)
+    stale = check_application(config_stale, BY_REPO)
+    assert (stale.state, stale.revision) == ("waiting", o.OLD)
+    assert stale.reason.startswith(f"synced revision {o.OLD[:12]} is not {SHA[:12]}")
+    failed_op = o.application(revisions=[SHA, o.OLD], repo_urls=urls, phase="Failed")
+    assert check_application(failed_op, BY_REPO).state == "waiting"  # not our source's op
+    unknown = check_application(config_stale, EXPECT)  # no --repo: any source counts, said so
+    assert unknown.state == "ready" and "config repository unknown (no --repo)" in unknown.reason
+
+
+def test_multi_source_aligns_with_the_sources_last_compared() -> None:
+    app = o.application(revisions=[o.OLD, SHA], repo_urls=[CHART, CONFIG])
+    app["status"]["sync"]["comparedTo"] = {"sources": [{"repoURL": CONFIG}, {"repoURL": CHART}]}
+    assert check_application(app, BY_REPO).revision == o.OLD
+
+
+def test_no_source_of_the_config_repository_waits_and_says_why() -> None:
+    check = check_application(o.application(revisions=[SHA], repo_urls=[CHART]), BY_REPO)
+    assert check.state == "waiting"
+    assert "no source has repoURL github.com/acme/config (sources: github.com/acme/charts)" \
+        in check.reason
+
+
+def test_single_source_of_another_repository_is_noted() -> None:
+    other = check_application(o.application(SHA), Expect(SHA, repo_url=CHART))
+    assert other.state == "ready"
+    assert other.reason.endswith("(spec.source.repoURL git.example/config is not the config"
+                                 " repository github.com/acme/charts)")
+    same = Expect(SHA, repo_url="git@git.example:config.git")
+    assert check_application(o.application(SHA), same).reason == f"Synced and Healthy at {SHA[:12]}"
 
 
 @pytest.mark.parametrize(("kind", "text", "target"), [

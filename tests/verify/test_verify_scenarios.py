@@ -168,6 +168,16 @@ def test_multi_source_application(kube: FakeKube) -> None:
     assert result.synced_revision == SHA
 
 
+def test_multi_source_application_follows_the_config_repository(kube: FakeKube) -> None:
+    urls = ["https://charts.example/stable", "https://git.example/config.git"]
+    by_repo = {"repo_url": "git@git.example:config"}
+    kube.apply(o.application(revisions=["9.9.9", SHA], repo_urls=urls))
+    assert run([APP], settings(kube, **by_repo)).synced_revision == SHA
+    kube.apply(o.application(revisions=[SHA, o.OLD], repo_urls=urls))  # the chart's is the SHA
+    with pytest.raises(VerifyTimeout, match=f"synced revision {o.OLD[:12]} is not"):
+        run([APP], settings(kube, timeout=1.0, **by_repo))
+
+
 @pytest.mark.parametrize("kind", ["Kustomization", "HelmRelease"])
 @pytest.mark.parametrize("form", ["main@sha1:{}", "main/{}"])
 def test_flux_both_revision_formats(kube: FakeKube, kind: str, form: str) -> None:

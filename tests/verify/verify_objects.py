@@ -20,7 +20,8 @@ def application(revision: str | None = None, *, name: str = "api", namespace: st
                 op_revision: str | None = None, finished: str | None = T1,
                 reconciled: str | None = T2, revisions: list[str] | None = None,
                 conditions: list[dict[str, Any]] | None = None,
-                resources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                resources: list[dict[str, Any]] | None = None,
+                repo_urls: list[str] | None = None) -> dict[str, Any]:
     status: dict[str, Any] = {"sync": {"status": sync}, "health": {"status": health}}
     if revisions is not None:
         status["sync"]["revisions"] = revisions
@@ -40,8 +41,9 @@ def application(revision: str | None = None, *, name: str = "api", namespace: st
         status["conditions"] = conditions
     if resources:
         status["resources"] = resources
-    sources = ({"sources": [{"repoURL": "https://git.example/config", "targetRevision": "main"}
-                            for _ in revisions]} if revisions else
+    urls = repo_urls or ["https://git.example/config"] * len(revisions or ())
+    sources = ({"sources": [{"repoURL": url, "targetRevision": "main"} for url in urls]}
+               if revisions else
                {"source": {"repoURL": "https://git.example/config", "targetRevision": "main"}})
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
             "metadata": {"name": name, "namespace": namespace},

@@ -1,0 +1,88 @@
+"""An offline wheelhouse: promoter's runtime dependencies and its build backend,
+repacked as wheels from the distributions installed in this environment.
+
+pip can then install promoter from its source tree with ``PIP_NO_INDEX=1`` and
+``PIP_FIND_LINKS=<wheelhouse>``, resolving every dependency itself, as on an
+air-gapped runner. Repacking works for distributions that pip installed from
+wheels (their RECORD lists every file and WHEEL their tags); files installed
+outside site-packages (scripts, data) are left out: pip regenerates console
+scripts from entry_points.txt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata as md
+import re
+import zipfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+BUILD_REQUIRES = ("setuptools>=77",)  # pyproject.toml [build-system] requires
+SKIPPED = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def closure(requirements: list[str]) -> list[md.Distribution]:
+    """The installed distributions ``requirements`` need, transitively, with extras."""
+    found: dict[str, md.Distribution] = {}
+    done: set[tuple[str, str]] = set()
+    todo = [(Requirement(r), "") for r in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker and not req.marker.evaluate({"extra": extra}):
+            continue
+        dist = found.setdefault(_key(req.name), md.distribution(req.name))
+        if dist.version not in req.specifier:
+            raise LookupError(f"{dist.name} {dist.version} does not satisfy {req}")
+        for wanted in {"", *req.extras} - {e for k, e in done if k == _key(req.name)}:
+            done.add((_key(req.name), wanted))
+            todo += [(Requirement(r), wanted) for r in dist.requires or []]
+    return list(found.values())
+
+
+def _tag(dist: md.Distribution) -> str:
+    """The compressed tag set of WHEEL's Tag lines, e.g. py2.py3-none-any."""
+    tags = [line.split(":", 1)[1].strip() for line in (dist.read_text("WHEEL") or "").splitlines()
+            if line.startswith("Tag:")]
+    parts: list[list[str]] = [[], [], []]
+    for tag in tags:
+        for seen, part in zip(parts, tag.split("-"), strict=True):
+            if part not in seen:
+                seen.append(part)
+    return "-".join(".".join(p) for p in parts)
+
+
+def repack(dist: md.Distribution, out: Path) -> Path:
+    """Write ``dist``'s installed files back into a wheel in ``out``."""
+    files = [f for f in dist.files or [] if ".." not in f.parts and f.suffix != ".pyc"
+             and not (f.parts[0].endswith(".dist-info") and f.name in SKIPPED)]
+    if not files or not dist.read_text("WHEEL"):
+        raise LookupError(f"{dist.name} was not installed from a wheel; cannot repack it")
+    info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
+    name = re.sub(r"[-_.]+", "_", dist.name)
+    wheel = out / f"{name}-{dist.version}-{_tag(dist)}.whl"
+    record = []
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for file in files:
+            data = Path(str(dist.locate_file(file))).read_bytes()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            archive.writestr(file.as_posix(), data)
+            record.append(f"{file.as_posix()},sha256={digest.decode()},{len(data)}")
+        record.append(f"{info}/RECORD,,")
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def build_wheelhouse(out: Path) -> Path:
+    """Fill ``out`` with wheels of promoter's dependencies and build backend."""
+    out.mkdir(parents=True, exist_ok=True)
+    for dist in closure([*(md.requires("promoter") or []), *BUILD_REQUIRES]):
+        if _key(dist.name) != "promoter":
+            repack(dist, out)
+    return out
