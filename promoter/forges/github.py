@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
-from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.errors import AuthError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
 from promoter.forges.github_errors import already_exists, translate
-from promoter.forges.retry import Backoff, call
+from promoter.forges.retry import Backoff, call, transport_error
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -134,11 +134,8 @@ class GitHubForge:
             except GithubException as exc:
                 raise translate(exc, slug=self.slug, what=what, need=need, missing=missing,
                                 now=self.backoff.clock()) from exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise RetryableError(f"cannot reach {self.api} ({type(exc).__name__})") from exc
             except requests.RequestException as exc:
-                raise PromoterError(f"cannot talk to {self.api} ({type(exc).__name__});"
-                                    " check --api-url") from exc
+                raise transport_error(exc, self.api) from exc
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
 

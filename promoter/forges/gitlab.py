@@ -18,7 +18,7 @@ from gitlab.exceptions import GitlabError
 
 from promoter.errors import AuthError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
-from promoter.forges.retry import Backoff, call, delay_from_headers
+from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
 
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
@@ -88,11 +88,8 @@ class GitLabForge:
                 return fn()
             except GitlabError as exc:
                 raise self._error(exc, what) from exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise RetryableError(f"cannot reach {self.url} ({type(exc).__name__})") from exc
             except requests.RequestException as exc:
-                raise PromoterError(f"cannot talk to {self.url} ({type(exc).__name__});"
-                                    " check --api-url") from exc
+                raise transport_error(exc, self.url) from exc
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
 

@@ -1,8 +1,9 @@
 """Bounded retries for forge calls: 5xx, 429 and secondary rate limits.
 
 Adapters translate SDK errors into ``RetryableError`` (transient, with the
-server's ``retry_after`` when it sent one) or a terminal ``PromoterError``;
-``call`` retries only the former, sleeping through an injectable ``sleep``.
+server's ``retry_after`` when it sent one) or a terminal ``PromoterError``
+(``transport_error`` for the ``requests`` errors both SDKs raise); ``call``
+retries only the former, sleeping through an injectable ``sleep``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def _retry_after(value: str, now: float) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now)
     except (TypeError, ValueError):
         return None
+
+
+def transport_error(exc: Exception, url: str) -> PromoterError:
+    """A ``requests`` error talking to the forge at ``url``: a connection error or
+    timeout is retryable, any other request error is not."""
+    import requests  # loaded already by the adapter that calls this
+
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return RetryableError(f"cannot reach {url} ({type(exc).__name__})")
+    return PromoterError(f"cannot talk to {url} ({type(exc).__name__}); check --api-url")
 
 
 def call(fn: Callable[[], T], backoff: Backoff, what: str) -> T:

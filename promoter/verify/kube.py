@@ -2,7 +2,9 @@
 when verifying). One thread per target lists the object, then watches it from
 the list's resourceVersion; a dropped watch is re-established from the last
 resourceVersion seen, a 410 Gone relists. SDK errors stay here: 401/403 become
-AuthError, the rest a waiting reason while the thread retries with backoff.
+AuthError; a 404 on the list or watch (the collection, not one object: a missing
+object lists as empty) means the cluster does not serve the resource type, a
+VerifyFailed; the rest a waiting reason while the thread retries with backoff.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from promoter.errors import AuthError, InputError, PromoterError
+from promoter.errors import AuthError, InputError, PromoterError, VerifyFailed
 from promoter.verify.watch import Sink
 
 WATCH_SECONDS = 60  # server-side watch timeout; the watch is re-established after it
 BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+# what installs a resource type: "group/plural" first, then "group"
+PROVIDERS = {"argoproj.io/applications": "Argo CD", "argoproj.io/rollouts": "Argo Rollouts",
+             "kustomize.toolkit.fluxcd.io": "Flux", "helm.toolkit.fluxcd.io": "Flux"}
 
 
 def connect(kubeconfig: str | None, context: str | None) -> Any:
@@ -55,6 +60,15 @@ def translate(exc: Exception, what: str) -> PromoterError:
     return PromoterError(f"cannot reach the Kubernetes API for {what}: {type(exc).__name__}")
 
 
+def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
+    """The error for a resource type the cluster does not serve (CRD not installed)."""
+    group, version, plural = resource
+    provider = PROVIDERS.get(f"{group}/{plural}") or PROVIDERS.get(group)
+    hint = f"is {provider} installed?" if provider else "is its CRD installed?"
+    name = f"{plural}.{group}" if group else plural
+    return VerifyFailed(f"the cluster does not serve {name}/{version}; {hint}")
+
+
 class KubeSource:
     """Follows one namespaced object with list + watch."""
 
@@ -91,12 +105,14 @@ class KubeSource:
                 rv = self._watch(index, sink, rv)
                 failures = 0
             except Exception as exc:  # SDK and connection errors, translated
-                if getattr(exc, "status", None) == 410:  # Gone: relist, then watch again
+                status = getattr(exc, "status", None)
+                if status == 410:  # Gone: relist, then watch again
                     rv = None
                     continue
-                error = translate(exc, self.what)
+                error = (not_served((self.group, self.version, self.plural)) if status == 404
+                         else translate(exc, self.what))
                 sink(index, error)
-                if isinstance(error, AuthError):
+                if isinstance(error, (AuthError, VerifyFailed)):
                     return
                 failures += 1
                 self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])

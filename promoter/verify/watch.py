@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from promoter.errors import AuthError, VerifyFailed, WaitTimeout
-from promoter.verify.rules import FAILED, READY, Check, waiting
+from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
 Judge = Callable[[Any], Check]
@@ -106,14 +106,17 @@ def result_of(status: str, watched: Sequence[Watched], checks: Sequence[Check]) 
 
 
 def _judge(item: Watched, obj: Any, before: Check) -> Check:
-    """The new verdict; a transient read error keeps the verdict on the last
+    """The new verdict; a VerifyFailed from the source (the resource type is not
+    served) is terminal; a transient read error keeps the verdict on the last
     object seen (the source re-establishes its watch)."""
     if isinstance(obj, AuthError):
         raise obj
+    if isinstance(obj, VerifyFailed):
+        return failed(str(obj))
     if isinstance(obj, Exception):
         return waiting(f"cannot read it yet ({obj})") if before is UNSEEN else before
     if obj is None:
-        return waiting("not found")
+        return waiting("not found yet")
     return item.judge(obj)
 
 

@@ -97,8 +97,11 @@ class _Resources:
 RESOURCES = _Resources()
 
 
-def resource_of_object(obj: dict[str, Any]) -> Resource:
-    for res in resources().values():
+Served = dict[str, Resource]  # plural -> resource: what one fake cluster serves
+
+
+def resource_of_object(obj: dict[str, Any], served: Served | None = None) -> Resource:
+    for res in (resources() if served is None else served).values():
         if res.kind == obj.get("kind"):
             return res
     raise ApiError(404, "NotFound", f"no resource for kind {obj.get('kind')!r}")
@@ -109,9 +112,9 @@ def status(code: int, reason: str, message: str) -> dict[str, Any]:
             "message": message, "reason": reason, "code": code}
 
 
-def _groups() -> dict[str, list[Resource]]:
+def _groups(served: Served) -> dict[str, list[Resource]]:
     groups: dict[str, list[Resource]] = {}
-    for res in resources().values():
+    for res in served.values():
         groups.setdefault(res.group, []).append(res)
     return groups
 
@@ -136,8 +139,9 @@ def _resource_list(group_version: str, found: list[Resource]) -> dict[str, Any]:
             "resources": out}
 
 
-def discovery(path: str) -> dict[str, Any] | None:
-    """The discovery document at ``path``, or None when it is not one."""
+def discovery(path: str, served: Served | None = None) -> dict[str, Any] | None:
+    """The discovery document at ``path``, or None when it is not one (an
+    unserved group or version is not one: the server answers 404)."""
     path = path.rstrip("/")
     if path == "/version":
         return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-fake", "platform": "fake"}
@@ -146,7 +150,7 @@ def discovery(path: str) -> dict[str, Any] | None:
             {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
     if path == "/api/v1":
         return _resource_list("v1", [])
-    groups = _groups()
+    groups = _groups(resources() if served is None else served)
     if path == "/apis":
         return {"kind": "APIGroupList", "apiVersion": "v1",
                 "groups": [_group_doc(g, found) for g, found in groups.items()]}
@@ -159,8 +163,9 @@ def discovery(path: str) -> dict[str, Any] | None:
     return None
 
 
-def route(path: str) -> tuple[Resource, str, str, str] | None:
-    """(resource, namespace, name, subresource) for a resource path."""
+def route(path: str, served: Served | None = None) -> tuple[Resource, str, str, str] | None:
+    """(resource, namespace, name, subresource) for a resource path; None for a
+    resource type that is not served (the server answers 404 with a Status)."""
     parts = path.rstrip("/").split("/")[1:]
     if len(parts) < 4 or parts[0] != "apis":
         return None
@@ -170,7 +175,7 @@ def route(path: str) -> tuple[Resource, str, str, str] | None:
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3 or (not namespace and len(rest) > 1):
         return None
-    res = resources().get(rest[0])
+    res = (resources() if served is None else served).get(rest[0])
     if res is None or (res.group, res.version) != (group, version):
         return None
     return res, namespace, rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else ""

@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -63,8 +63,11 @@ class Store:
 class FakeKube:
     """The server and its controller API."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, missing: Collection[str] = ()) -> None:
+        """``missing``: plurals whose CRD is not installed (e.g. ``("rollouts",)``):
+        discovery omits them and their paths answer 404 like any unknown path."""
         self.store = Store()
+        self.served = {p: r for p, r in api.resources().items() if p not in missing}
         self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
         cert, key, self.ca_pem = api.self_signed(workdir)
         self.ca_path = str(cert)
@@ -102,7 +105,7 @@ class FakeKube:
 
     def apply(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Create or replace an object as a controller would (spec and status)."""
-        res = api.resource_of_object(obj)
+        res = api.resource_of_object(obj, self.served)
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         with self.store.cond:
@@ -131,7 +134,8 @@ class FakeKube:
         Gone, and only a relist shows the new state."""
         with self.store.cond:
             for obj in objects:
-                self._write(api.resource_of_object(obj), copy.deepcopy(obj), "controller")
+                self._write(api.resource_of_object(obj, self.served), copy.deepcopy(obj),
+                            "controller")
             self.store.compacted = self.store.rv
             self.store.abrupt = False
             self.store.drops += 1
@@ -214,10 +218,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_status(401, "Unauthorized", "Unauthorized")
         if url.path.startswith("/api/v1/applications/"):
             return self.argocd_api(url.path.rsplit("/", 1)[1], query, role)
-        found = api.discovery(url.path)
+        found = api.discovery(url.path, self.fake.served)
         if found is not None:
             return self.send_json(200, found)
-        route = api.route(url.path)
+        route = api.route(url.path, self.fake.served)
+        if method != "GET" and (route is None or role != "admin"):
+            self.body()  # read what is refused, or it spoils the kept-alive connection
         if route is None:
             return self.send_status(404, "NotFound", "the server could not find the requested "
                                     "resource")

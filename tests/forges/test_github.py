@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -466,3 +467,14 @@ def test_promote_with_a_github_app_pushes_with_the_installation_token(
     assert done.stdout.count("ghs_installation_0") == 1
     assert "ghs_installation_0" not in done.stderr + outputs.read_text()
     assert "BEGIN" not in done.stdout + done.stderr
+
+
+def test_unreachable_server_is_retried_then_exit_1(slept: list[float]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/v3"
+    settings = ForgeSettings(repo="x", slug="acme/config", api_url=url, token=TOKEN)
+    forge = gh.connect(settings, Backoff(sleep=slept.append, clock=lambda: NOW))
+    with pytest.raises(PromoterError, match=f"cannot reach {url} .ConnectionError") as info:
+        forge.publish(spec(), changed=True)
+    assert info.value.exit_code == 1 and len(slept) == 4 and TOKEN not in str(info.value)
