@@ -135,29 +135,6 @@ def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterEr
     return PromoterError(f"{what}; see git's message")
 
 
-# -- remote inspection -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RemoteRefs:
-    head: str | None  # the remote's default branch
-    refs: Mapping[str, str]  # refs/heads/x -> sha
-
-
-def remote_refs(git: Git, url: str, patterns: Sequence[str] = ()) -> RemoteRefs:
-    """``git ls-remote --symref URL HEAD PATTERNS...``: default branch and shas."""
-    text = out(git, ["ls-remote", "--symref", url, "HEAD", *patterns])
-    head: str | None = None
-    refs: dict[str, str] = {}
-    for line in text.splitlines():
-        left, _, name = line.partition("\t")
-        if left.startswith("ref: ") and name == "HEAD":
-            head = left[5:].removeprefix("refs/heads/")
-        elif name:
-            refs[name] = left
-    return RemoteRefs(head, refs)
-
-
 # -- clone and working tree -------------------------------------------------------------
 
 

@@ -25,9 +25,6 @@ _DOMAIN = rf"(?:{_DOMAIN_NAME}|{_IPV6})(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}"
 
-PATH_RE = re.compile(rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
-TAG_RE = re.compile(_TAG)
-DIGEST_RE = re.compile(_DIGEST)
 _REFERENCE_RE = re.compile(
     rf"(?P<name>(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*))"
     rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?"
@@ -132,14 +129,6 @@ def parse_new(text: str) -> ImageRef:
     if ref.tag is None and ref.digest is None:
         raise InputError(f"image reference {text!r} has no tag or digest; add :TAG or @DIGEST")
     return ref
-
-
-def is_tag(text: str) -> bool:
-    return TAG_RE.fullmatch(text) is not None
-
-
-def is_digest(text: str) -> bool:
-    return DIGEST_RE.fullmatch(text) is not None
 
 
 def same_repository(a: str, b: str) -> bool:

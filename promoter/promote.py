@@ -122,20 +122,21 @@ def _apply(job: Job) -> tuple[Promotion, Plan]:
     """Plan, commit and push (with retries); the record and the first plan."""
     first = _edit_plan(job)
     existing = None if job.direct else workspace.fetch_branch(job.ws, job.target.branch)
-    current = job
-    for attempt in range(1, job.request.retry.attempts + 1):
+    current, retry = job, job.request.retry
+    for attempt in range(1, retry.attempts + 1):
+        if attempt > 1:  # the last push lost a race: wait, fetch, plan again
+            retry.wait(attempt - 1)
+            current = replace(current, ws=workspace.refresh_base(current.ws))
+            if not job.direct:
+                existing = workspace.fetch_branch(current.ws, job.target.branch)
         edits = first if attempt == 1 else _edit_plan(current)
         plan.check_conflict(first, edits, current.ws.base)
         outcome = _attempt(current, edits, existing, _base_record(current, edits))
         if outcome is not None:
             return outcome, first
-        job.request.retry.wait(attempt)
-        current = replace(current, ws=workspace.refresh_base(current.ws))
-        if not job.direct:
-            existing = workspace.fetch_branch(current.ws, job.target.branch)
     branch = job.ws.base if job.direct else job.target.branch
     raise PromoterError(
-        f"push to {branch} of {job.request.repo} was rejected {job.request.retry.attempts} "
+        f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "
         "times; other pushes keep landing, retry later or raise --max-attempts"
     )
 

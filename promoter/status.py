@@ -33,8 +33,7 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
         if config is not None:
             paths = sorted({p for app in config.apps for env in config.environments
                             for p in cfg.resolve(config, app, env).paths})
-            kinds = git.object_types(session, ws.work, "HEAD", paths)
-            workspace.checkout_paths(ws, [p for p in paths if kinds[p]], cfg.FILE)
+            workspace.checkout_paths(ws, paths, cfg.FILE, skip_missing=True)
         yield ws.work
 
 
@@ -43,11 +42,6 @@ def require(root: Path) -> cfg.Config:
     if config is None:
         raise InputError(f"no {cfg.FILE} at the root of the repository; create one")
     return config
-
-
-def validate(root: Path) -> list[str]:
-    """Problems of the config against the tree (empty when valid); bad shape raises."""
-    return cfg.problems(require(root), root)
 
 
 def matrix(root: Path) -> dict[str, Any]:

@@ -38,10 +38,15 @@ def open_clone(session: git.Git, url: str, dest: Path, base: str | None, shown: 
     return Workspace(session, url, dest, branch, head.stdout.decode().strip())
 
 
-def checkout_paths(ws: Workspace, paths: Sequence[str], what: str) -> None:
-    """Widen the sparse checkout to ``paths`` (files or directories)."""
+def checkout_paths(
+    ws: Workspace, paths: Sequence[str], what: str, *, skip_missing: bool = False
+) -> None:
+    """Widen the sparse checkout to ``paths`` (files or directories); a path
+    missing on the base is an InputError, or skipped with ``skip_missing``."""
     directories = []
     for path, kind in git.object_types(ws.git, ws.work, "HEAD", paths).items():
+        if kind is None and skip_missing:
+            continue
         if kind is None:
             raise InputError(
                 f"{what}: {path} does not exist on {ws.base}; fix the path or create it"

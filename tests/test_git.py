@@ -21,9 +21,9 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
         anonymous = gitmod.run(gitmod.Git(), ["ls-remote", server.url("config")], check=False)
         creds = credentials.Credentials("bot", "pw", "PROMOTER_TOKEN")
         session = gitmod.session(server.url("config"), creds)
-        refs = gitmod.remote_refs(session, server.url("config"))
+        refs = gitmod.out(session, ["ls-remote", "--symref", server.url("config"), "HEAD"])
     assert anonymous.returncode != 0
-    assert refs.head == "main" and list(refs.refs) == ["HEAD"]
+    assert refs.splitlines()[0] == "ref: refs/heads/main\tHEAD"
     assert not server.requests[0].authorized and server.requests[0].user is None
     assert len(server.requests) > 1 and all(r.authorized for r in server.requests[1:])
     assert server.requests[1].user == "bot" and server.requests[1].service == "git-upload-pack"
@@ -109,6 +109,17 @@ def test_credentials_order_and_users() -> None:
     promoter = credentials.from_env({"PROMOTER_TOKEN": "p", **env}, forge="gitlab")
     assert promoter is not None and (promoter.user, promoter.token) == ("oauth2", "p")
     assert "p" not in repr(credentials.from_env({"PROMOTER_TOKEN": "secretvalue"}))
+
+
+def test_credentials_follow_the_forge() -> None:
+    """A GitHub token in a GitLab job's environment is never sent to GitLab,
+    and the reverse; GH_TOKEN counts for GitHub."""
+    both = {"GITHUB_TOKEN": "h", "GITLAB_TOKEN": "g", "CI_JOB_TOKEN": "c"}
+    gitlab = credentials.from_env(both, forge="gitlab")
+    assert gitlab == credentials.Credentials("oauth2", "g", "GITLAB_TOKEN")
+    github = credentials.from_env({"GITLAB_TOKEN": "g", "GH_TOKEN": "x"}, forge="github")
+    assert github == credentials.Credentials("x-access-token", "x", "GH_TOKEN")
+    assert credentials.from_env({"GITHUB_TOKEN": "h"}, forge="gitlab") is None
 
 
 @pytest.mark.parametrize(("repo", "host", "slug", "forge"), [

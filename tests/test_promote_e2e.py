@@ -9,7 +9,7 @@ import pytest
 from support.configrepo import bare_from, count, example_copy, git, heads, message, show
 
 from promoter import git as gitmod
-from promoter.errors import ConflictError, InputError
+from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.promote import Request, promote
 from promoter.retry import PushRetry
 
@@ -177,6 +177,21 @@ def test_push_rejected_by_a_moved_base_is_retried_on_the_new_head(
     assert git(remote, "rev-parse", "main^") == other
     assert 'newTag: "1.5.0"' in show(remote, "main", STAGING)
     assert '"2.9.9"' in show(remote, "main", "apps/web/overlays/staging/kustomization.yaml")
+
+
+def test_the_last_rejected_push_gives_up_without_waiting_or_fetching(
+    tmp_path: Path, remote: Path
+) -> None:
+    other = _commit_elsewhere(tmp_path, remote, "apps/web/overlays/staging/kustomization.yaml",
+                              '"2.7.0"', '"2.9.9"')
+    _hook_moving_main(remote, other)
+    waits: list[float] = []
+    with pytest.raises(PromoterError, match="rejected 1 times"):
+        promote(Request(repo=str(remote), app="api", env="staging", direct=True,
+                        image="ghcr.io/acme/api:1.5.0",
+                        retry=PushRetry(attempts=1, sleep=waits.append)), {})
+    assert waits == []
+    assert heads(remote)["main"] == other
 
 
 def test_a_real_conflict_stops_with_conflict_error(tmp_path: Path, remote: Path) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -83,7 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(0)
 
 
-def env_option(name: str, **kwargs: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def env_option(name: str, *decls: str, **kwargs: Any) -> Callable[[F], F]:
     """``--name`` that also reads ``PROMOTER_NAME`` from the environment."""
     var = "PROMOTER_" + name.lstrip("-").upper().replace("-", "_")
-    return click.option(name, envvar=var, show_envvar=True, **kwargs)
+    decorator: Callable[[F], F] = click.option(name, *decls, envvar=var, show_envvar=True,
+                                               **kwargs)
+    return decorator

@@ -20,12 +20,6 @@ OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
 
-def _opt(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """``env_option`` with a type mypy can see."""
-    decorator: Callable[[F], F] = env_option(name, **kwargs)
-    return decorator
-
-
 def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
     """``--name/--no-name`` (default None: "as configured"), also from PROMOTER_NAME."""
     var = "PROMOTER_" + name.upper().replace("-", "_")
@@ -72,41 +66,41 @@ def _emit(result: Any, output: str) -> None:
 
 
 @click.command()
-@_opt("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
-@_opt("--base", help="Base branch (default: the remote's default branch).")
-@_opt("--app", help="App name from .promoter.yaml.")
-@_opt("--env", help="Target environment from .promoter.yaml.")
-@_opt("--image", help="New image reference, REPO:TAG, REPO@DIGEST or both.")
-@_opt("--from", help="Promote exactly what runs in this environment.")
-@_opt("--path", multiple=True, help="File or directory to edit (repeatable).")
-@_opt("--key", multiple=True, help="Explicit Helm key path (repeatable).")
-@_opt("--forge", type=click.Choice(["local", "github", "gitlab"]),
+@env_option("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
+@env_option("--base", help="Base branch (default: the remote's default branch).")
+@env_option("--app", help="App name from .promoter.yaml.")
+@env_option("--env", help="Target environment from .promoter.yaml.")
+@env_option("--image", help="New image reference, REPO:TAG, REPO@DIGEST or both.")
+@env_option("--from", help="Promote exactly what runs in this environment.")
+@env_option("--path", multiple=True, help="File or directory to edit (repeatable).")
+@env_option("--key", multiple=True, help="Explicit Helm key path (repeatable).")
+@env_option("--forge", type=click.Choice(["local", "github", "gitlab"]),
             help="Where to open the pull request (default: inferred from --repo).")
 @_switch("direct", default=None, help="Push to the base branch, no PR.")
-@_opt("--branch", help="Branch template, {app} {env} (default: promoter/{env}/{app}).")
-@_opt("--dry-run", is_flag=True, help="Clone and plan; print the diff; push nothing.")
-@_opt("--output", type=OUTPUT, default="text", show_default=True)
-@_opt("--author", help="Commit author 'Name <email>' (default from the CI).")
-@_opt("--committer", help="Commit committer 'Name <email>' (default: the author).")
-@_opt("--message", help="Commit message template: {app} {env} {old} {new} {image}.")
-@_opt("--signoff", is_flag=True, help="Add a Signed-off-by trailer.")
-@_opt("--title", help="Pull request title template.")
-@_opt("--body", help="Text above the generated pull request body.")
-@_opt("--label", multiple=True, help="Pull request label (repeatable).")
-@_opt("--reviewer", multiple=True, help="Reviewer (repeatable).")
-@_opt("--assignee", multiple=True, help="Assignee (repeatable).")
+@env_option("--branch", help="Branch template, {app} {env} (default: promoter/{env}/{app}).")
+@env_option("--dry-run", is_flag=True, help="Clone and plan; print the diff; push nothing.")
+@env_option("--output", type=OUTPUT, default="text", show_default=True)
+@env_option("--author", help="Commit author 'Name <email>' (default from the CI).")
+@env_option("--committer", help="Commit committer 'Name <email>' (default: the author).")
+@env_option("--message", help="Commit message template: {app} {env} {old} {new} {image}.")
+@env_option("--signoff", is_flag=True, help="Add a Signed-off-by trailer.")
+@env_option("--title", help="Pull request title template.")
+@env_option("--body", help="Text above the generated pull request body.")
+@env_option("--label", multiple=True, help="Pull request label (repeatable).")
+@env_option("--reviewer", multiple=True, help="Reviewer (repeatable).")
+@env_option("--assignee", multiple=True, help="Assignee (repeatable).")
 @_switch("draft", default=None, help="Open the pull request as a draft.")
 @_switch("auto-merge", default=None, help="Enable auto-merge.")
-@_opt("--merge-method", type=click.Choice(["merge", "squash", "rebase"]))
+@env_option("--merge-method", type=click.Choice(["merge", "squash", "rebase"]))
 @_switch("delete-branch", default=None,
             help="Delete the branch after the merge.")
-@_opt("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
-@_opt("--app-id", help="GitHub App id (with --app-private-key).")
-@_opt("--app-private-key", help="GitHub App private key (PEM text or file path).")
-@_opt("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
-@_opt("--timeout", default="30m", show_default=True, help="Time limit for waits.")
-@_opt("--verify", is_flag=True, help="After the merge, verify from the cluster.")
-@_opt("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
+@env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
+@env_option("--app-id", help="GitHub App id (with --app-private-key).")
+@env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
+@env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
+@env_option("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
 @click.pass_context
 def promote(ctx: click.Context, /, **options: Any) -> None:
@@ -151,15 +145,16 @@ def _request(options: dict[str, Any]) -> Any:
         ),
         api_url=options["api_url"], app_id=options["app_id"],
         app_private_key=options["app_private_key"],
-        wait_merge=options["wait_merge"], timeout=timeout or 1800.0, verify=options["verify"],
+        wait_merge=options["wait_merge"], verify=options["verify"],
+        timeout=1800.0 if timeout is None else timeout,
         retry=PushRetry(attempts=options["max_attempts"]),
     )
 
 
 @click.command()
-@_opt("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@_opt("--base", help="Branch to read (default: the working tree, or the default branch).")
-@_opt("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
+@env_option("--base", help="Branch to read (default: the working tree, or the default branch).")
+@env_option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def status(ctx: click.Context, repo: str, base: str | None, output: str) -> None:
     """Print the app x environment matrix of the images the repository holds."""
@@ -180,17 +175,18 @@ def config() -> None:
 
 
 @config.command()
-@_opt("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@_opt("--base", help="Branch to check (default: the working tree, or the default branch).")
+@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
+@env_option("--base", help="Branch to check (default: the working tree, or the default branch).")
 @click.pass_context
 def validate(ctx: click.Context, repo: str, base: str | None) -> None:
     """Check .promoter.yaml: keys, promote_from cycles, placeholders, paths."""
     _setup_logging(ctx)
     from promoter import status as status_mod
+    from promoter.config import problems
 
     with status_mod.tree(repo, base, os.environ) as root:
-        found = status_mod.validate(root)
-        config = status_mod.require(root)
+        config = status_mod.require(root)  # bad shape raises
+        found = problems(config, root)
     for problem in found[1:]:
         click.echo(f"error: {problem}", err=True)
     if found:

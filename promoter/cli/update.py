@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from promoter.cli import env_option
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _flag(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """``env_option`` with a type mypy can see."""
-    decorator: Callable[[F], F] = env_option(name, **kwargs)
-    return decorator
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,7 +30,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command()
 @_options
-@_flag("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
+@env_option("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
 def update(
     ref: str, paths: tuple[str, ...], output: str, expect: str | None,
     keys: tuple[str, ...], dry_run: bool,

@@ -5,20 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from promoter.cli import env_option
 
 HEARTBEAT = 30.0
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def option(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """``env_option`` with its type spelled out for mypy."""
-    decorator: Callable[[F], F] = env_option(name, **kwargs)
-    return decorator
 
 
 def progress_printer(stream: Any = None) -> Callable[[str], None]:
@@ -48,29 +41,29 @@ def text(record: Mapping[str, Any]) -> str:
 
 
 @click.command()
-@option("--argocd-app", multiple=True, metavar="[NS/]NAME",
+@env_option("--argocd-app", multiple=True, metavar="[NS/]NAME",
             help="Argo CD Application (namespace argocd by default).")
-@option("--flux-kustomization", multiple=True, metavar="NS/NAME",
+@env_option("--flux-kustomization", multiple=True, metavar="NS/NAME",
             help="Flux Kustomization.")
-@option("--flux-helmrelease", multiple=True, metavar="NS/NAME",
+@env_option("--flux-helmrelease", multiple=True, metavar="NS/NAME",
             help="Flux HelmRelease.")
-@option("--workload", multiple=True, metavar="KIND/NS/NAME",
+@env_option("--workload", multiple=True, metavar="KIND/NS/NAME",
             help="Deployment, StatefulSet, DaemonSet or Rollout.")
-@option("--revision", required=True, metavar="SHA", help="The merged commit.")
-@option("--repo", metavar="URL|PATH",
+@env_option("--revision", required=True, metavar="SHA", help="The merged commit.")
+@env_option("--repo", metavar="URL|PATH",
             help="Config repository: accept descendants of the merged commit, and pick"
                  " its source in multi-source Argo CD apps.")
-@option("--image", metavar="REF", help="Image the workloads must run.")
-@option("--timeout", default="10m", show_default=True, help="Give up after this long.")
-@option("--settle", default="10s", show_default=True,
+@env_option("--image", metavar="REF", help="Image the workloads must run.")
+@env_option("--timeout", default="10m", show_default=True, help="Give up after this long.")
+@env_option("--settle", default="10s", show_default=True,
             help="How long everything must stay ready.")
-@option("--kubeconfig", metavar="PATH", help="kubeconfig file (default: the usual).")
-@option("--context", metavar="NAME", help="kubeconfig context.")
-@option("--argocd-server", metavar="URL", help="Read Applications from the Argo CD API.")
-@option("--argocd-token", metavar="TOKEN", help="Argo CD API token.")
-@option("--refresh", is_flag=True, help="Ask Argo CD / Flux to reconcile now.")
-@option("--allow-paused", is_flag=True, help="Accept a paused Argo Rollout.")
-@option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
+@env_option("--kubeconfig", metavar="PATH", help="kubeconfig file (default: the usual).")
+@env_option("--context", metavar="NAME", help="kubeconfig context.")
+@env_option("--argocd-server", metavar="URL", help="Read Applications from the Argo CD API.")
+@env_option("--argocd-token", metavar="TOKEN", help="Argo CD API token.")
+@env_option("--refresh", is_flag=True, help="Ask Argo CD / Flux to reconcile now.")
+@env_option("--allow-paused", is_flag=True, help="Accept a paused Argo Rollout.")
+@env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
             default="text", show_default=True)
 def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
            flux_helmrelease: tuple[str, ...], workload: tuple[str, ...], revision: str,

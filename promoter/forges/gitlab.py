@@ -225,25 +225,23 @@ class GitLabForge:
                           lambda: managers.update(iid, data)), True
 
     def _auto_merge(self, iid: int, spec: PullRequestSpec) -> dict[str, Any]:
-        """Set auto-merge, retrying (bounded) while GitLab is not ready for it yet."""
+        """Set auto-merge; ``retry.call`` retries (bounded) while GitLab is not ready yet."""
         what = f"setting auto-merge on merge request !{iid}"
         path = f"{self.project.mergerequests.path}/{iid}/merge"
         data = {"merge_when_pipeline_succeeds": True, "auto_merge": True,
                 "should_remove_source_branch": spec.delete_branch, **_squash(spec)}
-        for attempt in range(1, self.backoff.attempts + 1):
-            try:
-                return self._call(what, lambda: self._put(path, data))
-            except PromoterError as exc:
-                code = getattr(exc.__cause__, "response_code", None)
-                if code not in NOT_READY or attempt == self.backoff.attempts:
-                    raise
-                self.backoff.sleep(min(self.backoff.cap, self.backoff.base * 2 ** attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _put(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
-        result = self.gl.http_put(path, post_data=data)
-        assert isinstance(result, dict)
-        return result
+        def put() -> dict[str, Any]:
+            try:
+                result = self.gl.http_put(path, post_data=data)
+            except GitlabError as exc:
+                if exc.response_code in NOT_READY:
+                    raise RetryableError(self._error(exc, what).message) from exc
+                raise
+            assert isinstance(result, dict)
+            return result
+
+        return self._call(what, put)
 
     def _supersede(self, spec: PullRequestSpec, keep: dict[str, Any]) -> tuple[PullRequest, ...]:
         stale = [

@@ -96,7 +96,7 @@ def edit_text(
                 (ref.kind, a, splice_for(body, a)) for a in assignments(ref, new) if changed(a)
             )
         except NotEditable as exc:
-            skips.append(Skip(file, _line(body, ref), str(exc)))
+            skips.append(Skip(file, _line(ref), str(exc)))
     if not plans:
         return Edited(text, (), tuple(skips))
     try:
@@ -113,7 +113,7 @@ def edit_text(
     return Edited(bom + new_body, tuple(changes), tuple(skips))
 
 
-def _line(body: str, ref: Ref) -> int:
+def _line(ref: Ref) -> int:
     node = next((s.node for s in ref.slots if s.node is not None), ref.mapping)
     return int(node.start_mark.line) + 1 if node is not None else 0
 
@@ -147,5 +147,5 @@ def found_line(body: str, ref: Ref) -> tuple[int, int]:
     node = ref.slots[0].node if ref.slots and ref.slots[0].node is not None else None
     span = span_of(body, node) if node is not None else None
     if span is None:
-        return _line(body, ref), 1
+        return _line(ref), 1
     return position(body, span.start)

@@ -11,7 +11,14 @@ from typing import Any
 
 from promoter.images import ImageRef
 from promoter.manifests.locate import Ref, Slot
-from promoter.manifests.nodes import STR_TAG, BadYaml, compose_all, kind_of, string_value
+from promoter.manifests.nodes import (
+    STR_TAG,
+    BadYaml,
+    compose_all,
+    kind_of,
+    line_of,
+    string_value,
+)
 from promoter.manifests.render import needs_quotes, render, span_of
 
 STALE = "stale digest {} removed: the new reference gives only a tag"
@@ -182,12 +189,11 @@ def _pair(
     kind = old.id
     same_tag = old.ctag is new.ctag or old.tag == new.tag
     if kind != new.id or (not same_tag and id(old) not in values):
-        raise BadYaml("the edit changed the structure", int(new.start_mark.line) + 1)
-    line = int(new.start_mark.line) + 1
+        raise BadYaml("the edit changed the structure", line_of(new))
     if kind == "scalar":
         want = values.get(id(old), old.value)
         if new.value != want or (id(old) in values and new.tag != STR_TAG):
-            raise BadYaml(f"the edit changed a value to {new.value!r}", line)
+            raise BadYaml(f"the edit changed a value to {new.value!r}", line_of(new))
         return []
     if kind == "sequence":
         olds, news = list(old.value), list(new.value)
@@ -199,8 +205,8 @@ def _pair(
             tail = news[len(news) - 2 * len(extra) :]
             got = [(k.value, v.value, v.tag) for k, v in zip(tail[::2], tail[1::2], strict=True)]
             if got != [(a.key, a.value, STR_TAG) for a in extra]:
-                raise BadYaml("the added key is not what was intended", line)
+                raise BadYaml("the added key is not what was intended", line_of(new))
             news = news[: len(news) - 2 * len(extra)]
     if len(olds) != len(news):
-        raise BadYaml("the edit changed the structure", line)
+        raise BadYaml("the edit changed the structure", line_of(new))
     return list(zip(olds, news, strict=True))

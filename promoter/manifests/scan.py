@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
-from promoter.images import ImageRef
+from promoter.images import ImageRef, normalise_repository
 from promoter.manifests.document import BOM, edit_text, found_line, locate
+from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
 from promoter.manifests.records import FileEdit, Found, Plan, Skip
 
@@ -73,8 +74,6 @@ def find_references(
     root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = ()
 ) -> list[Found]:
     """The current references to ``repository`` (normalised compare)."""
-    from promoter.images import normalise_repository
-
     repository = normalise_repository(repository)
     found: list[Found] = []
     for cand in candidates(root, paths, _needles(repository, keys)):
@@ -98,12 +97,9 @@ def _needles(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
 
 
 def _check_expect(
-    file: str, body: str, refs: Sequence[object], expect: str, new: ImageRef
+    file: str, body: str, refs: Sequence[Ref], expect: str, new: ImageRef
 ) -> None:
-    from promoter.manifests.locate import Ref
-
     for ref in refs:
-        assert isinstance(ref, Ref)
         current = ref.current
         if expect in (current.tag, current.digest, current.version):
             continue

@@ -137,10 +137,8 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
     if not _SHA.fullmatch(settings.revision):
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
-    ancestry = settings.is_ancestor
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    functools.lru_cache(maxsize=256)(ancestry) if ancestry else None,
-                    settings.repo_url)
+                    settings.is_ancestor, settings.repo_url)
 
     @functools.cache
     def api() -> object:

@@ -1,7 +1,9 @@
 """Commit ancestry from a git repository: "is the synced revision the merge
 commit or a descendant of it?". A local path is used as is; a URL is cloned
 once (bare, blobless) into a temporary directory and fetched again when the
-cluster names a commit it does not know yet. Argument lists, never a shell.
+cluster names a commit it does not know yet. git runs through ``promoter.git``
+(stripped environment, never a prompt); no session is given here, so the
+user's own git credentials apply.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
+from promoter import git
 from promoter.errors import InputError
+from promoter.verify.rules import Ancestry
 
-Ancestry = Callable[[str, str], bool]
+_AMBIENT = git.Git()  # no extra config: ambient git credentials
+ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
 
 
-def _git(repo: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_DIR")}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True,
-                          env=env, check=False, timeout=300)
+def _git(repo: str, *args: str, session: git.Git = _AMBIENT) -> subprocess.CompletedProcess[bytes]:
+    return git.run(session, args, Path(repo), check=False)
 
 
 def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
@@ -29,18 +32,19 @@ def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
     done = _git(repo_dir, "merge-base", "--is-ancestor", ancestor, descendant)
     if done.returncode in (0, 1):
         return done.returncode == 0
-    raise LookupError(done.stderr.strip() or f"git exited {done.returncode}")
+    raise LookupError(done.stderr.decode(errors="replace").strip()
+                      or f"git exited {done.returncode}")
 
 
 def is_shallow(repo_dir: str) -> bool:
-    return _git(repo_dir, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    return _git(repo_dir, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
 
 
-def fetch_all(repo_dir: str) -> None:
-    """Fetch every branch of origin (unshallowing a shallow clone), blobless."""
+def fetch_all(repo_dir: str, session: git.Git = _AMBIENT, refspec: str = ALL_BRANCHES) -> None:
+    """Fetch ``refspec`` (every branch) of origin, blobless, unshallowing a shallow clone."""
     unshallow = ["--unshallow"] if is_shallow(repo_dir) else []
     _git(repo_dir, "fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow, "origin",
-         "+refs/heads/*:refs/remotes/origin/*")
+         refspec, session=session)
 
 
 def repo_url(repo: str) -> str | None:
@@ -48,17 +52,17 @@ def repo_url(repo: str) -> str | None:
     if not os.path.isdir(repo):
         return repo
     done = _git(repo, "remote", "get-url", "origin")
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
 
 
 def clone(url: str) -> str:
     """A bare blobless clone of ``url`` in a temporary directory (ambient git credentials)."""
     path = tempfile.mkdtemp(prefix="promoter-verify-")
-    done = subprocess.run(["git", "clone", "--bare", "--filter=blob:none", "--quiet", "--",
-                           url, path], capture_output=True, text=True, check=False,
-                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}, timeout=600)
+    done = git.run(_AMBIENT, ["clone", "--bare", "--filter=blob:none", "--quiet", "--", url,
+                              path], check=False)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
+        stderr = done.stderr.decode(errors="replace").strip()
+        last = (stderr.splitlines() or ["git clone failed"])[-1]
         raise InputError(f"cannot clone {url} for ancestry checks: {last}; check --repo")
     return path
 

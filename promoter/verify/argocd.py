@@ -43,11 +43,6 @@ def synced_revisions(status: Mapping[str, Any]) -> list[str]:
     return revisions or ([sync["revision"]] if sync.get("revision") else [])
 
 
-def operation_revisions(op: Mapping[str, Any]) -> list[str]:
-    """The revisions a sync operation applied (or is applying)."""
-    return [r for r in _operation_revisions(op)[0] if r]
-
-
 def _operation_revisions(op: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     """An operation's revisions, with the sources they align with (maybe none)."""
     result = op.get("syncResult") or {}

@@ -49,15 +49,10 @@ class Outcome:
 def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, str], bool]:
     """Ancestry over the promotion's own (shallow, blobless) clone: deepened and
     refreshed from origin through ``session``, which carries the credentials."""
-    from promoter.verify.ancestry import repo_ancestry
+    from promoter.verify.ancestry import fetch_all, repo_ancestry
 
-    def fetch() -> None:
-        shallow = git.out(session, ["rev-parse", "--is-shallow-repository"], work) == "true"
-        git.run(session, ["fetch", "--quiet", "--filter=blob:none", "--no-tags",
-                          *(["--unshallow"] if shallow else []), "origin",
-                          f"+refs/heads/{base}:refs/remotes/origin/{base}"], work, check=False)
-
-    return repo_ancestry(str(work), fetch)
+    return repo_ancestry(str(work), lambda: fetch_all(
+        str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"))
 
 
 def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:

@@ -45,13 +45,6 @@ def read_remote(bare: Path, ref: str, path: str) -> str:
     return git(bare, "show", f"{ref}:{path}")
 
 
-def promote_available() -> bool:
-    """True once ``promoter promote`` exists (it is built by the pipeline issue)."""
-    done = subprocess.run([str(BIN / "promoter"), "promote", "--help"],
-                          capture_output=True, text=True)
-    return done.returncode == 0 and "not yet built" not in done.stdout
-
-
 def files_containing(root: Path, needle: str) -> list[Path]:
     """Every file under ``root`` whose bytes contain ``needle`` (runner state,
     logs, artifacts, caches)."""

@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ci_support import (
     BIN,
     ROOT,
@@ -28,7 +27,6 @@ from ci_support import (
     files_containing,
     git,
     history,
-    promote_available,
     read_remote,
 )
 from support.gitserver import GitServer
@@ -154,15 +152,8 @@ def copy_source(action: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__"))
 
 
-@pytest.fixture
-def needs_promote() -> None:
-    if not promote_available():
-        pytest.skip("promoter promote is not built yet")
-
-
 def test_action_promotes_through_act_and_reports_outputs_and_summary(
     tmp_path: Path, act_bin: Path, http_remote: tuple[GitServer, Path], promoter_bin: Path,
-    needs_promote: None,
 ) -> None:
     server, config_remote = http_remote
     run = run_act(tmp_path, act_bin, server.url("config"), "ghcr.io/acme/api:1.4.2")
@@ -202,7 +193,7 @@ def test_action_promotes_through_act_and_reports_outputs_and_summary(
 
 
 def test_action_failure_still_sets_outputs_and_annotates(
-    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path, needs_promote: None
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
 ) -> None:
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/other:2.0.0")
     assert run.returncode != 0
@@ -218,7 +209,7 @@ def test_action_failure_still_sets_outputs_and_annotates(
 def test_action_masks_the_token_before_anything_prints(
     tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
 ) -> None:
-    """Whatever promote does (even before it exists), the token is registered as
+    """Whatever promote does, the token is registered as
     a mask first and never shown; the stand-in for setup-python never runs."""
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.3")
     masks = [i for i, e in enumerate(run.events) if e.get("command") == "add-mask"]
@@ -232,7 +223,7 @@ def test_action_masks_the_token_before_anything_prints(
 
 
 def test_action_installs_itself_from_its_directory_offline_and_promotes(
-    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path, needs_promote: None
+    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
 ) -> None:
     """install: true without `version`: a venv under RUNNER_TEMP, pip install of
     the action's own directory (dependencies from PIP_FIND_LINKS, no index), and

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from ci_support import (
     BIN,
     ROOT,
@@ -24,7 +23,6 @@ from ci_support import (
     files_containing,
     git,
     history,
-    promote_available,
     read_remote,
 )
 from support.gitserver import GitServer
@@ -86,15 +84,9 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
 
 
-@pytest.fixture
-def needs_promote() -> None:
-    if not promote_available():
-        pytest.skip("promoter promote is not built yet")
-
-
 def test_template_job_promotes_and_writes_the_dotenv_report(
     tmp_path: Path, gitlab_ci_local: Path, http_remote: tuple[GitServer, Path],
-    promoter_bin: Path, needs_promote: None,
+    promoter_bin: Path,
 ) -> None:
     server, config_remote = http_remote
     done, artifacts = run_pipeline(tmp_path, gitlab_ci_local, server.url("config"), "1.4.2")

@@ -166,14 +166,16 @@ def test_config_validate_accepts_the_example_and_names_the_key(tree: Path, tmp_p
     )
 
 
-def test_config_validate_reports_missing_paths(tree: Path) -> None:
-    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+def test_config_validate_reports_missing_paths(tree: Path, tmp_path: Path) -> None:
     (tree / "apps/worker/overlays/production/kustomization.yaml").unlink()
     (tree / "apps/worker/overlays/production").rmdir()
-    result = cli("config", "validate", "--repo", str(tree))
-    assert result.returncode == 2
-    assert "apps.worker in environments.production: path apps/worker/overlays/production" in (
-        result.stderr)
+    remote = bare_from(tree, tmp_path / "remote.git")
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    for repo in (str(tree), remote.as_uri()):  # in place, and a sparse clone
+        result = cli("config", "validate", "--repo", repo)
+        assert result.returncode == 2, result.stderr
+        assert "apps.worker in environments.production: path apps/worker/overlays/production" in (
+            result.stderr)
 
 
 def test_demo_runs_real_promotions() -> None:

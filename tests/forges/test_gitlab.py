@@ -166,7 +166,7 @@ def test_auto_merge_not_ready_is_bounded(fake: FakeGitLab, slept: list[float]) -
     fake.not_ready = 99
     with pytest.raises(PromoterError, match="405") as info:
         connect(fake, slept).publish(spec(auto_merge=True), changed=True)
-    assert info.value.exit_code == 1 and len(slept) == 4
+    assert info.value.exit_code == 1 and slept == [1.0, 2.0, 4.0, 8.0]
 
 
 def test_unknown_user_is_an_error(fake: FakeGitLab, slept: list[float]) -> None:

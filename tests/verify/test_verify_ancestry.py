@@ -73,3 +73,15 @@ def test_the_promotion_clone_is_deepened_through_its_git_session(
     check = clone_ancestry(gitmod.Git(), clone, "main")
     assert check(shas[0], merged) is True
     assert check(merged, shas[2]) is False
+
+
+def test_inherited_git_variables_do_not_leak_into_ancestry_checks(
+        remote: tuple[Path, Path, list[str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As inside a git hook: GIT_* state of another repository is not inherited."""
+    _, work, shas = remote
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(tmp_path))
+    check = repo_ancestry(str(work))
+    assert check(shas[0], shas[2]) is True
+    assert check(shas[2], shas[0]) is False

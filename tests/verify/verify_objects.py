@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -117,12 +116,6 @@ def rollout(image: str, *, name: str = "api", namespace: str = "prod", phase: st
                      "template": {"metadata": {"labels": {"app": name}},
                                   "spec": pod_spec(image)}},
             "status": status}
-
-
-def with_status(obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(obj)
-    out.setdefault("status", {}).update(changes)
-    return out
 
 
 def in_thread(step: Callable[[], Any]) -> threading.Thread:
