@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -30,5 +29,3 @@ def isolated_env(
         monkeypatch.delenv(proxy, raising=False)
     yield
 
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"

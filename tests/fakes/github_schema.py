@@ -11,15 +11,15 @@ import copy
 import functools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema, execute, parse, validate
 from openapi_core import OpenAPI
+from support.data import data_file
 
 from fakes.schemas import instance
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "github"
+SCHEMAS = data_file("schemas", "github")
 REST = SCHEMAS / "rest-pr-flow.openapi.json"
 
 

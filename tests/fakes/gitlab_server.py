@@ -21,18 +21,18 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
+from support.data import data_file
 from werkzeug.wrappers import Request, Response
 
 from fakes.schemas import serving
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "gitlab"
+SCHEMAS = data_file("schemas", "gitlab")
 BASE = "https://schemas.test/gitlab/"
 IDS = {"type": "array", "items": {"type": "integer"}}
 FLAG = {"type": "boolean"}

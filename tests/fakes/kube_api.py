@@ -1,5 +1,5 @@
 """The API-server rules behind tests/fakes/kube_server.py: resources from the
-real CRDs in ../shared/schemas/crds, discovery documents, paths, field
+real CRDs vendored in tests/data/schemas/crds, discovery documents, paths, field
 selectors, merge patches with status-subresource rules, generation, schema
 validation, Status objects, server-side Tables (for kubectl), a TLS cert."""
 
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from support.data import data_file
 
-CRDS = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "crds"
+CRDS = data_file("schemas", "crds")
 
 
 class ApiError(Exception):

@@ -1,4 +1,4 @@
-"""Acceptance over the real-world corpus (../shared/corpus, beside the repo).
+"""Acceptance over the real-world corpus (vendored in tests/data/corpus).
 
 For every file and each image repository named by its EXPECTED rows
 (container-image, kustomize-images-entry, helm-split, argocd-helm-param), run
@@ -14,16 +14,16 @@ import csv
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from support.data import data_file
 
 from promoter import images
 from promoter.errors import InputError
 from promoter.manifests import plan_update
 from promoter.manifests.render import needs_quotes
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS = data_file("corpus")
 CATEGORIES = {"container-image", "kustomize-images-entry", "helm-split", "argocd-helm-param"}
 NEW_TAG = "9.9.9-promoted"
 REPOSITORY_FIELDS = ("repository", "image", "name")
@@ -31,11 +31,6 @@ REPOSITORY_FIELDS = ("repository", "image", "name")
 # Deliberate, reasoned exceptions: (file, repository) -> why the oracle's span
 # replacement is not what the engine should do. Empty: no exceptions needed.
 EXCEPTIONS: dict[tuple[str, str], str] = {}
-
-pytestmark = pytest.mark.skipif(
-    not (CORPUS / "EXPECTED.tsv").is_file(), reason=f"corpus not found at {CORPUS}"
-)
-
 
 @dataclass(frozen=True)
 class Row:
