@@ -1,0 +1,13 @@
+"""Registry-aware promotion over the OCI distribution API.
+
+    reference.py  ImageRef -> Endpoint (origin, repository); Docker Hub and loopback rules
+    safety.py     the origin rule and redaction (credentials stay on their origin)
+    transport.py  HTTP over requests: bounded, redirects followed by hand
+    auth.py       where registry credentials come from; the Bearer token challenge
+    client.py     manifests (HEAD/GET) and blobs, with the auth dance
+    check.py      what a promotion asks: exists, digest, same digest, labels
+    labels.py     OCI labels -> the "what changed" lines of the pull request
+
+Nothing here is imported by ``promoter --help``: requests loads in transport.py
+only, when a check runs.
+"""
