@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from promoter import images
@@ -27,21 +26,12 @@ from promoter.images import ImageRef
 from promoter.registry import auth
 from promoter.registry.client import INDEX_TYPES, Client, check_digest
 from promoter.registry.labels import ImageLabels, Provenance, from_labels
+from promoter.registry.options import Options
 from promoter.registry.reference import endpoint, reference_of
 from promoter.registry.transport import Transport
 
+__all__ = ["Client", "Options", "connect", "digest_of", "labels_of", "provenance", "verified"]
 log = logging.getLogger("promoter.registry")
-DEFAULT_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class Options:
-    """Registry settings given on the command line; None: as configured."""
-
-    check: bool | None = None
-    pin_digest: bool | None = None
-    insecure: tuple[str, ...] = ()  # host[:port] spoken to over plain HTTP
-    timeout: float = DEFAULT_TIMEOUT
 
 
 def connect(ref: ImageRef, options: Options, environ: Mapping[str, str]) -> Client:

@@ -19,7 +19,7 @@ import requests
 
 from promoter import __version__
 from promoter.errors import PromoterError
-from promoter.registry.safety import allowed_redirect, origin, same_origin
+from promoter.registry.safety import DEFAULT_PORTS, allowed_redirect, origin, same_origin
 
 MAX_REDIRECTS = 5
 USER_AGENT = f"promoter/{__version__}"
@@ -116,8 +116,8 @@ def _read(response: requests.Response, limit: int, url: str) -> bytes:
 
 
 def _host(url: str) -> str:
-    _, host, port = origin(url)
-    return f"{host}:{port}"
+    scheme, host, port = origin(url)
+    return host if DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
 
 
 def unreachable(url: str, exc: Exception, timeout: float) -> PromoterError:
