@@ -53,8 +53,10 @@ def publish(
         return result  # nothing proposed: the base already holds the image
     request = job.request
     forge = forge or connect_forge(request, forge_name, environ)
-    spec = replace(pull_request_spec(job, first), provenance=gate.provenance(
-        job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
+    spec = pull_request_spec(job, first)
+    if forge_name != "local":  # the local forge renders no body: spare the registry requests
+        spec = replace(spec, provenance=gate.provenance(
+            job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
     outcome = forge.publish(spec, result.changed)
     result = _with_forge(result, outcome)
     if request.wait_merge and outcome.pull_request is not None:

@@ -55,8 +55,11 @@ def verified(client: Client, ref: ImageRef, pin: bool, source: str | None = None
 
 
 def digest_of(client: Client, ref: ImageRef) -> str:
-    """The manifest digest ``ref`` names (by tag when it has one)."""
+    """The manifest digest ``ref`` names (by tag when it has one); a tag this
+    client resolved before is not asked again."""
     reference = ref.tag or reference_of(ref)
+    if reference in client.resolved and not ref.digest:
+        return client.resolved[reference]
     reply = client.manifest(reference, "HEAD")
     if reply.status == 404:
         answer = client.answer(client.manifest(reference, "GET"))
@@ -72,6 +75,7 @@ def digest_of(client: Client, ref: ImageRef) -> str:
     if not digest.startswith("sha256:"):
         body = client.manifest(reference, "GET").body
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    client.resolved[reference] = digest
     return digest
 
 

@@ -40,6 +40,7 @@ class Client:
         self.login = login
         self.transport = transport
         self._token: str | None = None
+        self.resolved: dict[str, str] = {}  # tag -> manifest digest, as answered
 
     def manifest(self, reference: str, method: str = "GET") -> Reply:
         """HEAD or GET ``manifests/<reference>`` accepting index, list and manifests."""
