@@ -35,7 +35,9 @@ def test_anonymous_bearer_challenge_on_a_public_repository(token_registry: Token
     assert len(asked) == 1 and "Authorization" not in asked[0][2]
     assert "scope=repository%3Apublic%2Fapp%3Apull" in asked[0][1]
     assert client.transport.sent == 3  # 401, token, HEAD again
-    check.verified(client, ref, pin=True)
+    pinned = check.verified(client, ref, pin=True)
+    assert client.transport.sent == 3  # the tag's digest is known to this client
+    assert pinned.digest and client.manifest(pinned.digest).status == 200
     assert client.transport.sent == 4 and len(tokens.seen) == before + 1  # token reused
 
 
