@@ -198,3 +198,17 @@ def _forward(method: str, host: str, path: str,
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+class Canned(_Server):
+    """Answers every request with ``status``, ``body`` and ``headers`` (a
+    hostile or broken registry); ``{url}`` in a header is this server's URL."""
+
+    def __init__(self, status: int, body: bytes = b"",
+                 headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+        super().__init__()
+
+    def handle(self, handler: _Handler) -> None:
+        headers = {k: v.replace("{url}", self.url) for k, v in self.headers.items()}
+        handler.reply(self.status, self.body, headers)
