@@ -2,8 +2,9 @@
 
 Shape (see README, "Configuration"): ``environments`` (paths with ``{app}`` and
 ``{env}``, ``promote_from``, ``branch``, ``commit_message``, ``pull_request``,
-``verify``) and ``apps`` (``image``, optional ``paths`` and ``keys``). Every error
-names the file and the key: ``.promoter.yaml: environments.prod.promote_from: ...``.
+``verify``, ``registry``, ``pin_digest``) and ``apps`` (``image``, optional ``paths``
+and ``keys``). Every error names the file and the key:
+``.promoter.yaml: environments.prod.promote_from: ...``.
 The checks of single values live in promoter.config_check; the ones callers use
 (``duration``, ``placeholders``, ``safe_path``, ``FILE``) are re-exported here.
 """
