@@ -155,3 +155,18 @@ def test_summary_without_old_labels_lists_the_new_revision() -> None:
     text = labels.summary(labels.Provenance(None, new))
     assert text == f"- Image source: https://github.com/acme/api\n- Revision: `{'b' * 40}`"
     assert labels.summary(labels.Provenance(None, labels.ImageLabels())) == ""
+
+
+def test_environment_registry_settings_are_checked_booleans() -> None:
+    from promoter import config
+
+    data = {"environments": {"prod": {"paths": ["x"], "pin_digest": True, "registry": False},
+                             "dev": {"paths": ["y"]}},
+            "apps": {"api": {"image": "ghcr.io/acme/api"}}}
+    parsed = config.parse(data)
+    assert parsed.environments["prod"].registry == config.RegistrySettings(False, True)
+    assert parsed.environments["dev"].registry == config.RegistrySettings(True, False)
+    assert config.resolve(parsed, "api", "prod").registry.pin_digest
+    data["environments"]["dev"]["registry"] = "no"
+    with pytest.raises(InputError, match=r"environments\.dev\.registry: expected true or false"):
+        config.parse(data)
