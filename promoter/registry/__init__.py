@@ -7,6 +7,8 @@
     client.py     manifests (HEAD/GET) and blobs, with the auth dance
     check.py      what a promotion asks: exists, digest, same digest, labels
     labels.py     OCI labels -> the "what changed" lines of the pull request
+    options.py    the command line's settings (Options)
+    gate.py       the promotion's registry step: decide, check, provenance
 
 Nothing here is imported by ``promoter --help``: requests loads in transport.py
 only, when a check runs.
