@@ -2,8 +2,9 @@
 
 Shape (see README, "Configuration"): ``environments`` (paths with ``{app}`` and
 ``{env}``, ``promote_from``, ``branch``, ``commit_message``, ``pull_request``,
-``verify``) and ``apps`` (``image``, optional ``paths`` and ``keys``). Every error
-names the file and the key: ``.promoter.yaml: environments.prod.promote_from: ...``.
+``verify``, ``registry``, ``pin_digest``) and ``apps`` (``image``, optional ``paths``
+and ``keys``). Every error names the file and the key:
+``.promoter.yaml: environments.prod.promote_from: ...``.
 The checks of single values live in promoter.config_check; the ones callers use
 (``duration``, ``placeholders``, ``safe_path``, ``FILE``) are re-exported here.
 """
@@ -34,15 +35,16 @@ from promoter.images import parse as parse_image
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
-    "PullRequestSettings", "Target", "VerifySettings", "duration", "fill", "load", "parse",
-    "placeholders", "problems", "resolve", "safe_path",
+    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "duration", "fill",
+    "load", "parse", "placeholders", "problems", "resolve", "safe_path",
 ]
 
 DEFAULT_BRANCH = "promoter/{env}/{app}"
 DEFAULT_MESSAGE = "promote {app} to {env}: {old} -> {new}"
 
 _TOP = {"version", "environments", "apps"}
-_ENV = {"paths", "promote_from", "branch", "commit_message", "pull_request", "verify"}
+_ENV = {"paths", "promote_from", "branch", "commit_message", "pull_request", "verify",
+        "registry", "pin_digest"}
 _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "auto_merge",
        "merge_method", "delete_branch"}
 _VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
@@ -75,6 +77,14 @@ class VerifySettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """``registry`` (check the image exists; default true) and ``pin_digest``."""
+
+    check: bool = True
+    pin_digest: bool = False
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     paths: tuple[str, ...]
@@ -83,6 +93,7 @@ class Environment:
     commit_message: str = DEFAULT_MESSAGE
     pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class Target:
     commit_message: str
     pull_request: PullRequestSettings
     verify: VerifySettings
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 def load(root: Path) -> Config | None:
@@ -165,6 +177,9 @@ def _environment(name: str, spec: Any) -> Environment:
             ("app", "env", "old", "new", "image"), f"{key}.commit_message"),
         pull_request=_pull_request(raw.get("pull_request"), f"{key}.pull_request"),
         verify=_verify(raw.get("verify"), f"{key}.verify"),
+        registry=RegistrySettings(
+            check=raw.get("registry") is None or boolean(raw.get("registry"), f"{key}.registry"),
+            pin_digest=boolean(raw.get("pin_digest"), f"{key}.pin_digest")),
     )
 
 
@@ -238,6 +253,7 @@ def resolve(config: Config, app: str, env: str) -> Target:
         commit_message=environment.commit_message,
         pull_request=environment.pull_request,
         verify=environment.verify,
+        registry=environment.registry,
     )
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from promoter import config as cfg
 from promoter import git, plan, remote, workspace
 from promoter.errors import InputError, PromoterError
+from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
 from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
+from promoter.registry import gate
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
 
@@ -61,10 +63,19 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
         raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
     ref = (plan.from_env(ws.work, config, target, source) if source and config
            else plan.new_ref(target, request.image))
+    ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
     direct = target.pull_request.direct if request.direct is None else request.direct
     return Job(request, ws, target, ref, direct, author, request.committer or author,
-               plan.source_from(environ))
+               plan.source_from(environ), client)
+
+
+def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str | None,
+              environ: Mapping[str, str]) -> tuple[ImageRef, object]:
+    """The registry step (promoter.registry.gate): exists, same digest, pinned."""
+    return gate.checked(request.registry, ref, environ, check=target.registry.check,
+                        pin=target.registry.pin_digest, where=f"environment {target.env}",
+                        source=f"environment {source}" if source else None)
 
 
 def _target(request: Request, config: cfg.Config | None) -> cfg.Target:

@@ -9,6 +9,7 @@ from typing import Any
 from promoter import config as cfg
 from promoter import git, plan, workspace
 from promoter.images import ImageRef
+from promoter.registry.options import Options as RegistryOptions
 from promoter.retry import PushRetry
 
 SCHEMA = "promoter/v1"
@@ -55,6 +56,7 @@ class Request:
     timeout: float = 1800.0
     verify: bool = False
     retry: PushRetry = field(default_factory=PushRetry)
+    registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
 
 
 @dataclass(frozen=True)
@@ -105,3 +107,4 @@ class Job:
     author: git.Identity
     committer: git.Identity
     source: plan.Source
+    registry: Any = None  # the registry client that checked ``ref`` (promoter.registry)

@@ -11,6 +11,7 @@ from promoter.errors import BlockedError, WaitTimeout
 from promoter.forges import Forge, ForgeResult, ForgeSettings, PullRequestSpec, connect
 from promoter.manifests import Plan
 from promoter.promotion import Job, Promotion, Request
+from promoter.registry import gate
 
 
 def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str]) -> Forge:
@@ -52,7 +53,11 @@ def publish(
         return result  # nothing proposed: the base already holds the image
     request = job.request
     forge = forge or connect_forge(request, forge_name, environ)
-    outcome = forge.publish(pull_request_spec(job, first), result.changed)
+    spec = pull_request_spec(job, first)
+    if forge_name != "local":  # the local forge renders no body: spare the registry requests
+        spec = replace(spec, provenance=gate.provenance(
+            job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
+    outcome = forge.publish(spec, result.changed)
     result = _with_forge(result, outcome)
     if request.wait_merge and outcome.pull_request is not None:
         result = _wait_merge(forge, outcome.pull_request.number, request.timeout, result)

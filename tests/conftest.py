@@ -25,6 +25,10 @@ def isolated_env(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Committer")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "committer@example.test")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    # The test images (ghcr.io/acme/...) exist in no registry and tests reach only
+    # 127.0.0.1: CLI runs are air-gapped unless a test turns the check on
+    # (tests/registry runs it against a real registry on 127.0.0.1).
+    monkeypatch.setenv("PROMOTER_REGISTRY", "false")
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         monkeypatch.delenv(proxy, raising=False)
     yield

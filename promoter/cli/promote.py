@@ -102,6 +102,13 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
+@_switch("registry", default=None,
+         help="Check the image in its registry first (default; .promoter.yaml registry:).")
+@_switch("pin-digest", default=None, help="Write TAG@DIGEST resolved from the registry.")
+@env_option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+            help="Registry to speak plain HTTP to (in-cluster; repeatable).")
+@env_option("--registry-timeout", default="10s", show_default=True,
+            help="Time limit of each registry request.")
 @click.pass_context
 def promote(ctx: click.Context, /, **options: Any) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
@@ -148,7 +155,18 @@ def _request(options: dict[str, Any]) -> Any:
         wait_merge=options["wait_merge"], verify=options["verify"],
         timeout=1800.0 if timeout is None else timeout,
         retry=PushRetry(attempts=options["max_attempts"]),
+        registry=_registry_options(options),
     )
+
+
+def _registry_options(options: dict[str, Any]) -> Any:
+    from promoter.config import duration
+    from promoter.registry.options import Options
+
+    timeout = duration(options["registry_timeout"], "--registry-timeout")
+    return Options(check=options["registry"], pin_digest=options["pin_digest"],
+                   insecure=tuple(options["insecure_registry"]),
+                   timeout=10.0 if timeout is None else timeout)
 
 
 @click.command()

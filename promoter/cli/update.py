@@ -21,6 +21,14 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         "--expect", metavar="TAG",
         help="Refuse (exit 1, nothing written) unless every reference now carries TAG.",
     )(func)
+    func = env_option(
+        "--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+        help="Registry to speak plain HTTP to (in-cluster; repeatable).",
+    )(func)
+    func = env_option("--pin-digest", is_flag=True,
+                      help="Write TAG@DIGEST resolved from the registry (checks it too).")(func)
+    func = env_option("--check-registry", is_flag=True,
+                      help="Refuse unless REF exists in its registry (exit 2 if missing).")(func)
     func = click.option(
         "--key", "keys", envvar="PROMOTER_KEY", show_envvar=True, multiple=True, metavar="KEY",
         help="Also edit the value at this key path (image.tag); repeatable.",
@@ -33,20 +41,37 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 @env_option("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
 def update(
     ref: str, paths: tuple[str, ...], output: str, expect: str | None,
-    keys: tuple[str, ...], dry_run: bool,
+    keys: tuple[str, ...], dry_run: bool, **registry: Any,
 ) -> None:
     """Give every reference to REF's image under PATHs (default .) REF's tag
     and/or digest, changing only the bytes of the values."""
-    _run(ref, paths, output, expect, keys, dry_run)
+    _run(_checked(ref, registry), paths, output, expect, keys, dry_run)
 
 
 @click.command()
 @_options
 def diff(
-    ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...]
+    ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...],
+    **registry: Any,
 ) -> None:
     """Show what ``update`` would change, as a unified diff (same as update --dry-run)."""
-    _run(ref, paths, output, expect, keys, True)
+    _run(_checked(ref, registry), paths, output, expect, keys, True)
+
+
+def _checked(ref_text: str, registry: dict[str, Any]) -> str:
+    """REF, checked against its registry (and pinned) when asked."""
+    if not (registry["check_registry"] or registry["pin_digest"]):
+        return ref_text
+    import os
+
+    from promoter import images
+    from promoter.registry import gate
+    from promoter.registry.options import Options
+
+    options = Options(insecure=tuple(registry["insecure_registry"]))
+    ref, _ = gate.checked(options, images.parse_new(ref_text), os.environ, check=True,
+                          pin=registry["pin_digest"], where="--pin-digest")
+    return str(ref)
 
 
 def _run(

@@ -10,6 +10,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from promoter.registry.labels import Provenance
+
 FORGES = {
     "local": "promoter.forges.local",
     "github": "promoter.forges.github",
@@ -54,6 +56,7 @@ class PullRequestSpec:
     source_commit: str | None = None
     source_url: str | None = None  # link to the source commit
     run_url: str | None = None  # link to the CI run
+    provenance: Provenance | None = None  # OCI labels of old and new image (registry)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ promoter recognises its own pull requests (to update or supersede them).
 from __future__ import annotations
 
 from promoter.forges import MARKER, PullRequestSpec
+from promoter.registry.labels import summary
 
 DEFAULT_TITLE = "Promote {app} to {env}: {new}"
 FIELDS = ("app", "env", "old", "new", "image")
@@ -54,7 +55,7 @@ def render(spec: PullRequestSpec) -> str:
     parts.append(f"Promotes **{spec.app}** to **{spec.env}**" + _image(spec) + ".")
     if spec.changes:
         parts.append(_table(spec.changes))
-    links = _links(spec)
+    links = "\n".join(part for part in (_links(spec), summary(spec.provenance)) if part)
     if links:
         parts.append(links)
     parts.append("_Opened by promoter; it keeps this pull request up to date._")
