@@ -19,7 +19,7 @@ from promoter.manifests.edit import (
     prove,
     splice_for,
 )
-from promoter.manifests.locate import Ref, refs_in
+from promoter.manifests.locate import Ref, refs_in, with_template
 from promoter.manifests.nodes import NULL_TAG, BadYaml, check_document, compose_all, kind_of, walk
 from promoter.manifests.records import Change, Skip
 from promoter.manifests.render import position, span_of
@@ -36,6 +36,11 @@ class Located:
     aliases: tuple[tuple[str, str], ...]
     skips: tuple[Skip, ...]
     docs: tuple[Any, ...]
+
+    @property
+    def editable(self) -> tuple[Ref, ...]:
+        """The references whose version is known (no template expression)."""
+        return tuple(ref for ref in self.refs if not ref.template)
 
 
 def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> Located:
@@ -55,7 +60,7 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
             for ref in refs_in(visit, repository, keys):
                 ids = {id(slot.node) for slot in ref.slots} - {id(None)}
                 if not ids & seen:
-                    refs.append(ref)
+                    refs.append(with_template(ref))
                 seen |= ids
     return Located(tuple(refs), tuple(aliases), tuple(skips), tuple(docs))
 
@@ -91,6 +96,9 @@ def edit_text(
     skips = list(found.skips)
     plans: list[tuple[str, Assign, Splice]] = []
     for ref in found.refs:
+        if ref.template:
+            skips.append(Skip(file, _line(ref), template_reason(ref)))
+            continue
         try:
             plans.extend(
                 (ref.kind, a, splice_for(body, a)) for a in assignments(ref, new) if changed(a)
@@ -111,6 +119,13 @@ def edit_text(
         changes.append(_change(before, file, kind, assign, splice, found.aliases))
         lead[splice.start] = lead.get(splice.start, "") + splice.text
     return Edited(bom + new_body, tuple(changes), tuple(skips))
+
+
+def template_reason(ref: Ref) -> str:
+    return (
+        f"{ref.path} holds a template or substitution expression ({ref.template!r});"
+        " not edited: change the value where the expression gets it"
+    )
 
 
 def _line(ref: Ref) -> int:

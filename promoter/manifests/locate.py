@@ -12,13 +12,26 @@ What counts as a reference (everything under a ``status`` key is ignored):
 - ``helm-values``: a mapping with ``repository`` (or ``image`` / ``name``) plus
   ``tag`` and/or ``digest`` / ``sha``, and an optional ``registry``; this also
   covers Argo CD ``helm.valuesObject`` and Flux HelmRelease ``spec.values``;
+- ``image-key``: a full reference (with a tag or digest) at a key named
+  ``image`` or ending in ``Image`` outside containers (custom resources'
+  ``spec.image``, Helm values such as ``natsImage: nats:2.9.1``); never under
+  ``metadata`` (annotations, labels), a patch ``target`` selector, or in a
+  Docker Compose file (top-level ``services``);
+- ``json6902``: a JSON6902 patch operation (``op: replace`` / ``add``) whose
+  ``path`` ends in ``/image`` with a reference as ``value``, or whose ``value``
+  is a container (or a list of containers);
 - ``key``: the values at explicit ``--key`` paths.
+
+A value holding a template or substitution expression (``{{ ... }}``,
+``${var}``, ``$(VAR)``) is still located (``Ref.template``), so that it can be
+reported, but never edited.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promoter import images
@@ -28,6 +41,8 @@ from promoter.manifests.nodes import Visit, kind_of, scalar_items, string_value
 CONTAINER_KEYS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars"})
 REPOSITORY_KEYS = ("repository", "image", "name")
 KUSTOMIZE_KEYS = frozenset({"newName", "newTag"})
+EXPRESSION = re.compile(r"\{\{|\$\{|\$\(")
+NOT_IMAGE_KEYS = frozenset({"metadata", "target"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class Ref:
     current: ImageRef
     slots: tuple[Slot, ...]
     mapping: Any = None
+    template: str = ""  # a slot's text holding a template expression: never edited
 
     def slot(self, *roles: str) -> Slot | None:
         return next((s for s in self.slots if s.role in roles), None)
@@ -84,10 +100,23 @@ def container_refs(visit: Visit, repository: str) -> Iterator[Ref]:
     if not in_list and not (visit.keys[-1] == "container" and not visit.path.endswith("]")):
         return
     node = scalar_items(visit.node).get("image")
-    ref = images.try_parse(string_value(node) or "")
+    yield from full_refs("container-image", node, _join(visit.path, "image"), repository)
+
+
+def full_refs(kind: str, node: Any, path: str, repository: str) -> Iterator[Ref]:
+    """A scalar holding a whole reference; one with a template expression
+    (``x/api:{{ .Values.tag }}``) is a Ref with ``template`` set."""
+    text = string_value(node) or ""
+    ref = images.try_parse(text)
     if ref is not None and ref.repository == repository:
-        path = _join(visit.path, "image")
-        yield Ref("container-image", path, ref, (Slot(node, "full", path),))
+        yield Ref(kind, path, ref, (Slot(node, "full", path),))
+        return
+    match = EXPRESSION.search(text) if ref is None else None
+    if match:
+        name = images.try_parse(text[: match.start()].rstrip(":@"))
+        if name is not None and name.repository == repository:
+            slot = Slot(node, "full", path)
+            yield Ref(kind, path, name.with_version(None, None), (slot,), template=text)
 
 
 def kustomize_refs(visit: Visit, repository: str) -> Iterator[Ref]:
@@ -213,6 +242,46 @@ def key_refs(visit: Visit, repository: str, keys: Sequence[str]) -> Iterator[Ref
         yield Ref("key", visit.path, ref, (Slot(visit.node, role, visit.path),))
 
 
+def image_key_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A full reference at ``image`` / ``*Image`` outside containers."""
+    keys = visit.keys
+    if NOT_IMAGE_KEYS.intersection(keys) or (len(keys) == 3 and keys[0] == "services"):
+        return
+    for ref in full_refs("image-key", visit.node, visit.path, repository):
+        if ref.template or ref.current.tag or ref.current.digest:
+            yield ref
+
+
+def patch_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A JSON6902 operation setting an image or adding container(s)."""
+    items = scalar_items(visit.node)
+    op, target, value = (string_value(items.get(k)) for k in ("op", "path", "value"))
+    if op not in ("add", "replace") or not target or "value" not in items:
+        return
+    base = _join(visit.path, "value")
+    node = items["value"]
+    if target.endswith("/image") and value is not None:
+        yield from full_refs("json6902", node, base, repository)
+    elif kind_of(node) == "mapping":
+        yield from full_refs("json6902", scalar_items(node).get("image"), base + ".image", repository)
+    elif kind_of(node) == "sequence":
+        for index, item in enumerate(node.value):
+            if kind_of(item) == "mapping":
+                path = f"{base}[{index}].image"
+                yield from full_refs("json6902", scalar_items(item).get("image"), path, repository)
+
+
+def with_template(ref: Ref) -> Ref:
+    """``ref`` with ``template`` set when one of its slots holds an expression."""
+    if ref.template:
+        return ref
+    for slot in ref.slots:
+        text = string_value(slot.node) or ""
+        if EXPRESSION.search(text):
+            return replace(ref, template=text)
+    return ref
+
+
 SPLIT_KEYS = frozenset({"tag", "digest", "sha"})
 
 
@@ -229,8 +298,12 @@ def refs_in(visit: Visit, repository: str, keys: Sequence[str] = ()) -> Iterator
             yield from kustomize_refs(visit, repository)
         if any(key.value in SPLIT_KEYS for key, _ in node.value if key.id == "scalar"):
             yield from helm_refs(visit, repository)
+        if visit.path.endswith("]") and any(key.value == "op" for key, _ in node.value[:3]):
+            yield from patch_refs(visit, repository)
     elif node.id == "sequence":
         if last == "parameters":
             yield from argocd_param_refs(visit, repository)
     elif last == "images":
         yield from argocd_image_refs(visit, repository)
+    elif last == "image" or last.endswith("Image"):
+        yield from image_key_refs(visit, repository)

@@ -58,7 +58,7 @@ def plan_update(
             body = text[len(BOM):] if text.startswith(BOM) else text
             located = locate(body, cand.file, ref.repository, keys)
             if expect is not None:
-                _check_expect(cand.file, body, located.refs, expect, ref)
+                _check_expect(cand.file, body, located.editable, expect, ref)
             result = edit_text(text, cand.file, ref, keys, located)
         except BadYaml as exc:
             skipped.append(_bad(cand, exc))
@@ -84,7 +84,7 @@ def find_references(
         except BadYaml as exc:
             _bad(cand, exc)
             continue
-        for r in located.refs:
+        for r in located.editable:
             line, column = found_line(body, r)
             found.append(Found(cand.file, line, column, r.path, r.kind, r.current))
     return found
