@@ -29,46 +29,20 @@ reported, but never edited.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from promoter import images
 from promoter.images import ImageRef
 from promoter.manifests.nodes import Visit, kind_of, scalar_items, string_value
+from promoter.manifests.refs import Ref, Slot, full_refs, with_template
+
+__all__ = ["Ref", "Slot", "refs_in", "with_template"]
 
 CONTAINER_KEYS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars"})
 REPOSITORY_KEYS = ("repository", "image", "name")
 KUSTOMIZE_KEYS = frozenset({"newName", "newTag"})
-EXPRESSION = re.compile(r"\{\{|\$\{|\$\(")
 NOT_IMAGE_KEYS = frozenset({"metadata", "target"})
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A scalar that holds part of a reference. ``role``: full | tag | digest | sha."""
-
-    node: Any
-    role: str
-    path: str
-    prefix: str = ""  # kept verbatim before the reference (``name=`` of Argo CD)
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One reference: where it is, what it says now, and its editable slots.
-    ``mapping`` is set where a missing ``newTag`` / ``digest`` may be added."""
-
-    kind: str
-    path: str
-    current: ImageRef
-    slots: tuple[Slot, ...]
-    mapping: Any = None
-    template: str = ""  # a slot's text holding a template expression: never edited
-
-    def slot(self, *roles: str) -> Slot | None:
-        return next((s for s in self.slots if s.role in roles), None)
 
 
 def _join(path: str, key: str) -> str:
@@ -101,22 +75,6 @@ def container_refs(visit: Visit, repository: str) -> Iterator[Ref]:
         return
     node = scalar_items(visit.node).get("image")
     yield from full_refs("container-image", node, _join(visit.path, "image"), repository)
-
-
-def full_refs(kind: str, node: Any, path: str, repository: str) -> Iterator[Ref]:
-    """A scalar holding a whole reference; one with a template expression
-    (``x/api:{{ .Values.tag }}``) is a Ref with ``template`` set."""
-    text = string_value(node) or ""
-    ref = images.try_parse(text)
-    if ref is not None and ref.repository == repository:
-        yield Ref(kind, path, ref, (Slot(node, "full", path),))
-        return
-    match = EXPRESSION.search(text) if ref is None else None
-    if match:
-        name = images.try_parse(text[: match.start()].rstrip(":@"))
-        if name is not None and name.repository == repository:
-            slot = Slot(node, "full", path)
-            yield Ref(kind, path, name.with_version(None, None), (slot,), template=text)
 
 
 def kustomize_refs(visit: Visit, repository: str) -> Iterator[Ref]:
@@ -263,23 +221,13 @@ def patch_refs(visit: Visit, repository: str) -> Iterator[Ref]:
     if target.endswith("/image") and value is not None:
         yield from full_refs("json6902", node, base, repository)
     elif kind_of(node) == "mapping":
-        yield from full_refs("json6902", scalar_items(node).get("image"), base + ".image", repository)
+        image = scalar_items(node).get("image")
+        yield from full_refs("json6902", image, base + ".image", repository)
     elif kind_of(node) == "sequence":
         for index, item in enumerate(node.value):
             if kind_of(item) == "mapping":
                 path = f"{base}[{index}].image"
                 yield from full_refs("json6902", scalar_items(item).get("image"), path, repository)
-
-
-def with_template(ref: Ref) -> Ref:
-    """``ref`` with ``template`` set when one of its slots holds an expression."""
-    if ref.template:
-        return ref
-    for slot in ref.slots:
-        text = string_value(slot.node) or ""
-        if EXPRESSION.search(text):
-            return replace(ref, template=text)
-    return ref
 
 
 SPLIT_KEYS = frozenset({"tag", "digest", "sha"})

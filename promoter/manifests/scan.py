@@ -25,6 +25,7 @@ from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
+from promoter.manifests import overlay
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
@@ -52,6 +53,7 @@ def plan_update(
     version of ``ref``. Pure: writes nothing."""
     edits: list[FileEdit] = []
     skipped: list[Skip] = []
+    referenced: list[str] = []  # files holding a reference, edited or not
     for cand in candidates(root, paths, _needles(ref.repository, keys)):
         try:
             text = _decode(cand)
@@ -62,18 +64,28 @@ def plan_update(
             result = edit_text(text, cand.file, ref, keys, located)
         except BadYaml as exc:
             skipped.append(_bad(cand, exc))
+            referenced.append(cand.file)
             continue
+        if located.refs or result.skips:
+            referenced.append(cand.file)
         skipped.extend(result.skips)
         if result.changes:
             after = result.text.encode("utf-8")
             edits.append(FileEdit(cand.file, cand.data, after, result.changes))
-    return Plan(tuple(edits), tuple(skipped))
+    plan = Plan(tuple(edits), tuple(skipped))
+    return overlay.add_entries(  # a kustomize overlay without an images entry gets one
+        root, paths, ref, plan, referenced,
+        lambda where: find_references(root, where, ref.repository, keys=keys),
+    )
 
 
 def find_references(
-    root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = ()
+    root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = (),
+    depth: int = 8,
 ) -> list[Found]:
-    """The current references to ``repository`` (normalised compare)."""
+    """The current references to ``repository`` (normalised compare); for a
+    kustomize overlay without any, those of its local resources (``depth``
+    levels of overlays deep)."""
     repository = normalise_repository(repository)
     found: list[Found] = []
     for cand in candidates(root, paths, _needles(repository, keys)):
@@ -87,6 +99,11 @@ def find_references(
         for r in located.editable:
             line, column = found_line(body, r)
             found.append(Found(cand.file, line, column, r.path, r.kind, r.current))
+    if depth > 0:
+        found += overlay.inherited_refs(
+            root, paths, found,
+            lambda where: find_references(root, where, repository, keys=keys, depth=depth - 1),
+        )
     return found
 
 

@@ -11,8 +11,8 @@ The oracle here reads only EXPECTED.tsv, never the engine's own locate code.
 from __future__ import annotations
 
 import csv
-import re
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
