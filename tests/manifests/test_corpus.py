@@ -272,3 +272,23 @@ def _shift(added: list[int], line: int) -> int:
         if at <= line + shift:
             shift += 1
     return shift
+
+
+# Issue 14 item 6: Helm values keys other than ``image`` holding a full
+# reference (argo-events' chart: natsImage, metricsExporterImage, ...). Oracle: the
+# uncommented ``<key>Image: <repository>:<tag>`` lines of the file, by regex.
+IMAGE_KEY_CASES = [
+    ("files/argoproj__argo-helm/charts/argo-events/values.yaml", "natsio/prometheus-nats-exporter"),
+    ("files/argoproj__argo-helm/charts/argo-events/values.yaml", "nats"),
+]
+
+
+@pytest.mark.parametrize(("file", "written"), IMAGE_KEY_CASES)
+def test_corpus_image_keys(file: str, written: str) -> None:
+    text = (CORPUS / file).read_bytes().decode("utf-8")
+    line = re.compile(rf"(?m)^(\s*[A-Za-z]+Image: {re.escape(written)}:)([\w.-]+)$")
+    want, count = line.subn(lambda m: m.group(1) + NEW_TAG, text)
+    assert count >= 4
+    plan = plan_update(CORPUS, [file], images.parse_new(f"{written}:{NEW_TAG}"))
+    assert plan.edits[0].after.decode("utf-8") == want
+    assert {c.kind for c in plan.changes} == {"image-key"}
