@@ -15,7 +15,8 @@ from promoter import config as cfg
 from promoter import git, plan, remote, workspace
 from promoter.errors import InputError, PromoterError
 from promoter.images import ImageRef
-from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
+from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
+from promoter.manifests.explain import nothing_found
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
 from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
 from promoter.registry import gate
@@ -57,8 +58,10 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     source = request.from_env
     if source is None and request.image is None and config is not None:
         source = config.environments[target.env].promote_from  # the configured default
-    workspace.checkout_paths(ws, plan.sparse_paths(config, target, source),
-                             f"paths of app {target.app} in {target.env}")
+    paths, what = plan.sparse_paths(config, target, source), f"paths of app {target.app}"
+    workspace.checkout_paths(ws, paths, f"{what} in {target.env}")
+    overlay.widen(ws.work, paths, lambda wanted: workspace.checkout_paths(
+        ws, wanted, f"resources of the kustomizations of app {target.app}", skip_missing=True))
     if source and config is None:
         raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
     ref = (plan.from_env(ws.work, config, target, source) if source and config
@@ -109,13 +112,17 @@ def default_identity(environ: Mapping[str, str]) -> git.Identity:
 
 
 def _edit_plan(job: Job) -> Plan:
+    """The edits; none is fine only where the references already say the new
+    version (a skipped reference that does not is an error, as is no reference)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
-    if not new.edits and not find_references(
-        job.ws.work, job.target.paths, job.target.image, keys=job.target.keys
-    ):
+    if new.edits:
+        return new
+    found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
+    if not found or (new.skipped and all(f.ref.version != job.ref.version for f in found)):
+        why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
         raise InputError(
-            f"no reference to {job.target.image} in {', '.join(job.target.paths)} on "
-            f"{job.ws.base}; check the paths of app {job.target.app} in {job.target.env}"
+            f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
+            " (nothing was written)"
         )
     return new
 

@@ -12,7 +12,7 @@ from typing import Any
 from promoter import config as cfg
 from promoter import credentials, git, remote, workspace
 from promoter.errors import InputError
-from promoter.manifests import find_references
+from promoter.manifests import find_references, overlay
 
 
 @contextmanager
@@ -34,6 +34,8 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
             paths = sorted({p for app in config.apps for env in config.environments
                             for p in cfg.resolve(config, app, env).paths})
             workspace.checkout_paths(ws, paths, cfg.FILE, skip_missing=True)
+            overlay.widen(ws.work, paths, lambda wanted: workspace.checkout_paths(
+                ws, wanted, cfg.FILE, skip_missing=True))
         yield ws.work
 
 

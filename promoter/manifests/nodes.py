@@ -86,7 +86,8 @@ def _resolver_class() -> Any:
 
 def compose_all(text: str) -> list[Any]:
     """Compose every document of ``text`` (BOM already removed) into node trees:
-    the C composer first, the pure (YAML 1.2) one for a text it rejects."""
+    the C composer first, the pure (YAML 1.2) one for a text it rejects; when
+    both reject it, the C composer's error is raised."""
     from ruamel.yaml.error import MarkedYAMLError
 
     try:
@@ -97,10 +98,8 @@ def compose_all(text: str) -> list[Any]:
         first = exc
     try:
         return _compose(text, True)
-    except MarkedYAMLError as exc:
-        raise bad_yaml(text, exc) from None
-    except BadYaml:
-        raise first from None
+    except (MarkedYAMLError, BadYaml):
+        raise first from None  # both refuse: the C composer's words, as before
 
 
 def _compose(text: str, pure: bool) -> list[Any]:

@@ -99,6 +99,20 @@ def _normal(path: str) -> str:
     return "/".join(parts) or "."
 
 
+def widen(root: Path, paths: Sequence[str], checkout: Callable[[list[str]], None]) -> None:
+    """For a sparse clone: call ``checkout`` with ``paths`` plus the local
+    resources of the kustomizations there, until no new one appears (bounded),
+    so that an overlay's base can be read."""
+    wanted = list(paths)
+    for _ in range(8):
+        more = [p for o in overlays(root, wanted) for p in o.resources
+                if p not in wanted and not p.startswith("..")]
+        if not more:
+            return
+        wanted += dict.fromkeys(more)
+        checkout(wanted)
+
+
 def inherited(overlay: Overlay, root: Path, finder: Finder) -> list[Found]:
     """The references in the overlay's local resources (what it renders when it
     has no entry of its own); empty when they lead outside the root."""
