@@ -59,9 +59,13 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     if source is None and request.image is None and config is not None:
         source = config.environments[target.env].promote_from  # the configured default
     paths, what = plan.sparse_paths(config, target, source), f"paths of app {target.app}"
-    workspace.checkout_paths(ws, paths, f"{what} in {target.env}")
-    overlay.widen(ws.work, paths, lambda wanted: workspace.checkout_paths(
+    workspace.checkout_paths(ws, cfg.sparse_roots(paths), f"{what} in {target.env}")
+    overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: workspace.checkout_paths(
         ws, wanted, f"resources of the kustomizations of app {target.app}", skip_missing=True))
+    target = replace(target, paths=cfg.expand(ws.work, target.paths))
+    if not target.paths:
+        raise InputError(f"{what} in {target.env}: {', '.join(_patterns(config, target))}"
+                         " matches nothing; fix the paths")
     if source and config is None:
         raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
     ref = (plan.from_env(ws.work, config, target, source) if source and config
@@ -98,6 +102,10 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
         template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
         target = replace(target, branch=cfg.fill(template, {"app": target.app, "env": target.env}))
     return target
+
+
+def _patterns(config: cfg.Config | None, target: cfg.Target) -> tuple[str, ...]:
+    return cfg.resolve(config, target.app, target.env).paths if config else ()
 
 
 def default_identity(environ: Mapping[str, str]) -> git.Identity:
