@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promoter import images
 from promoter.images import ImageRef
+from promoter.manifests import follow
 from promoter.manifests.edit import (
     Assign,
     NotEditable,
@@ -57,10 +58,13 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
             node = visit.node
             if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
                 skips.extend(_block_refs(node, file, repository))
-            for ref in refs_in(visit, repository, keys):
-                ids = {id(slot.node) for slot in ref.slots} - {id(None)}
+            for found in refs_in(visit, repository, keys):
+                ref = with_template(found)
+                if ref.template:
+                    ref = follow.within(ref, doc, text)
+                ids = {id(slot.node) for slot in (*found.slots, *ref.slots)} - {id(None)}
                 if not ids & seen:
-                    refs.append(with_template(ref))
+                    refs.append(ref)
                 seen |= ids
     return Located(tuple(refs), tuple(aliases), tuple(skips), tuple(docs))
 
@@ -101,7 +105,8 @@ def edit_text(
             continue
         try:
             plans.extend(
-                (ref.kind, a, splice_for(body, a)) for a in assignments(ref, new) if changed(a)
+                (ref.kind, _via(a, ref), splice_for(body, a))
+                for a in assignments(ref, new) if changed(a)
             )
         except NotEditable as exc:
             skips.append(Skip(file, _line(ref), str(exc)))
@@ -121,9 +126,14 @@ def edit_text(
     return Edited(bom + new_body, tuple(changes), tuple(skips))
 
 
+def _via(assign: Assign, ref: Ref) -> Assign:
+    return replace(assign, notes=(*assign.notes, ref.via)) if ref.via else assign
+
+
 def template_reason(ref: Ref) -> str:
+    why = f": {ref.reason}" if ref.reason else ""
     return (
-        f"{ref.path} holds a template or substitution expression ({ref.template!r});"
+        f"{ref.path} holds a template or substitution expression ({ref.template!r}){why};"
         " not edited: change the value where the expression gets it"
     )
 

@@ -36,6 +36,8 @@ class Ref:
     slots: tuple[Slot, ...]
     mapping: Any = None
     template: str = ""  # a slot's text holding a template expression: never edited
+    reason: str = ""  # why the expression could not be followed (with ``template``)
+    via: str = ""  # how a followed expression led here (a note for the change)
 
     def slot(self, *roles: str) -> Slot | None:
         return next((s for s in self.slots if s.role in roles), None)
