@@ -25,7 +25,7 @@ from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
-from promoter.manifests import overlay
+from promoter.manifests import flux, overlay
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
@@ -72,11 +72,20 @@ def plan_update(
         if result.changes:
             after = result.text.encode("utf-8")
             edits.append(FileEdit(cand.file, cand.data, after, result.changes))
-    plan = Plan(tuple(edits), tuple(skipped))
-    return overlay.add_entries(  # a kustomize overlay without an images entry gets one
-        root, paths, ref, plan, referenced,
+    plan = overlay.add_entries(  # a kustomize overlay without an images entry gets one
+        root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced,
         lambda where: find_references(root, where, ref.repository, keys=keys),
     )
+    return flux.follow(root, plan, ref, lambda needles: _tree_files(root, needles))
+
+
+def _tree_files(root: Path, needles: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
+    """(file, bytes) of every manifest of the tree holding a needle (for flux.py)."""
+    try:
+        for cand in candidates(root, ["."], needles):
+            yield cand.file, cand.data
+    except InputError:
+        return  # a symlink out of the tree: the definitions beyond it are not read
 
 
 def find_references(
