@@ -14,12 +14,12 @@ are read: in a sparse clone, list the Flux Kustomization in the app's paths.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from promoter.images import ImageRef
-from promoter.manifests.document import BOM, Located, edit_text, locate
+from promoter.manifests.document import BOM, Located, edit_text, locate, template_reason
 from promoter.manifests.follow import FLUX_VAR
 from promoter.manifests.nodes import BadYaml, compose_all, kind_of, scalar_items, string_value
 from promoter.manifests.records import FileEdit, Plan, Skip
@@ -57,7 +57,7 @@ def follow(root: Path, plan: Plan, new: ImageRef, files: Files) -> Plan:
         for ref, file in uses:
             found = _choose(definitions.get(var, []), file, var)
             if isinstance(found, str):
-                skipped.append(Skip(file, _line(ref), f"{ref.path}: ${{{var}}}: {found}"))
+                skipped.append(Skip(file, _line(ref), template_reason(replace(ref, reason=found))))
                 continue
             chosen.setdefault(found.file, []).append(_followed(ref, found, var))
     edits = list(plan.edits)

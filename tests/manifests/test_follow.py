@@ -103,7 +103,7 @@ def test_applicationset_with_several_elements_names_the_key(tmp_path: Path) -> N
         ("image:\n  repository: x/api\n  tag: 'v{{ .Values.v }}'\n", "is not a plain value"),
         ("t: '{{ .Values.u }}'\nu: v1\nimage:\n  repository: x/api\n  tag: '{{ .Values.t }}'\n",
          "t, which {{ .Values.t }} refers to, is itself an expression"),
-        ("images:\n- name: x/api\n  newTag: ${api_tag:=1.0}\n", "is a Flux substitution"),
+        ("images:\n- name: x/api\n  newTag: ${api_tag:=1.0}\n", "api_tag is not set by a Flux"),
     ],
 )
 def test_unfollowable_expressions_are_skipped(tmp_path: Path, text: str, reason: str) -> None:
