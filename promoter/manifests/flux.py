@@ -19,10 +19,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from promoter.images import ImageRef
-from promoter.manifests.document import BOM, Located, edit_text, locate, template_reason
+from promoter.manifests.document import (
+    BOM,
+    Located,
+    edit_text,
+    found_line,
+    locate,
+    template_reason,
+)
 from promoter.manifests.follow import FLUX_VAR
 from promoter.manifests.nodes import BadYaml, compose_all, kind_of, scalar_items, string_value
-from promoter.manifests.records import FileEdit, Plan, Skip
+from promoter.manifests.records import FileEdit, Found, Plan, Skip
 from promoter.manifests.refs import EXPRESSION, Ref, Slot
 
 MARK = "is a Flux substitution"
@@ -43,27 +50,48 @@ class Definition:
 def follow(root: Path, plan: Plan, new: ImageRef, files: Files) -> Plan:
     """``plan`` with each Flux-substituted reference it skipped followed to its
     definition and edited there, where that can be done safely."""
-    pending = [s for s in plan.skipped if MARK in s.reason]
+    pending = [s.file for s in plan.skipped if MARK in s.reason]
     if not pending:
         return plan
-    skipped = [s for s in plan.skipped if MARK not in s.reason]
-    wanted: dict[str, list[tuple[Ref, str]]] = {}
-    for file in dict.fromkeys(s.file for s in pending):
-        for ref, var in _flux_refs(root, file, new.repository):
-            wanted.setdefault(var, []).append((ref, file))
-    definitions = _definitions(files, list(wanted))
-    chosen: dict[str, list[Ref]] = {}
-    for var, uses in wanted.items():
-        for ref, file in uses:
-            found = _choose(definitions.get(var, []), file, var)
-            if isinstance(found, str):
-                skipped.append(Skip(file, _line(ref), template_reason(replace(ref, reason=found))))
-                continue
-            chosen.setdefault(found.file, []).append(_followed(ref, found, var))
+    chosen, skips, definitions = _resolve(root, pending, new.repository, files)
+    skipped = [s for s in plan.skipped if MARK not in s.reason] + skips
     edits = list(plan.edits)
     for file, refs in chosen.items():
         _add(edits, skipped, file, refs, new, definitions)
     return Plan(tuple(edits), tuple(skipped))
+
+
+def found(root: Path, pending: Sequence[str], repository: str, files: Files) -> list[Found]:
+    """The followed references of the files in ``pending``, at their definitions."""
+    chosen, _, definitions = _resolve(root, pending, repository, files)
+    out = []
+    for file, refs in chosen.items():
+        body = next(d for ds in definitions.values() for d in ds if d.file == file).data.decode()
+        for ref in refs:
+            line, column = found_line(body.removeprefix(BOM), ref)
+            out.append(Found(file, line, column, ref.path, ref.kind, ref.current))
+    return out
+
+
+def _resolve(
+    root: Path, pending: Sequence[str], repository: str, files: Files
+) -> tuple[dict[str, list[Ref]], list[Skip], dict[str, list[Definition]]]:
+    """Definition file -> the followed refs; skips for the rest; the definitions."""
+    wanted: dict[str, list[tuple[Ref, str]]] = {}
+    for file in dict.fromkeys(pending):
+        for ref, var in _flux_refs(root, file, repository):
+            wanted.setdefault(var, []).append((ref, file))
+    definitions = _definitions(files, list(wanted))
+    chosen: dict[str, list[Ref]] = {}
+    skips = []
+    for var, uses in wanted.items():
+        for ref, file in uses:
+            choice = _choose(definitions.get(var, []), file, var)
+            if isinstance(choice, str):
+                skips.append(Skip(file, _line(ref), template_reason(replace(ref, reason=choice))))
+            else:
+                chosen.setdefault(choice.file, []).append(_followed(ref, choice, var))
+    return chosen, skips, definitions
 
 
 def _flux_refs(root: Path, file: str, repository: str) -> Iterator[tuple[Ref, str]]:

@@ -97,6 +97,7 @@ def find_references(
     levels of overlays deep)."""
     repository = normalise_repository(repository)
     found: list[Found] = []
+    substituted: list[str] = []
     for cand in candidates(root, paths, _needles(repository, keys)):
         try:
             text = _decode(cand)
@@ -108,6 +109,10 @@ def find_references(
         for r in located.editable:
             line, column = found_line(body, r)
             found.append(Found(cand.file, line, column, r.path, r.kind, r.current))
+        if any(flux.MARK in r.reason for r in located.refs):
+            substituted.append(cand.file)
+    if substituted:  # Flux ${var}: the value where it is set
+        found += flux.found(root, substituted, repository, lambda n: _tree_files(root, n))
     if depth > 0:
         found += overlay.inherited_refs(
             root, paths, found,

@@ -91,3 +91,17 @@ def test_unresolved_substitutions_are_skipped(
     [skip] = plan.skipped
     assert skip.file == "apps/api/overlays/staging/kustomization.yaml" and skip.line == 5
     assert reason in skip.reason, skip.reason
+
+
+def test_found_at_the_definition(tmp_path: Path) -> None:
+    from promoter.manifests import find_references
+
+    root = tree(tmp_path, {
+        "apps/api/overlays/staging/kustomization.yaml": OVERLAY,
+        "clusters/staging.yaml": FLUX.format(env="staging",
+                                             post="    substitute:\n      api_tag: 1.0.3\n"),
+    })
+    found = find_references(root, ["apps/api/overlays/staging"], "ghcr.io/acme/api")
+    assert [(f.file, f.line, f.column, f.path, str(f.ref)) for f in found] == [
+        ("clusters/staging.yaml", 10, 16, "spec.postBuild.substitute.api_tag",
+         "ghcr.io/acme/api:1.0.3")]
