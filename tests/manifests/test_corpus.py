@@ -292,3 +292,34 @@ def test_corpus_image_keys(file: str, written: str) -> None:
     plan = plan_update(CORPUS, [file], images.parse_new(f"{written}:{NEW_TAG}"))
     assert plan.edits[0].after.decode("utf-8") == want
     assert {c.kind for c in plan.changes} == {"image-key"}
+
+
+# Issue 14 item 8: a digest-only promotion over the whole corpus drops every
+# stale tag, in every form, and says so; a tag slot with no digest key beside it
+# is skipped (never ``tag@new-digest``).
+DIGEST = "sha256:" + "c" * 64
+FULL_KINDS = {"container-image", "image-key", "json6902", "argocd-kustomize-image"}
+
+
+@pytest.mark.parametrize(("file", "repository"), CASES, ids=[f"{f}:{r}" for f, r in CASES])
+def test_corpus_digest_only(file: str, repository: str) -> None:
+    plan = plan_update(CORPUS, [file], images.parse_new(f"{repository}@{DIGEST}"))
+    for change in plan.changes:
+        old = images.try_parse(change.old.rpartition("=")[2])
+        if change.kind in FULL_KINDS and old is not None:  # a full reference
+            assert change.new.rpartition("=")[2] == f"{old.name}@{DIGEST}", change
+            stale = old.tag is not None
+        elif change.new in (DIGEST, DIGEST.partition(":")[2]):  # a digest slot
+            continue
+        else:  # a tag slot: emptied
+            assert change.new == "", change
+            stale = bool(change.old)
+        assert any(n.startswith("stale tag") for n in change.notes) == stale, change
+    for skip in plan.skipped:
+        assert "block scalar" in skip.reason or "keeping a stale tag" in skip.reason, skip
+    lines = (CORPUS / file).read_bytes().decode("utf-8").splitlines(keepends=True)
+    got = plan.edits[0].after.decode("utf-8").splitlines(keepends=True) if plan.edits else lines
+    extra = len(got) - len(lines)  # digest keys added to kustomize entries
+    for line, _, _ in NEAR.get(file, []):
+        if line <= len(lines):
+            assert lines[line - 1] in got[line - 1 : line + extra]
