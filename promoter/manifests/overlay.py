@@ -5,8 +5,10 @@ does promoter, on one condition that keeps it from writing entries that do
 nothing: a PATH that is a kustomization (or a directory holding
 ``kustomization.yaml``, ``kustomization.yml`` or ``Kustomization``), under which
 no file refers to the image, whose local ``resources`` / ``bases`` /
-``components`` do. The entry's ``name`` is the name as those resources spell it
-(kustomize matches names verbatim). A remote resource or a Helm chart gives no
+``components`` do, in a place kustomize's image transformer rewrites (a
+container's ``image``, an ``images`` entry of the base, a JSON6902 patch).
+The entry's ``name`` is the name as those resources spell it (kustomize
+matches names verbatim). A remote resource or a Helm chart gives no
 proof, so no entry is added there.
 
 The entry is appended: an ``images:`` block at the end of the file, or an item
@@ -17,6 +19,7 @@ re-parsed to prove that only the entry was added.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,7 @@ from promoter.manifests.render import position, render
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 RESOURCE_KEYS = ("resources", "bases", "components")
+RENDERED = frozenset({"container-image", "kustomize-image", "json6902"})  # what images: rewrites
 Finder = Callable[[Sequence[str]], list[Found]]
 
 
@@ -86,17 +90,7 @@ def _overlay(root: Path, rel: str, text: str, doc: Any) -> Overlay:
             elif value:
                 local.append((base / value).as_posix())
     remote = remote or "helmCharts" in items
-    return Overlay(rel, text, doc, tuple(_normal(p) for p in local), remote)
-
-
-def _normal(path: str) -> str:
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part == ".." and parts and parts[-1] != "..":
-            parts.pop()
-        elif part not in (".", ""):
-            parts.append(part)
-    return "/".join(parts) or "."
+    return Overlay(rel, text, doc, tuple(posixpath.normpath(p) for p in local), remote)
 
 
 def widen(root: Path, paths: Sequence[str], checkout: Callable[[list[str]], None]) -> None:
@@ -151,7 +145,7 @@ def add_entries(
     for overlay in overlays(root, paths):
         if _holds(overlay, referenced):
             continue
-        spelled = [f.ref.name for f in inherited(overlay, root, finder)]
+        spelled = [f.ref.name for f in inherited(overlay, root, finder) if f.kind in RENDERED]
         if not spelled:
             continue
         try:

@@ -164,3 +164,12 @@ def test_overlay_holding_the_deployment_is_edited_in_place(tmp_path: Path) -> No
     plan = promote(tmp_path, "ghcr.io/acme/api:2")
     assert [e.file for e in plan.edits] == ["apps/api/overlays/staging/deployment.yaml"]
     assert overlay_text(env) == "resources:\n- deployment.yaml\n"
+
+
+def test_no_entry_where_the_base_is_helm_values(tmp_path: Path) -> None:
+    layout(tmp_path, "resources:\n- ../../base\n")
+    base = tmp_path / "apps/api/base"
+    (base / "deployment.yaml").unlink()
+    (base / "values.yaml").write_text("image:\n  repository: ghcr.io/acme/api\n  tag: v1\n")
+    assert not plan_update(tmp_path, ["apps/api/overlays/staging"],
+                           images.parse_new("ghcr.io/acme/api:2")).edits
