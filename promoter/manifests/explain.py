@@ -28,8 +28,8 @@ def nothing_found(
         return (f"the references to {image} under {where} cannot be edited: "
                 f"{first.file}:{first.line}: {first.reason}{more}")
     if found_in:
-        first = found_in[0]
-        return (f"{first.file}:{first.line}: {first.path} ({first.ref.version or 'no tag'})"
+        ref = found_in[0]
+        return (f"{ref.file}:{ref.line}: {ref.path} ({ref.ref.version or 'no tag'})"
                 f" could not be given the new version; edit it by hand")
     for overlay in overlays(root, paths):  # nothing found: not even in its resources
         remote = " (remote resources and helmCharts are not read)" if overlay.remote else ""
