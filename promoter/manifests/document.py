@@ -26,6 +26,7 @@ from promoter.manifests.records import Change, Skip
 from promoter.manifests.render import position, span_of
 
 BOM = "\ufeff"
+COMPOSE = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml")  # not Kubernetes: not edited
 _TOKEN = re.compile(r"[^\s\"'`,;=()\[\]{}<>|]+")
 
 
@@ -52,6 +53,7 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
     skips: list[Skip] = []
     seen: set[int] = set()
     last = repository.rsplit("/", 1)[-1]
+    compose = COMPOSE.fullmatch(file.rsplit("/", 1)[-1]) is not None
     for doc in docs:
         check_document(doc)
         for visit in walk(doc, aliases):
@@ -59,6 +61,8 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
             if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
                 skips.extend(_block_refs(node, file, repository))
             for found in refs_in(visit, repository, keys):
+                if compose and found.kind == "image-key":
+                    continue
                 ref = with_template(found)
                 if ref.template:
                     ref = follow.within(ref, doc, text)

@@ -15,8 +15,8 @@ What counts as a reference (everything under a ``status`` key is ignored):
 - ``image-key``: a full reference (with a tag or digest) at a key named
   ``image`` or ending in ``Image`` outside containers (custom resources'
   ``spec.image``, Helm values such as ``natsImage: nats:2.9.1``); never under
-  ``metadata`` (annotations, labels), a patch ``target`` selector, or in a
-  Docker Compose file (top-level ``services``);
+  ``metadata`` (annotations, labels) or a patch ``target`` selector (and, see
+  document.py, not in a Docker Compose file);
 - ``json6902``: a JSON6902 patch operation (``op: replace`` / ``add``) whose
   ``path`` ends in ``/image`` with a reference as ``value``, or whose ``value``
   is a container (or a list of containers);
@@ -202,8 +202,7 @@ def key_refs(visit: Visit, repository: str, keys: Sequence[str]) -> Iterator[Ref
 
 def image_key_refs(visit: Visit, repository: str) -> Iterator[Ref]:
     """A full reference at ``image`` / ``*Image`` outside containers."""
-    keys = visit.keys
-    if NOT_IMAGE_KEYS.intersection(keys) or (len(keys) == 3 and keys[0] == "services"):
+    if NOT_IMAGE_KEYS.intersection(visit.keys):
         return
     for ref in full_refs("image-key", visit.node, visit.path, repository):
         if ref.template or ref.current.tag or ref.current.digest:

@@ -84,7 +84,6 @@ def test_custom_resource_spec_image(tmp_path: Path) -> None:
 NEAR_MISSES = [
     "metadata:\n  annotations:\n    argocd-image-updater.argoproj.io/image-list: api=x/api:1\n"
     "    example.com/image: x/api:1\n",
-    "services:\n  api:\n    image: x/api:1\n",
     "patches:\n- path: p.yaml\n  target:\n    kind: Deployment\n    image: x/api:1\n",
     "spec:\n  image: x/api\n  imageName: x/api:1\n",
     "spec:\n  # image: x/api:1\n  config: |\n    image: x/api:1\n",
@@ -98,6 +97,13 @@ def test_near_misses_stay_byte_identical(tmp_path: Path, text: str) -> None:
     plan = run(tmp_path, text, "x/api:2")
     assert not plan.edits
     assert (tmp_path / "m.yaml").read_text() == text
+
+
+@pytest.mark.parametrize("name", ["compose.yaml", "docker-compose.yml", "docker-compose.dev.yaml"])
+def test_compose_files_are_not_edited(tmp_path: Path, name: str) -> None:
+    text = "services:\n  api:\n    image: x/api:1\n"
+    assert not run(tmp_path, text, "x/api:2", name).edits
+    assert after(tmp_path, text, "x/api:2", "values.yaml") == text.replace("api:1", "api:2")
 
 
 # item 7: JSON6902 patches, YAML and JSON
