@@ -101,8 +101,13 @@ def safe_path(path: str, key: str) -> str:
 def path_templates(value: Any, key: str) -> tuple[str, ...]:
     """``paths``: safe relative paths (globs allowed: ``envs/staging-*``) that
     use only ``{app}``, ``{env}`` and ``{namespace}``."""
-    return tuple(placeholders(safe_path(p, key), ("app", "env", "namespace"), key)
-                 for p in strings(value, key))
+    out = tuple(placeholders(safe_path(p, key), ("app", "env", "namespace"), key)
+                for p in strings(value, key))
+    for path in out:
+        if is_glob(path.split("/", 1)[0]):
+            raise fail(key, f"path {path!r} starts with a wildcard; start it with a directory"
+                            " (envs/staging-*), which a sparse clone checks out")
+    return out
 
 
 def is_glob(path: str) -> bool:

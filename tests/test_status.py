@@ -129,3 +129,10 @@ def test_status_and_validate_of_a_sparse_clone(tmp_path: Path) -> None:
     with status.tree(remote.as_uri(), None, {}) as root:
         assert status.matrix(root)["apps"]["api"] == {"staging": "1.1", "production": "1.0"}
         assert status.problems(root) == []
+
+
+def test_a_path_starting_with_a_wildcard_is_refused(tmp_path: Path) -> None:
+    root = layout(tmp_path / "tree", CONFIG.replace('"envs/staging-*/{app}"', '"*/{app}"'))
+    with pytest.raises(InputError, match=r"environments\.staging\.paths: path '\*/\{app\}' starts"
+                                         r" with a wildcard"):
+        status.problems(root)
