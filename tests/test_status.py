@@ -83,7 +83,12 @@ def test_promotion_through_a_glob_and_from_a_glob(tmp_path: Path) -> None:
         (lambda root: (root / "kubernetes/production/apps/web/api/deploy.yaml").write_text(
             "kind: Service\n"),
          r"apps\.api in environments\.production: status would show nothing: no file under "
-         r"kubernetes/production/apps/web/api refers to ghcr\.io/acme/api"),
+         r"kubernetes/production/apps/web/api mentions 'api'; check the paths"),
+        (lambda root: (root / "kubernetes/production/apps/web/api/deploy.yaml").write_text(
+            "spec:\n  apiImage:\n    ref: ghcr.io/acme/api:1.0\n"),
+         r"status would show nothing: kubernetes/production/apps/web/api/deploy\.yaml mentions "
+         r"'api' but holds no reference to ghcr\.io/acme/api that promoter recognises; name the "
+         r"field with keys \(--key KEY\)"),
         (lambda root: (root / "kubernetes/production/apps/web/api/deploy.yaml").write_text(
             DEPLOYMENT.format("'ghcr.io/acme/api:{{ .Values.tag }}'")),
          r"apps\.api in environments\.production: status would show nothing: the references to "

@@ -3,8 +3,9 @@ file and says what to do, instead of a blanket "check the paths".
 
 The first that holds: references were met but could not be edited (each skip
 gives its reason); a PATH's kustomization has no
-``images`` entry and its local resources do not use the image; no file under
-the PATHs refers to the image.
+``images`` entry and its local resources do not use the image; a file mentions
+the image's name but holds no reference promoter recognises (use keys); no
+file under the PATHs mentions it (check the paths).
 """
 
 from __future__ import annotations
@@ -37,5 +38,11 @@ def nothing_found(
         return (f"{overlay.file} has no images entry for {image} and none of its local"
                 f" resources ({used}) refers to it{remote}; add an images entry, or point"
                 " the paths at the files that name the image")
-    return (f"no file under {where} refers to {image}; check the paths, or name the field"
-            " with keys (--key) if the image sits under a custom key")
+    from promoter.manifests.scan import candidates
+
+    last = image.rsplit("/", 1)[-1]
+    mention = [c.file for c in candidates(root, paths, [last.encode()])]
+    if mention:
+        return (f"{mention[0]} mentions {last!r} but holds no reference to {image} that"
+                " promoter recognises; name the field with keys (--key KEY)")
+    return f"no file under {where} mentions {last!r}; check the paths"
