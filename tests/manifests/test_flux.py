@@ -105,3 +105,26 @@ def test_found_at_the_definition(tmp_path: Path) -> None:
     assert [(f.file, f.line, f.column, f.path, str(f.ref)) for f in found] == [
         ("clusters/staging.yaml", 10, 16, "spec.postBuild.substitute.api_tag",
          "ghcr.io/acme/api:1.0.3")]
+
+
+def test_promote_follows_a_flux_kustomization_listed_in_the_paths(tmp_path: Path) -> None:
+    from support.configrepo import bare_from, show
+
+    from promoter.promote import Request, promote
+
+    config = ("version: 1\nenvironments:\n  staging:\n"
+              "    paths: [\"apps/{app}/overlays/{env}\", \"clusters/{env}\"]\n"
+              "apps:\n  api:\n    image: ghcr.io/acme/api\n")
+    flux = FLUX.format(env="staging", post="    substitute:\n      api_tag: 1.0.3\n")
+    root = tree(tmp_path / "tree", {
+        ".promoter.yaml": config,
+        "apps/api/overlays/staging/kustomization.yaml": OVERLAY,
+        "clusters/staging/api.yaml": flux,
+        "unrelated/big.yaml": "x: 1\n",
+    })
+    remote = bare_from(root, tmp_path / "remote.git")
+    result = promote(Request(repo=str(remote), app="api", env="staging",
+                             image="ghcr.io/acme/api:1.1.0", direct=True), {})
+    assert result.record()["files"] == ["clusters/staging/api.yaml"]
+    assert show(remote, "main", "clusters/staging/api.yaml") + "\n" == flux.replace(
+        "1.0.3", "1.1.0")
