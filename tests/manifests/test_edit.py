@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.kustomize import render_with
 
 from promoter import images
 from promoter.manifests import plan_update
@@ -98,12 +99,14 @@ def test_kustomize_entry_sets_and_adds_new_tag(tmp_path: Path) -> None:
         '  newTag: "2"\r\n'
     )
     assert after(tmp_path, text, "x/api:2") == want
+    assert render_with(tmp_path / "k", want, "x/api:0", "nginx:1") == ["x/api:2", "x/api:2"]
 
 
 def test_kustomize_flow_entry_gets_new_tag(tmp_path: Path) -> None:
     text = "images: [{name: x/api, newName: x/api}]\n"
     want = "images: [{name: x/api, newName: x/api, newTag: v2}]\n"
     assert after(tmp_path, text, "x/api:v2") == want
+    assert render_with(tmp_path / "k", want, "x/api:v1") == ["x/api:v2"]
 
 
 @pytest.mark.parametrize(
@@ -226,6 +229,8 @@ def test_argocd_multi_source_parameters_with_digest(tmp_path: Path) -> None:
 def test_digest_only_drops_the_stale_tag(tmp_path: Path, text: str, want: str) -> None:
     plan = run(tmp_path, text, f"x/api@{DIGEST}")
     assert plan.edits[0].after.decode() == want
+    if want.startswith("images:"):
+        assert render_with(tmp_path / "k", want, "x/api:0.9") == [f"x/api@{DIGEST}"]
     notes = [note for change in plan.changes for note in change.notes]
     assert len(notes) == 1 and notes[0].startswith("stale tag ")
     assert notes[0].endswith("removed: the new reference gives only a digest")

@@ -3,12 +3,10 @@ every kustomize edit checked by rendering the overlay with ``kubectl kustomize``
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
+from support.kustomize import rendered_images
 
 from promoter import images
 from promoter.manifests import find_references, plan_update, write_plan
@@ -21,18 +19,6 @@ DEPLOYMENT = (
     "      labels: {app: api}\n    spec:\n      containers:\n"
     "      - name: api\n        image: {image}\n"
 )
-
-
-def rendered_images(overlay: Path) -> list[str]:
-    """The container images ``kubectl kustomize`` renders for ``overlay``."""
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is required (Debian kubernetes-client; .ci/run installs it)"
-    out = subprocess.run(
-        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=60,
-        check=True,
-    ).stdout
-    docs = list(YAML(typ="safe").load_all(out))
-    return [c["image"] for d in docs for c in d["spec"]["template"]["spec"]["containers"]]
 
 
 def layout(tmp_path: Path, overlay: str | bytes, image: str = "ghcr.io/acme/api:1.0.0") -> Path:
