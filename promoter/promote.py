@@ -48,8 +48,8 @@ def _planned(job: Job, result: Promotion, first: Plan) -> Promotion:
     from promoter.forges.body import title
 
     spec = pull_request_spec(job, first)
-    return replace(result, notes=(f"would push {spec.branch} and open or update the pull "
-                                  f"request \"{title(spec)}\" into {spec.base}",))
+    return replace(result, notes=(*result.notes, f"would push {spec.branch} and open or update"
+                                  f" the pull request \"{title(spec)}\" into {spec.base}"))
 
 
 def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str]) -> Job:
@@ -141,6 +141,8 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
         base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
         changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
         dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
+        notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
+        + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),
     )
 
 

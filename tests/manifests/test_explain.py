@@ -61,3 +61,13 @@ def test_unpromotable_targets_name_the_file(
     with pytest.raises(InputError, match=message):
         promote(Request(repo=str(remote), app=app, env="staging", image=image), {})
     assert list(heads(remote)) == ["main"]
+
+
+def test_digest_only_promotion_says_the_stale_tag_was_dropped(tmp_path: Path) -> None:
+    remote = remote_with(tmp_path, {})
+    result = promote(Request(repo=str(remote), app="api", env="staging", dry_run=True,
+                             image=f"ghcr.io/acme/api@{DIGEST}"), {})
+    assert result.changed
+    assert f"{STAGING}:10: stale tag 1.4.1 removed: the new reference gives only a digest" in (
+        result.notes)
+    assert '+    newTag: ""' in result.diff and f"+    digest: {DIGEST}" in result.diff
