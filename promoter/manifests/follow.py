@@ -92,7 +92,7 @@ def _helm_value(doc: Any, dotted: str, text: str) -> tuple[Any, str] | str:
 def _list_element(doc: Any, dotted: str) -> tuple[Any, str] | str:
     items = scalar_items(doc) if kind_of(doc) == "mapping" else {}
     if string_value(items.get("kind")) != "ApplicationSet":
-        return f"{dotted} is not an ApplicationSet parameter of this file"
+        return f"{dotted} is not defined in this file (not an ApplicationSet list element)"
     found = []
     for path, element in _elements(scalar_items(items.get("spec", doc)).get("generators"),
                                    "spec.generators"):
