@@ -21,12 +21,15 @@ from promoter.config_check import (
     boolean,
     check_sources,
     duration,
+    expand,
     fail,
+    is_glob,
     mapping,
     names,
     path_templates,
     placeholders,
     safe_path,
+    sparse_roots,
     string,
     strings,
 )
@@ -35,8 +38,9 @@ from promoter.images import parse as parse_image
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
-    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "duration", "fill",
-    "load", "parse", "placeholders", "problems", "resolve", "safe_path",
+    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "deployed",
+    "duration", "expand", "fill", "load", "parse", "placeholders", "problems", "resolve",
+    "safe_path", "sparse_roots",
 ]
 
 DEFAULT_BRANCH = "promoter/{env}/{app}"
@@ -49,7 +53,7 @@ _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "
        "merge_method", "delete_branch"}
 _VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
            "settle"}
-_APP = {"image", "paths", "keys"}
+_APP = {"image", "paths", "keys", "environments", "namespace"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class App:
     image: str
     paths: tuple[str, ...] | None = None
     keys: tuple[str, ...] = ()
+    environments: tuple[str, ...] | None = None  # None: every environment
+    namespace: str | None = None  # fills {namespace} in paths
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,11 @@ def parse(data: Any) -> Config:
     apps = {str(name): _app(str(name), spec)
             for name, spec in mapping(top.get("apps"), "apps").items()}
     check_sources({name: env.promote_from for name, env in envs.items()})
+    for app in apps.values():
+        for env in app.environments or ():
+            if env not in envs:
+                raise fail(f"apps.{app.name}.environments",
+                           f"unknown environment {env!r}; use one of {names(envs)}")
     return Config(envs, apps)
 
 
@@ -224,13 +235,21 @@ def _app(name: str, spec: Any) -> App:
     ref = parse_image(image, f"{key}.image")
     if ref.tag or ref.digest:
         raise fail(f"{key}.image", f"{image!r} has a tag or digest; give the repository only")
-    paths = raw.get("paths")
+    paths, envs = raw.get("paths"), raw.get("environments")
     return App(
         name=name,
         image=image,
         paths=None if paths is None else path_templates(paths, f"{key}.paths"),
         keys=strings(raw.get("keys"), f"{key}.keys"),
+        environments=None if envs is None else strings(envs, f"{key}.environments"),
+        namespace=string(raw.get("namespace"), f"{key}.namespace", "") or None,
     )
+
+
+def deployed(config: Config, app: str, env: str) -> bool:
+    """Whether ``app`` is promoted into ``env`` (``apps.<app>.environments``)."""
+    listed = config.apps[app].environments
+    return listed is None or env in listed
 
 
 def resolve(config: Config, app: str, env: str) -> Target:
@@ -241,10 +260,17 @@ def resolve(config: Config, app: str, env: str) -> Target:
     if app not in config.apps:
         raise InputError(f"unknown app {app!r} (--app); {FILE} has {names(config.apps)}")
     environment, spec = config.environments[env], config.apps[app]
+    if not deployed(config, app, env):
+        raise InputError(f"app {app!r} is not in environment {env!r}: {FILE} apps.{app}"
+                         f".environments lists {', '.join(spec.environments or ())}")
     templates = spec.paths if spec.paths is not None else environment.paths
     if not templates:
         raise fail(f"environments.{env}.paths", f"no paths for app {app!r}; add paths")
     values = {"app": app, "env": env}
+    if any("{namespace}" in t for t in templates):
+        if spec.namespace is None:
+            raise fail(f"apps.{app}.namespace", "missing; the paths use {namespace}")
+        values["namespace"] = spec.namespace
     return Target(
         app=app, env=env, image=spec.image,
         paths=tuple(safe_path(fill(t, values), f"environments.{env}.paths") for t in templates),
@@ -265,12 +291,18 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def problems(config: Config, root: Path) -> list[str]:
-    """What does not match the checked-out tree: paths that do not exist."""
+    """What does not match the checked-out tree: paths that do not exist, globs
+    that match nothing."""
     found = []
     for app in sorted(config.apps):
         for env in sorted(config.environments):
+            if not deployed(config, app, env):
+                continue
             for path in resolve(config, app, env).paths:
-                if not (root / path).exists():
+                if is_glob(path) and not expand(root, (path,)):
+                    found.append(f"{FILE}: apps.{app} in environments.{env}: "
+                                 f"path {path} matches nothing; create it or fix the paths")
+                elif not is_glob(path) and not (root / path).exists():
                     found.append(f"{FILE}: apps.{app} in environments.{env}: "
                                  f"path {path} does not exist; create it or fix the paths")
     return found

@@ -8,9 +8,10 @@ environment and the chains of ``promote_from`` have no cycle.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from promoter.errors import InputError
@@ -19,6 +20,7 @@ FILE = ".promoter.yaml"
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+GLOB = frozenset("*?[")
 
 
 def fail(key: str, problem: str) -> InputError:
@@ -97,9 +99,46 @@ def safe_path(path: str, key: str) -> str:
 
 
 def path_templates(value: Any, key: str) -> tuple[str, ...]:
-    """``paths``: safe relative paths that use only ``{app}`` and ``{env}``."""
-    return tuple(placeholders(safe_path(p, key), ("app", "env"), key)
-                 for p in strings(value, key))
+    """``paths``: safe relative paths (globs allowed: ``envs/staging-*``) that
+    use only ``{app}``, ``{env}`` and ``{namespace}``."""
+    out = tuple(placeholders(safe_path(p, key), ("app", "env", "namespace"), key)
+                for p in strings(value, key))
+    for path in out:
+        if is_glob(path.split("/", 1)[0]):
+            raise fail(key, f"path {path!r} starts with a wildcard; start it with a directory"
+                            " (envs/staging-*), which a sparse clone checks out")
+    return out
+
+
+def is_glob(path: str) -> bool:
+    return bool(GLOB & set(path))
+
+
+def sparse_roots(paths: Sequence[str]) -> list[str]:
+    """What a sparse clone must hold for ``paths``: a glob's directory before
+    its first wildcard (``envs/staging-*`` -> ``envs``)."""
+    out = []
+    for path in paths:
+        if is_glob(path):
+            parts = path.split("/")
+            static = list(itertools.takewhile(lambda part: not is_glob(part), parts))
+            out.append("/".join(static) or ".")
+        else:
+            out.append(path)
+    return out
+
+
+def expand(root: Path, paths: Sequence[str]) -> tuple[str, ...]:
+    """``paths`` with each glob replaced by the paths it matches in ``root``
+    (sorted; none when nothing matches)."""
+    out: list[str] = []
+    for path in paths:
+        if not is_glob(path):
+            out.append(path)
+            continue
+        out += sorted(p.relative_to(root).as_posix() for p in root.glob(path)
+                      if ".git" not in p.relative_to(root).parts)
+    return tuple(dict.fromkeys(out))
 
 
 def check_sources(sources: Mapping[str, str | None]) -> None:

@@ -61,7 +61,7 @@ def from_env(root: Path, config: cfg.Config, target: cfg.Target, source: str) ->
     if source == target.env:
         raise InputError(f"--from {source} is the target environment; name another one")
     origin = cfg.resolve(config, target.app, source)
-    found = find_references(root, origin.paths, target.image, keys=origin.keys)
+    found = find_references(root, cfg.expand(root, origin.paths), target.image, keys=origin.keys)
     versions = sorted({(f.ref.tag, f.ref.digest) for f in found if f.ref.tag or f.ref.digest},
                       key=str)
     if not versions:

@@ -15,7 +15,8 @@ from promoter import config as cfg
 from promoter import git, plan, remote, workspace
 from promoter.errors import InputError, PromoterError
 from promoter.images import ImageRef
-from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
+from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
+from promoter.manifests.explain import nothing_found
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
 from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
 from promoter.registry import gate
@@ -47,8 +48,8 @@ def _planned(job: Job, result: Promotion, first: Plan) -> Promotion:
     from promoter.forges.body import title
 
     spec = pull_request_spec(job, first)
-    return replace(result, notes=(f"would push {spec.branch} and open or update the pull "
-                                  f"request \"{title(spec)}\" into {spec.base}",))
+    return replace(result, notes=(*result.notes, f"would push {spec.branch} and open or update"
+                                  f" the pull request \"{title(spec)}\" into {spec.base}"))
 
 
 def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str]) -> Job:
@@ -57,8 +58,14 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     source = request.from_env
     if source is None and request.image is None and config is not None:
         source = config.environments[target.env].promote_from  # the configured default
-    workspace.checkout_paths(ws, plan.sparse_paths(config, target, source),
-                             f"paths of app {target.app} in {target.env}")
+    paths, what = plan.sparse_paths(config, target, source), f"paths of app {target.app}"
+    workspace.checkout_paths(ws, cfg.sparse_roots(paths), f"{what} in {target.env}")
+    overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: workspace.checkout_paths(
+        ws, wanted, f"resources of the kustomizations of app {target.app}", skip_missing=True))
+    target = replace(target, paths=cfg.expand(ws.work, target.paths))
+    if not target.paths:
+        raise InputError(f"{what} in {target.env}: {', '.join(_patterns(config, target))}"
+                         " matches nothing; fix the paths")
     if source and config is None:
         raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
     ref = (plan.from_env(ws.work, config, target, source) if source and config
@@ -97,6 +104,10 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
     return target
 
 
+def _patterns(config: cfg.Config | None, target: cfg.Target) -> tuple[str, ...]:
+    return cfg.resolve(config, target.app, target.env).paths if config else ()
+
+
 def default_identity(environ: Mapping[str, str]) -> git.Identity:
     """Author from the CI: GITHUB_ACTOR, GITLAB_USER_NAME/EMAIL; else promoter."""
     actor = environ.get("GITHUB_ACTOR")
@@ -109,13 +120,17 @@ def default_identity(environ: Mapping[str, str]) -> git.Identity:
 
 
 def _edit_plan(job: Job) -> Plan:
+    """The edits; none is fine only where every reference already says the new
+    version (one that does not but could not be edited is an error, as is none)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
-    if not new.edits and not find_references(
-        job.ws.work, job.target.paths, job.target.image, keys=job.target.keys
-    ):
+    if new.edits:
+        return new
+    found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
+    if not found or any(f.ref.version != job.ref.version for f in found):
+        why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
         raise InputError(
-            f"no reference to {job.target.image} in {', '.join(job.target.paths)} on "
-            f"{job.ws.base}; check the paths of app {job.target.app} in {job.target.env}"
+            f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
+            " (nothing was written)"
         )
     return new
 
@@ -126,6 +141,8 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
         base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
         changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
         dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
+        notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
+        + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),
     )
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from promoter import config as cfg
-from promoter import credentials, git, remote, workspace
+from promoter import credentials, git, images, remote, workspace
 from promoter.errors import InputError
-from promoter.manifests import find_references
+from promoter.manifests import Found, find_references, overlay, plan_update
+from promoter.manifests.explain import nothing_found
 
 
 @contextmanager
@@ -31,10 +32,19 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
         ws = workspace.open_clone(session, url, Path(tmp) / "repo", base, repo)
         config = cfg.load(ws.work)
         if config is not None:
-            paths = sorted({p for app in config.apps for env in config.environments
-                            for p in cfg.resolve(config, app, env).paths})
-            workspace.checkout_paths(ws, paths, cfg.FILE, skip_missing=True)
+            paths = sorted({p for target in targets(config) for p in target.paths})
+            workspace.checkout_paths(ws, cfg.sparse_roots(paths), cfg.FILE, skip_missing=True)
+            overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: (
+                workspace.checkout_paths(ws, wanted, cfg.FILE, skip_missing=True)))
         yield ws.work
+
+
+def targets(config: cfg.Config) -> Iterator[cfg.Target]:
+    """The target of every app in every environment it is promoted into."""
+    for app in config.apps:
+        for env in config.environments:
+            if cfg.deployed(config, app, env):
+                yield cfg.resolve(config, app, env)
 
 
 def require(root: Path) -> cfg.Config:
@@ -45,16 +55,34 @@ def require(root: Path) -> cfg.Config:
 
 
 def matrix(root: Path) -> dict[str, Any]:
-    """app -> env -> the version (tag, @digest or tag@digest) the repository holds."""
+    """app -> env -> the version (tag, @digest or tag@digest) the repository
+    holds; an environment the app is not promoted into is left out."""
     config = require(root)
-    apps: dict[str, dict[str, str | None]] = {}
-    for app in config.apps:
-        apps[app] = {}
-        for env in config.environments:
-            target = cfg.resolve(config, app, env)
-            present = [p for p in target.paths if (root / p).exists()]
-            found = (find_references(root, present, target.image, keys=target.keys)
-                     if present else [])
-            versions = sorted({f.ref.version for f in found if f.ref.version})
-            apps[app][env] = ", ".join(versions) or None
+    apps: dict[str, dict[str, str | None]] = {app: {} for app in config.apps}
+    for target in targets(config):
+        versions = sorted({f.ref.version for f in _found(root, target) if f.ref.version})
+        apps[target.app][target.env] = ", ".join(versions) or None
     return {"schema": "promoter/v1", "environments": list(config.environments), "apps": apps}
+
+
+def _found(root: Path, target: cfg.Target) -> list[Found]:
+    present = [p for p in cfg.expand(root, target.paths) if (root / p).exists()]
+    return find_references(root, present, target.image, keys=target.keys) if present else []
+
+
+def problems(root: Path) -> list[str]:
+    """``config validate``: the config's own problems (paths that do not exist,
+    globs that match nothing), then every target for which ``status`` would show
+    nothing, with the reason."""
+    config = require(root)
+    found = cfg.problems(config, root)
+    if found:
+        return found
+    for target in targets(config):
+        if not _found(root, target):
+            paths = cfg.expand(root, target.paths)
+            why = nothing_found(root, paths, target.image,
+                                plan_update(root, paths, images.parse_new(f"{target.image}:x")))
+            found.append(f"{cfg.FILE}: apps.{target.app} in environments.{target.env}: "
+                         f"status would show nothing: {why}")
+    return found

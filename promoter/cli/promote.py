@@ -200,11 +200,10 @@ def validate(ctx: click.Context, repo: str, base: str | None) -> None:
     """Check .promoter.yaml: keys, promote_from cycles, placeholders, paths."""
     _setup_logging(ctx)
     from promoter import status as status_mod
-    from promoter.config import problems
 
     with status_mod.tree(repo, base, os.environ) as root:
         config = status_mod.require(root)  # bad shape raises
-        found = problems(config, root)
+        found = status_mod.problems(root)
     for problem in found[1:]:
         click.echo(f"error: {problem}", err=True)
     if found:

@@ -84,8 +84,8 @@ def _run(
     from promoter.manifests import plan_update, unified_diff, write_plan
 
     ref = images.parse_new(ref_text)
-    root = _root(Path.cwd(), paths)
-    plan = plan_update(root, list(paths) or ["."], ref, keys=keys, expect=expect)
+    root, relative = _root(Path.cwd(), paths)
+    plan = plan_update(root, relative, ref, keys=keys, expect=expect)
     if not dry_run:
         write_plan(root, plan)
     if output == "json":
@@ -100,20 +100,26 @@ def _run(
         click.echo(unified_diff(plan), nl=False, err=True)
 
 
-def _root(cwd: Any, paths: tuple[str, ...]) -> Any:
-    """The working directory, or (for PATHs elsewhere) their common directory;
-    symlinks must not lead out of it."""
+def _root(cwd: Any, paths: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """The root files are named relative to, and the PATHs relative to it: the
+    git repository holding every PATH (so a skip or change names the file as
+    the repository does), else the working directory or (for PATHs elsewhere)
+    their common directory. Symlinks must not lead out of the root."""
     import os
     from pathlib import Path
 
     here = os.path.realpath(cwd)
-    dirs = [
-        p if os.path.isdir(p) else os.path.dirname(p)
-        for p in (os.path.abspath(os.path.join(cwd, given)) for given in paths)
-    ]
-    if all(d == here or d.startswith(here + os.sep) for d in dirs):
-        return cwd
-    return Path(os.path.commonpath(dirs))
+    given = list(paths) or ["."]
+    absolute = [os.path.abspath(os.path.join(cwd, p)) for p in given]
+    dirs = [p if os.path.isdir(p) else os.path.dirname(p) for p in absolute]
+    common = Path(os.path.commonpath(dirs))
+    top = next((d for d in (common, *common.parents) if (d / ".git").exists()), None)
+    if top is not None:
+        return top, [os.path.relpath(p, top) for p in absolute]
+    inside = all(d == here or d.startswith(here + os.sep) for d in dirs)
+    if inside:
+        return cwd, given
+    return common, [os.path.relpath(p, common) for p in absolute]
 
 
 def _as_json(plan: Any) -> dict[str, Any]:

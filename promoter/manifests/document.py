@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promoter import images
 from promoter.images import ImageRef
+from promoter.manifests import follow
 from promoter.manifests.edit import (
     Assign,
     NotEditable,
@@ -19,12 +20,13 @@ from promoter.manifests.edit import (
     prove,
     splice_for,
 )
-from promoter.manifests.locate import Ref, refs_in
+from promoter.manifests.locate import Ref, refs_in, with_template
 from promoter.manifests.nodes import NULL_TAG, BadYaml, check_document, compose_all, kind_of, walk
 from promoter.manifests.records import Change, Skip
 from promoter.manifests.render import position, span_of
 
 BOM = "\ufeff"
+COMPOSE = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml")  # not Kubernetes: not edited
 _TOKEN = re.compile(r"[^\s\"'`,;=()\[\]{}<>|]+")
 
 
@@ -37,6 +39,11 @@ class Located:
     skips: tuple[Skip, ...]
     docs: tuple[Any, ...]
 
+    @property
+    def editable(self) -> tuple[Ref, ...]:
+        """The references whose version is known (no template expression)."""
+        return tuple(ref for ref in self.refs if not ref.template)
+
 
 def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> Located:
     """Parse ``text`` (BOM removed) and find every reference to ``repository``."""
@@ -46,14 +53,20 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
     skips: list[Skip] = []
     seen: set[int] = set()
     last = repository.rsplit("/", 1)[-1]
+    compose = COMPOSE.fullmatch(file.rsplit("/", 1)[-1]) is not None
     for doc in docs:
         check_document(doc)
         for visit in walk(doc, aliases):
             node = visit.node
             if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
                 skips.extend(_block_refs(node, file, repository))
-            for ref in refs_in(visit, repository, keys):
-                ids = {id(slot.node) for slot in ref.slots} - {id(None)}
+            for found in refs_in(visit, repository, keys):
+                if compose and found.kind == "image-key":
+                    continue
+                ref = with_template(found)
+                if ref.template:
+                    ref = follow.within(ref, doc, text)
+                ids = {id(slot.node) for slot in (*found.slots, *ref.slots)} - {id(None)}
                 if not ids & seen:
                     refs.append(ref)
                 seen |= ids
@@ -91,9 +104,13 @@ def edit_text(
     skips = list(found.skips)
     plans: list[tuple[str, Assign, Splice]] = []
     for ref in found.refs:
+        if ref.template:
+            skips.append(Skip(file, _line(ref), template_reason(ref)))
+            continue
         try:
             plans.extend(
-                (ref.kind, a, splice_for(body, a)) for a in assignments(ref, new) if changed(a)
+                (ref.kind, _via(a, ref), splice_for(body, a))
+                for a in assignments(ref, new) if changed(a)
             )
         except NotEditable as exc:
             skips.append(Skip(file, _line(ref), str(exc)))
@@ -111,6 +128,18 @@ def edit_text(
         changes.append(_change(before, file, kind, assign, splice, found.aliases))
         lead[splice.start] = lead.get(splice.start, "") + splice.text
     return Edited(bom + new_body, tuple(changes), tuple(skips))
+
+
+def _via(assign: Assign, ref: Ref) -> Assign:
+    return replace(assign, notes=(*assign.notes, ref.via)) if ref.via else assign
+
+
+def template_reason(ref: Ref) -> str:
+    why = f": {ref.reason}" if ref.reason else ""
+    return (
+        f"{ref.path} holds a template or substitution expression ({ref.template!r}){why};"
+        " not edited: change the value where the expression gets it"
+    )
 
 
 def _line(ref: Ref) -> int:

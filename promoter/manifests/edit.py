@@ -22,6 +22,7 @@ from promoter.manifests.nodes import (
 from promoter.manifests.render import needs_quotes, render, span_of
 
 STALE = "stale digest {} removed: the new reference gives only a tag"
+STALE_TAG = "stale tag {} removed: the new reference gives only a digest"
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,16 @@ def assignments(ref: Ref, new: ImageRef) -> list[Assign]:
 
 def _full(ref: Ref, slot: Slot, new: ImageRef) -> list[Assign]:
     value = slot.prefix + ref.current.name + _suffix(new.tag, new.digest)
-    notes = (STALE.format(ref.current.digest),) if ref.current.digest and not new.digest else ()
-    return [Assign(slot.node, value, slot, notes)]
+    return [Assign(slot.node, value, slot, _stale(ref.current, new))]
+
+
+def _stale(current: ImageRef, new: ImageRef) -> tuple[str, ...]:
+    """Notes for the part of the current reference that the new one drops."""
+    if current.digest and not new.digest:
+        return (STALE.format(current.digest),)
+    if current.tag and not new.tag:
+        return (STALE_TAG.format(current.tag),)
+    return ()
 
 
 def _suffix(tag: str | None, digest: str | None) -> str:
@@ -59,25 +68,41 @@ def _suffix(tag: str | None, digest: str | None) -> str:
 
 
 def _split(ref: Ref, new: ImageRef) -> list[Assign]:
+    """Tag and digest in their own slots. A part the new reference lacks is
+    stale and emptied (``tag: ""``, ``newTag: ""``, ``digest: ""``)."""
     tag_slot, digest_slot = ref.slot("tag"), ref.slot("digest", "sha")
-    out: list[Assign] = []
-    stale = ref.current.digest if ref.current.digest and not new.digest else None
-    notes = (STALE.format(stale),) if stale else ()
-    if new.tag is not None:
-        tag_value = new.tag
-        if new.digest and digest_slot is None and ref.mapping is None:
-            tag_value += f"@{new.digest}"
-        out.append(_set_or_add(ref, tag_slot, "newTag", tag_value, notes))
-        notes = ()
+    notes = _stale(ref.current, new)
+    if new.tag is None:
+        return _digest_only(ref, tag_slot, digest_slot, new, notes)
+    tag_value = new.tag
+    if new.digest and digest_slot is None and ref.mapping is None:
+        tag_value += f"@{new.digest}"
+    out = [_set_or_add(ref, tag_slot, "newTag", tag_value, notes)]
     if digest_slot is not None:
         if new.digest or string_value(digest_slot.node):
-            text = _digest_text(new.digest, digest_slot)
-            out.append(Assign(digest_slot.node, text, digest_slot, notes))
-    elif new.digest and (new.tag is None or ref.mapping is not None):
-        if ref.mapping is None and tag_slot is not None and ref.current.tag:
-            out.append(Assign(tag_slot.node, f"{ref.current.tag}@{new.digest}", tag_slot))
-        else:
-            out.append(_set_or_add(ref, None, "digest", new.digest, ()))
+            out.append(Assign(digest_slot.node, _digest_text(new.digest, digest_slot), digest_slot))
+    elif new.digest and ref.mapping is not None:
+        out.append(_set_or_add(ref, None, "digest", new.digest, ()))
+    return out
+
+
+def _digest_only(
+    ref: Ref, tag_slot: Slot | None, digest_slot: Slot | None, new: ImageRef,
+    notes: tuple[str, ...],
+) -> list[Assign]:
+    assert new.digest is not None
+    if digest_slot is None and ref.mapping is None:
+        raise NotEditable(
+            f"{ref.path}: no digest key beside the tag, so {new.digest} could only be"
+            f" written as tag@digest, keeping a stale tag; promote tag@digest,"
+            " or add a digest key"
+        )
+    out = []
+    if tag_slot is not None and string_value(tag_slot.node):
+        out.append(Assign(tag_slot.node, "", tag_slot, notes))
+        notes = ()
+    text = _digest_text(new.digest, digest_slot) if digest_slot else new.digest
+    out.append(_set_or_add(ref, digest_slot, "digest", text, notes))
     return out
 
 

@@ -12,47 +12,37 @@ What counts as a reference (everything under a ``status`` key is ignored):
 - ``helm-values``: a mapping with ``repository`` (or ``image`` / ``name``) plus
   ``tag`` and/or ``digest`` / ``sha``, and an optional ``registry``; this also
   covers Argo CD ``helm.valuesObject`` and Flux HelmRelease ``spec.values``;
+- ``image-key``: a full reference (with a tag or digest) at a key named
+  ``image`` or ending in ``Image`` outside containers (custom resources'
+  ``spec.image``, Helm values such as ``natsImage: nats:2.9.1``); never under
+  ``metadata`` (annotations, labels) or a patch ``target`` selector (and, see
+  document.py, not in a Docker Compose file);
+- ``json6902``: a JSON6902 patch operation (``op: replace`` / ``add``) whose
+  ``path`` ends in ``/image`` with a reference as ``value``, or whose ``value``
+  is a container (or a list of containers);
 - ``key``: the values at explicit ``--key`` paths.
+
+A value holding a template or substitution expression (``{{ ... }}``,
+``${var}``, ``$(VAR)``) is still located (``Ref.template``), so that it can be
+reported, but never edited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from promoter import images
 from promoter.images import ImageRef
 from promoter.manifests.nodes import Visit, kind_of, scalar_items, string_value
+from promoter.manifests.refs import Ref, Slot, full_refs, with_template
+
+__all__ = ["Ref", "Slot", "refs_in", "with_template"]
 
 CONTAINER_KEYS = frozenset({"containers", "initContainers", "ephemeralContainers", "sidecars"})
 REPOSITORY_KEYS = ("repository", "image", "name")
 KUSTOMIZE_KEYS = frozenset({"newName", "newTag"})
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A scalar that holds part of a reference. ``role``: full | tag | digest | sha."""
-
-    node: Any
-    role: str
-    path: str
-    prefix: str = ""  # kept verbatim before the reference (``name=`` of Argo CD)
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One reference: where it is, what it says now, and its editable slots.
-    ``mapping`` is set where a missing ``newTag`` / ``digest`` may be added."""
-
-    kind: str
-    path: str
-    current: ImageRef
-    slots: tuple[Slot, ...]
-    mapping: Any = None
-
-    def slot(self, *roles: str) -> Slot | None:
-        return next((s for s in self.slots if s.role in roles), None)
+NOT_IMAGE_KEYS = frozenset({"metadata", "target"})
 
 
 def _join(path: str, key: str) -> str:
@@ -84,10 +74,7 @@ def container_refs(visit: Visit, repository: str) -> Iterator[Ref]:
     if not in_list and not (visit.keys[-1] == "container" and not visit.path.endswith("]")):
         return
     node = scalar_items(visit.node).get("image")
-    ref = images.try_parse(string_value(node) or "")
-    if ref is not None and ref.repository == repository:
-        path = _join(visit.path, "image")
-        yield Ref("container-image", path, ref, (Slot(node, "full", path),))
+    yield from full_refs("container-image", node, _join(visit.path, "image"), repository)
 
 
 def kustomize_refs(visit: Visit, repository: str) -> Iterator[Ref]:
@@ -213,6 +200,35 @@ def key_refs(visit: Visit, repository: str, keys: Sequence[str]) -> Iterator[Ref
         yield Ref("key", visit.path, ref, (Slot(visit.node, role, visit.path),))
 
 
+def image_key_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A full reference at ``image`` / ``*Image`` outside containers."""
+    if NOT_IMAGE_KEYS.intersection(visit.keys):
+        return
+    for ref in full_refs("image-key", visit.node, visit.path, repository):
+        if ref.template or ref.current.tag or ref.current.digest:
+            yield ref
+
+
+def patch_refs(visit: Visit, repository: str) -> Iterator[Ref]:
+    """A JSON6902 operation setting an image or adding container(s)."""
+    items = scalar_items(visit.node)
+    op, target, value = (string_value(items.get(k)) for k in ("op", "path", "value"))
+    if op not in ("add", "replace") or not target or "value" not in items:
+        return
+    base = _join(visit.path, "value")
+    node = items["value"]
+    if target.endswith("/image") and value is not None:
+        yield from full_refs("json6902", node, base, repository)
+    elif kind_of(node) == "mapping":
+        image = scalar_items(node).get("image")
+        yield from full_refs("json6902", image, base + ".image", repository)
+    elif kind_of(node) == "sequence":
+        for index, item in enumerate(node.value):
+            if kind_of(item) == "mapping":
+                path = f"{base}[{index}].image"
+                yield from full_refs("json6902", scalar_items(item).get("image"), path, repository)
+
+
 SPLIT_KEYS = frozenset({"tag", "digest", "sha"})
 
 
@@ -229,8 +245,12 @@ def refs_in(visit: Visit, repository: str, keys: Sequence[str] = ()) -> Iterator
             yield from kustomize_refs(visit, repository)
         if any(key.value in SPLIT_KEYS for key, _ in node.value if key.id == "scalar"):
             yield from helm_refs(visit, repository)
+        if visit.path.endswith("]") and any(key.value == "op" for key, _ in node.value[:3]):
+            yield from patch_refs(visit, repository)
     elif node.id == "sequence":
         if last == "parameters":
             yield from argocd_param_refs(visit, repository)
     elif last == "images":
         yield from argocd_image_refs(visit, repository)
+    elif last == "image" or last.endswith("Image"):
+        yield from image_key_refs(visit, repository)

@@ -8,6 +8,13 @@ nodes it has seen and visits each one once.
 
 Offsets are into the text *without* a leading BOM (libyaml does not count it);
 callers strip the BOM before composing and put it back after splicing.
+
+A text the C composer rejects gets a second opinion from ruamel.yaml's pure
+Python composer (YAML 1.2) before it is refused: libyaml reads YAML 1.1 here,
+so it refuses ``[{image: ghcr.io/a/b:1}]`` (a colon in a flow plain scalar)
+and an anchor defined twice, both valid YAML 1.2 that kubectl, Flux and Argo
+CD accept. The pure composer gives the same character offsets; an alias there
+refers to the latest definition of its anchor, as YAML 1.2 says.
 """
 
 from __future__ import annotations
@@ -33,12 +40,12 @@ class BadYaml(Exception):
         self.line = line
 
 
-@lru_cache(maxsize=1)
-def _yaml() -> Any:
+@lru_cache(maxsize=2)
+def _yaml(pure: bool = False) -> Any:
     from ruamel.yaml import YAML
 
     try:
-        yaml = YAML(typ="safe", pure=False)
+        yaml = YAML(typ="safe", pure=pure)
     except Exception:  # pragma: no cover - clib missing
         yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = _resolver_class()
@@ -78,17 +85,46 @@ def _resolver_class() -> Any:
 
 
 def compose_all(text: str) -> list[Any]:
-    """Compose every document of ``text`` (BOM already removed) into node trees."""
+    """Compose every document of ``text`` (BOM already removed) into node trees:
+    the C composer first, the pure (YAML 1.2) one for a text it rejects; when
+    both reject it, the C composer's error is raised."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        return _compose(text, False)
+    except MarkedYAMLError as exc:
+        first = bad_yaml(text, exc)
+    except BadYaml as exc:
+        first = exc
+    try:
+        return _compose(text, True)
+    except (MarkedYAMLError, BadYaml):
+        raise first from None  # both refuse: the C composer's words, as before
+
+
+def _compose(text: str, pure: bool) -> list[Any]:
+    import warnings
+
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return [doc for doc in _yaml().compose_all(text) if doc is not None]
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        raise BadYaml(f"invalid YAML: {exc.problem or exc.context}", line) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal in YAML 1.2
+            return [doc for doc in _yaml(pure).compose_all(text) if doc is not None]
+    except MarkedYAMLError:
+        raise
     except (YAMLError, ValueError, RecursionError) as exc:
         raise BadYaml(f"invalid YAML: {type(exc).__name__}") from None
+
+
+def bad_yaml(text: str, exc: Any) -> BadYaml:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 0
+    reason = str(exc.problem or exc.context)
+    if "duplicate anchor" in str(exc.context) and mark is not None:
+        anchor = (text[mark.index :].split(None, 1) or ["?"])[0]
+        reason = f"anchor {anchor} defined twice"
+    return BadYaml(f"invalid YAML: {reason}", line)
 
 
 def kind_of(node: Any) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
+from promoter.manifests import flux, overlay
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
@@ -52,30 +53,51 @@ def plan_update(
     version of ``ref``. Pure: writes nothing."""
     edits: list[FileEdit] = []
     skipped: list[Skip] = []
+    referenced: list[str] = []  # files holding a reference, edited or not
     for cand in candidates(root, paths, _needles(ref.repository, keys)):
         try:
             text = _decode(cand)
             body = text[len(BOM):] if text.startswith(BOM) else text
             located = locate(body, cand.file, ref.repository, keys)
             if expect is not None:
-                _check_expect(cand.file, body, located.refs, expect, ref)
+                _check_expect(cand.file, body, located.editable, expect, ref)
             result = edit_text(text, cand.file, ref, keys, located)
         except BadYaml as exc:
             skipped.append(_bad(cand, exc))
+            referenced.append(cand.file)
             continue
+        if located.refs or result.skips:
+            referenced.append(cand.file)
         skipped.extend(result.skips)
         if result.changes:
             after = result.text.encode("utf-8")
             edits.append(FileEdit(cand.file, cand.data, after, result.changes))
-    return Plan(tuple(edits), tuple(skipped))
+    plan = overlay.add_entries(  # a kustomize overlay without an images entry gets one
+        root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced,
+        lambda where: find_references(root, where, ref.repository, keys=keys),
+    )
+    return flux.follow(root, plan, ref, lambda needles: _tree_files(root, needles))
+
+
+def _tree_files(root: Path, needles: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
+    """(file, bytes) of every manifest of the tree holding a needle (for flux.py)."""
+    try:
+        for cand in candidates(root, ["."], needles):
+            yield cand.file, cand.data
+    except InputError:
+        return  # a symlink out of the tree: the definitions beyond it are not read
 
 
 def find_references(
-    root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = ()
+    root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = (),
+    depth: int = 8,
 ) -> list[Found]:
-    """The current references to ``repository`` (normalised compare)."""
+    """The current references to ``repository`` (normalised compare); for a
+    kustomize overlay without any, those of its local resources (``depth``
+    levels of overlays deep)."""
     repository = normalise_repository(repository)
     found: list[Found] = []
+    substituted: list[str] = []
     for cand in candidates(root, paths, _needles(repository, keys)):
         try:
             text = _decode(cand)
@@ -84,9 +106,18 @@ def find_references(
         except BadYaml as exc:
             _bad(cand, exc)
             continue
-        for r in located.refs:
+        for r in located.editable:
             line, column = found_line(body, r)
             found.append(Found(cand.file, line, column, r.path, r.kind, r.current))
+        if any(flux.MARK in r.reason for r in located.refs):
+            substituted.append(cand.file)
+    if substituted:  # Flux ${var}: the value where it is set
+        found += flux.found(root, substituted, repository, lambda n: _tree_files(root, n))
+    if depth > 0:
+        found += overlay.inherited_refs(
+            root, paths, found,
+            lambda where: find_references(root, where, repository, keys=keys, depth=depth - 1),
+        )
     return found
 
 

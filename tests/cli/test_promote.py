@@ -162,7 +162,8 @@ def test_config_validate_accepts_the_example_and_names_the_key(tree: Path, tmp_p
     bad = cli("config", "validate", "--repo", str(tree))
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
-        "error: .promoter.yaml: apps.web.tag: unknown key; expected one of image, keys, paths"
+        "error: .promoter.yaml: apps.web.tag: unknown key; expected one of environments, image,"
+        " keys, namespace, paths"
     )
 
 

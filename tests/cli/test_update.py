@@ -101,3 +101,19 @@ def test_symlink_path_out_of_tree_exit_2(tmp_path: Path) -> None:
     result = promoter(repo, "update", "ghcr.io/acme/api:1.1", "link.yaml")
     assert result.returncode == 2 and "link.yaml leads outside" in result.stderr
     assert outside.read_text() == POD
+
+
+def test_files_are_named_relative_to_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "config"
+    env = repo / "envs/staging"
+    env.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (env / "dep.yaml").write_text(POD)
+    (env / "bad.yaml").write_text("a: [ghcr.io/acme/api:1\n")
+    for cwd, path in ((tmp_path, "config/envs/staging"), (env, ".")):
+        result = promoter(cwd, "update", "--dry-run", "--output", "json",
+                          "ghcr.io/acme/api:1.1", path)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        assert [c["file"] for c in out["changes"]] == ["envs/staging/dep.yaml"]
+        assert [s["file"] for s in out["skipped"]] == ["envs/staging/bad.yaml"]

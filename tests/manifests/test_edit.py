@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.kustomize import render_with
 
 from promoter import images
 from promoter.manifests import plan_update
@@ -98,12 +99,14 @@ def test_kustomize_entry_sets_and_adds_new_tag(tmp_path: Path) -> None:
         '  newTag: "2"\r\n'
     )
     assert after(tmp_path, text, "x/api:2") == want
+    assert render_with(tmp_path / "k", want, "x/api:0", "nginx:1") == ["x/api:2", "x/api:2"]
 
 
 def test_kustomize_flow_entry_gets_new_tag(tmp_path: Path) -> None:
     text = "images: [{name: x/api, newName: x/api}]\n"
     want = "images: [{name: x/api, newName: x/api, newTag: v2}]\n"
     assert after(tmp_path, text, "x/api:v2") == want
+    assert render_with(tmp_path / "k", want, "x/api:v1") == ["x/api:v2"]
 
 
 @pytest.mark.parametrize(
@@ -197,6 +200,57 @@ def test_argocd_multi_source_parameters_with_digest(tmp_path: Path) -> None:
     assert after(tmp_path, text, f"x/api:v2@{DIGEST}") == want
 
 
-def test_digest_only_reference_into_tag_at_digest(tmp_path: Path) -> None:
-    text = f"image:\n  repository: x/api\n  tag: v1@{OLD_DIGEST}\n"
-    assert after(tmp_path, text, f"x/api@{DIGEST}") == text.replace(OLD_DIGEST, DIGEST)
+# issue 14 item 8: a digest-only reference drops the stale tag in every form
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (POD.format("x/api:1.0"), POD.format(f"x/api@{DIGEST}")),
+        (POD.format(f"x/api:1.0@{OLD_DIGEST}"), POD.format(f"x/api@{DIGEST}")),
+        ("image:\n  repository: x/api\n  tag: '1.0'\n  digest: ''\n",
+         f"image:\n  repository: x/api\n  tag: ''\n  digest: '{DIGEST}'\n"),
+        (f"image:\n  repository: x/api\n  tag: 1.0\n  sha: {'a' * 64}\n",
+         f"image:\n  repository: x/api\n  tag: \"\"\n  sha: {'b' * 64}\n"),
+        ("images:\n- name: x/api\n  newTag: 1.0.0\n",
+         f"images:\n- name: x/api\n  newTag: \"\"\n  digest: {DIGEST}\n"),
+        (f"images:\n- name: x/api\n  newTag: \"1.0\"\n  digest: {OLD_DIGEST}\n",
+         f"images:\n- name: x/api\n  newTag: \"\"\n  digest: {DIGEST}\n"),
+        ("spec:\n  source:\n    helm:\n      parameters:\n"
+         "      - {name: image.repository, value: x/api}\n"
+         "      - {name: image.tag, value: v1}\n"
+         "      - {name: image.digest, value: ''}\n",
+         "spec:\n  source:\n    helm:\n      parameters:\n"
+         "      - {name: image.repository, value: x/api}\n"
+         "      - {name: image.tag, value: \"\"}\n"
+         f"      - {{name: image.digest, value: '{DIGEST}'}}\n"),
+    ],
+)
+def test_digest_only_drops_the_stale_tag(tmp_path: Path, text: str, want: str) -> None:
+    plan = run(tmp_path, text, f"x/api@{DIGEST}")
+    assert plan.edits[0].after.decode() == want
+    if want.startswith("images:"):
+        assert render_with(tmp_path / "k", want, "x/api:0.9") == [f"x/api@{DIGEST}"]
+    notes = [note for change in plan.changes for note in change.notes]
+    assert len(notes) == 1 and notes[0].startswith("stale tag ")
+    assert notes[0].endswith("removed: the new reference gives only a digest")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"image:\n  repository: x/api\n  tag: v1@{OLD_DIGEST}\n",
+        "image:\n  repository: x/api\n  tag: v1\n",
+    ],
+)
+def test_digest_only_without_a_digest_key_is_skipped(tmp_path: Path, text: str) -> None:
+    plan = run(tmp_path, text, f"x/api@{DIGEST}")
+    assert not plan.edits
+    [skip] = plan.skipped
+    assert skip.line == 3 and "keeping a stale tag" in skip.reason
+
+
+def test_tag_and_digest_into_a_tag_only_block(tmp_path: Path) -> None:
+    text = "image:\n  repository: x/api\n  tag: v1\n"
+    want = f"image:\n  repository: x/api\n  tag: v2@{DIGEST}\n"
+    assert after(tmp_path, text, f"x/api:v2@{DIGEST}") == want
