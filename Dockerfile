@@ -1,9 +1,11 @@
 # promoter's container image: the CLI with git, run as a non-root user.
 #
-#   docker build -t promoter \
-#     --build-arg VERSION="$(python3 -c 'import promoter; print(promoter.__version__)')" \
+#   docker build -t promoter --build-arg VERSION=0.1.0 \
 #     --build-arg REVISION="$(git rev-parse HEAD)" .
 #   docker run --rm promoter demo
+#
+# VERSION is the release (the build context has no .git, so it also becomes
+# promoter's own version); REVISION the commit; SOURCE the repository URL.
 #
 # The base is pinned by digest (the multi-platform index of
 # python:3.12.14-slim-bookworm); bump it deliberately. BASE may name another
@@ -14,7 +16,7 @@ FROM ${BASE}
 
 ARG VERSION=""
 ARG REVISION=""
-ARG SOURCE=https://github.com/OWNER/promoter
+ARG SOURCE=https://github.com/<owner>/promoter
 # pip settings for a mirror or an offline wheelhouse, e.g.
 # --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheels (with a bind mount).
 ARG PIP_INDEX_URL
@@ -30,7 +32,7 @@ LABEL org.opencontainers.image.title="promoter" \
 
 COPY . /tmp/promoter-src
 # git (promoter drives it) unless the base has it; promoter in its own venv,
-# with the committed constraints when the source tree has them; a system user.
+# with the committed constraints when the source tree has them; a plain user.
 RUN set -eu; \
     if ! command -v git >/dev/null; then \
       apt-get update -qq; \
@@ -39,11 +41,9 @@ RUN set -eu; \
     fi; \
     python3 -m venv /opt/promoter; \
     constraints=""; \
-    for file in /tmp/promoter-src/constraints.txt /tmp/promoter-src/constraints/runtime.txt; do \
-      if [ -f "$file" ]; then constraints="$file"; fi; \
-    done; \
+    if [ -f /tmp/promoter-src/constraints.txt ]; then constraints=/tmp/promoter-src/constraints.txt; fi; \
+    if [ -n "${VERSION}" ]; then export SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PROMOTER="${VERSION}"; fi; \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore \
-      SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PROMOTER="${VERSION}" \
       /opt/promoter/bin/python -m pip install --quiet ${constraints:+--constraint "$constraints"} /tmp/promoter-src; \
     rm -rf /tmp/promoter-src; \
     useradd --uid 10001 --user-group --create-home --home-dir /home/promoter --shell /bin/sh promoter

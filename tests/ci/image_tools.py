@@ -5,7 +5,9 @@ mmdebstrap, buildah with its own storage, a real registry on 127.0.0.1
 Every tool is a Debian package (.ci/run installs them); a missing one fails the
 test with one line (``require``). The base is the only download (Debian's
 mirror); it stands in for the Dockerfile's pinned base, which cannot be pulled
-offline, and is cached under .venv keyed by everything that defines it.
+offline, and is cached on this machine (/var/tmp/promoter-tests, outside any
+checkout, so that a fresh clone's CI reuses it) keyed by everything that
+defines it; the image under test is always built anew.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ci_support import BIN, missing
+from ci_support import missing
 
 TOOLS = {  # command: Debian package
     "mmdebstrap": "mmdebstrap", "buildah": "buildah", "skopeo": "skopeo",
@@ -34,7 +36,7 @@ SUITES = {(3, 11): "bookworm", (3, 13): "trixie"}
 MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("python3", "python3-venv", "git", "ca-certificates")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-CACHE = BIN.parent / "cache" / "image"
+CACHE = Path("/var/tmp/promoter-tests/image-base")
 
 
 def require() -> None:
