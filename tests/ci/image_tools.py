@@ -1,6 +1,7 @@
 """Daemonless image tools for tests/ci/test_image.py: a Debian base built by
-mmdebstrap, buildah with its own storage, a real registry on 127.0.0.1
-(Debian's docker-registry, the CNCF Distribution server), skopeo and umoci.
+mmdebstrap, buildah with its own storage, skopeo and umoci; the registry on
+127.0.0.1 is tests/support/registry.py's (Debian's docker-registry, the CNCF
+Distribution server, with htpasswd auth).
 
 Every tool is a Debian package (.ci/run installs them); a missing one fails the
 test with one line (``require``). The base is the only download (Debian's
@@ -15,20 +16,17 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from ci_support import missing
 
 TOOLS = {  # command: Debian package
     "mmdebstrap": "mmdebstrap", "buildah": "buildah", "skopeo": "skopeo",
-    "umoci": "umoci", "docker-registry": "docker-registry",
+    "umoci": "umoci", "docker-registry": "docker-registry", "htpasswd": "apache2-utils",
 }
 # The Debian suite whose python3 matches this interpreter: the build then
 # installs promoter from a wheelhouse of this environment, offline.
@@ -123,45 +121,3 @@ class Buildah:
         self("commit", "--quiet", container, name)
         self("rm", container)
         return name
-
-
-@contextmanager
-def registry(root: Path) -> Iterator[str]:
-    """docker-registry on 127.0.0.1 (an ephemeral port, read from its log);
-    yields ``127.0.0.1:PORT``."""
-    root.mkdir(parents=True, exist_ok=True)
-    config = root / "config.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
-        "  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n")
-    proc = subprocess.Popen(["docker-registry", "serve", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    log = _Log(proc)
-    try:
-        if not log.ready.wait(timeout=20):
-            raise AssertionError("docker-registry did not start:\n" + "".join(log.lines)[-2000:])
-        yield log.address
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-class _Log:
-    """The registry's log, drained by a thread (a full pipe would block the
-    server); ``ready`` is set once it says where it listens."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.lines: list[str] = []
-        self.address = ""
-        self.ready = threading.Event()
-        threading.Thread(target=self._drain, args=(proc,), daemon=True).start()
-
-    def _drain(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            self.lines.append(line)
-            found = re.search(r"listening on (127\.0\.0\.1:\d+)", line)
-            if found and not self.ready.is_set():
-                self.address = found.group(1)
-                self.ready.set()

@@ -7,7 +7,7 @@ The Dockerfile's pinned base cannot be pulled offline, so a local Debian base
 (chroot isolation) from the checkout as its context (.dockerignore applies).
 promoter installs from a wheelhouse of this environment (bind-mounted,
 ``PIP_NO_INDEX``) when the base's Python is this one, else from PyPI. The
-image is pushed to docker-registry, pulled back by skopeo and unpacked by
+image is pushed to docker-registry (htpasswd auth), pulled back by skopeo and unpacked by
 umoci; ``promoter demo`` then runs chrooted into that root filesystem as the
 image's user, with its entrypoint, environment and working directory.
 """
@@ -23,20 +23,14 @@ from typing import Any
 
 import pytest
 from ci_support import ROOT, git
-from image_tools import (
-    Buildah,
-    base_tarball,
-    registry,
-    require,
-    run,
-    scratch_dir,
-    wheels_fit_base,
-)
+from image_tools import Buildah, base_tarball, require, run, scratch_dir, wheels_fit_base
+from support.registry import Registry
 
 import promoter
 
 DOCKERFILE = ROOT / "Dockerfile"
 SOURCE = "https://github.com/acme/promoter"
+USER, PASSWORD = "ci", "registry-secret-5d1e"
 OCI = "org.opencontainers.image"
 
 
@@ -106,19 +100,22 @@ def build_push_pull_run(work: Path, base: Path, wheels: Path | None) -> None:
             "--file", DOCKERFILE, "--build-arg", f"BASE={local_base}",
             *build_args(version, revision, wheels), "--tag", "localhost/promoter:test", ROOT,
             timeout=600)
-    with registry(work / "registry") as address:
-        ref = f"docker://{address}/acme/promoter:{version}"
-        buildah("push", "--quiet", "--tls-verify=false", "--digestfile", work / "digest",
-                "localhost/promoter:test", ref)
+    creds = f"{USER}:{PASSWORD}"
+    with Registry(work / "registry", USER, PASSWORD) as registry:
+        tag = re.sub(r"[^\w.-]", "-", version)  # a dev version's "+" is no tag character
+        ref = f"docker://{registry.host}/acme/promoter:{tag}"
+        buildah("push", "--quiet", "--tls-verify=false", "--creds", creds,
+                "--digestfile", work / "digest", "localhost/promoter:test", ref)
         pushed = (work / "digest").read_text().strip()
-        pulled = run(["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}",
-                      ref]).strip()
-        image = json.loads(run(["skopeo", "inspect", "--tls-verify=false", "--config", ref]))
-        run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", ref,
+        served = registry.digest("acme/promoter", tag)
+        inspect = ["skopeo", "inspect", "--tls-verify=false", "--creds", creds]
+        pulled = run([*inspect, "--format", "{{.Digest}}", ref]).strip()
+        image = json.loads(run([*inspect, "--config", ref]))
+        run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--src-creds", creds, ref,
              f"oci:{work / 'layout'}:promoter"])
     run(["umoci", "raw", "unpack", "--image", f"{work / 'layout'}:promoter",
          work / "rootfs"])
-    assert pulled == pushed
+    assert pulled == pushed == served
     check_config(image["config"], version, revision)
     check_rootfs(work / "rootfs", image["config"], version)
 
