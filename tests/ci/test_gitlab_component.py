@@ -141,11 +141,11 @@ def component_server(tmp_path: Path) -> Iterator[GitServer]:
 
 
 def run_component(tmp_path: Path, runner: Path, server: GitServer, config_repo: str,
-                  install: str = "", variables: tuple[str, ...] = ()) -> tuple[
+                  install: str = "", variables: tuple[str, ...] = (), extra: str = "") -> tuple[
     subprocess.CompletedProcess[str], Path
 ]:
     pipeline = (PIPELINE.replace("VERSION", version()).replace("CONFIG_REPO", config_repo)
-                .replace("INSTALL", install))
+                .replace("INSTALL", install)) + extra
     return run_project(tmp_path, runner, pipeline, {}, origin=server.url("acme/app"),
                        variables=variables)
 
@@ -193,6 +193,25 @@ def test_a_failed_install_still_reports_failed_and_names_the_pinned_release(
     assert f"pip install promoter=={version()} failed" in report["PROMOTER_ERROR"]
     assert f"ERROR: {report['PROMOTER_ERROR']}" in log
     assert f"promoter=={version()}" in log  # pip's own message names the pinned release
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def test_a_usage_error_promoter_cannot_report_is_still_reported_failed(
+    tmp_path: Path, gitlab_ci_local: Path, config_remote: Path,
+    component_server: GitServer, promoter_bin: Path,
+) -> None:
+    """A job variable the user overrides with a value the CLI refuses: click
+    exits 2 before promoter can write its report; the job's own line says so."""
+    override = "\npromote-staging:\n  variables:\n    PROMOTER_DRAFT: maybe\n"
+    done, artifacts = run_component(tmp_path, gitlab_ci_local, component_server,
+                                    str(config_remote), extra=override)
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
+                         / "promoter.env")
+    assert report["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    assert report["PROMOTER_ERROR"] == "promoter exited 2 without a report; see the job log"
+    assert "'maybe' is not a valid boolean" in log
     assert git(config_remote, "branch", "--list", "promoter/*") == ""
 
 
