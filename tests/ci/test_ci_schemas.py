@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 import pytest
+from ci_support import missing
 from ruamel.yaml import YAML
 
 from promoter import report_ci
@@ -41,7 +42,7 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[s
     """Run check-jsonschema with every proxy pointing at a closed port: a schema
     fetched over the network would fail, so passing proves it is vendored."""
     if not CHECK.exists():
-        pytest.skip("check-jsonschema is not installed (the test extra installs it)")
+        missing(f"check-jsonschema ({CHECK}); the test extra installs it")
     dead = "http://127.0.0.1:9"
     env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead,
            "https_proxy": dead, "NO_PROXY": ""}

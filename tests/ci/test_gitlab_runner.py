@@ -11,20 +11,11 @@ with ``install: false`` so that the jobs use the promoter installed here.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from ci_support import (
-    BIN,
-    ROOT,
-    SENTINEL,
-    files_containing,
-    git,
-    history,
-    read_remote,
-)
+from ci_support import ROOT, SENTINEL, files_containing, git, history, read_remote
+from gitlab_support import read_dotenv, run_project
 from support.gitserver import GitServer
 
 PIPELINE = """\
@@ -63,25 +54,9 @@ report:
 def run_pipeline(tmp_path: Path, runner: Path, config_repo: Path | str, tag: str) -> tuple[
     subprocess.CompletedProcess[str], Path
 ]:
-    project = tmp_path / "app"
-    project.mkdir()
-    shutil.copy(ROOT / ".gitlab-ci-template.yml", project / "promoter.gitlab-ci.yml")
-    (project / ".gitlab-ci.yml").write_text(
-        PIPELINE.replace("CONFIG_REPO", str(config_repo)).replace("IMAGE_TAG", tag))
-    git(project, "init", "-q", "-b", "main")
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "pipeline")
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        [str(runner), "--force-shell-executor", "--no-color",
-         "--home", str(tmp_path / "gcl-home"), "--variable", f"PROMOTER_TOKEN={SENTINEL}"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=300,
-    )
-    return done, project / ".gitlab-ci-local" / "artifacts"
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+    pipeline = PIPELINE.replace("CONFIG_REPO", str(config_repo)).replace("IMAGE_TAG", tag)
+    return run_project(tmp_path, runner, pipeline,
+                       {"promoter.gitlab-ci.yml": ROOT / ".gitlab-ci-template.yml"})
 
 
 def test_template_job_promotes_and_writes_the_dotenv_report(

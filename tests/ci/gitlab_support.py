@@ -1,0 +1,42 @@
+"""Running a GitLab pipeline under gitlab-ci-local (npm) with the shell
+executor, offline, for the template and component tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from ci_support import BIN, SENTINEL, git
+
+
+def run_project(tmp_path: Path, runner: Path, pipeline: str, files: dict[str, Path],
+                origin: str | None = None, variables: tuple[str, ...] = ()) -> tuple[
+    subprocess.CompletedProcess[str], Path
+]:
+    """Commit ``pipeline`` as .gitlab-ci.yml (plus ``files``) in a new project
+    and run it under gitlab-ci-local; returns the run and its artifacts folder."""
+    project = tmp_path / "app"
+    project.mkdir()
+    for name, source in files.items():
+        shutil.copy(source, project / name)
+    (project / ".gitlab-ci.yml").write_text(pipeline)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "pipeline")
+    if origin is not None:
+        git(project, "remote", "add", "origin", origin)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    options = [arg for variable in (f"PROMOTER_TOKEN={SENTINEL}", *variables)
+               for arg in ("--variable", variable)]
+    done = subprocess.run(
+        [str(runner), "--force-shell-executor", "--no-color",
+         "--home", str(tmp_path / "gcl-home"), *options],
+        cwd=project, capture_output=True, text=True, env=env, timeout=300,
+    )
+    return done, project / ".gitlab-ci-local" / "artifacts"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
