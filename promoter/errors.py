@@ -61,10 +61,15 @@ class ConflictError(PromoterError):
 
 
 class RetryableError(PromoterError):
-    """Transient failure; ``retry_after`` (seconds) when the server said so."""
+    """Transient failure; ``retry_after`` (seconds) when the server said so;
+    ``min_wait`` the least to wait when it did not (doubled on each new try:
+    GitHub's guidance for secondary rate limits)."""
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, min_wait: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.min_wait = min_wait

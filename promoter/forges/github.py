@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,9 +19,10 @@ import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
 from promoter.errors import AuthError, PromoterError
-from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
+from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
 from promoter.forges.github_errors import already_exists, translate
 from promoter.forges.retry import Backoff, call, transport_error
+from promoter.http_safety import Limits
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -46,9 +48,30 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubFo
             " pass --repo https://github.com/OWNER/NAME"
         )
     api = (settings.api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
-    forge = GitHubForge(api, settings.slug, backoff or Backoff())
+    _bind_connections(Limits(deadline=settings.deadline))
+    backoff = backoff or Backoff()
+    if backoff.deadline is None:
+        backoff = replace(backoff, deadline=settings.deadline)
+    forge = GitHubForge(api, settings.slug, backoff)
     forge.login(settings)
     return forge
+
+
+def _bind_connections(limits: Limits) -> None:
+    """Every PyGithub connection (the client's, the App's token requests) gets a
+    SafeSession bound to its own origin (promoter.forges.http); PyGithub follows
+    only same-host 301s itself."""
+    from github.Requester import (
+        HTTPRequestsConnectionClass,
+        HTTPSRequestsConnectionClass,
+        Requester,
+    )
+
+    Requester.injectConnectionClasses(
+        http.bound_connection(HTTPRequestsConnectionClass, limits, "GitHub", (301,)),
+        http.bound_connection(HTTPSRequestsConnectionClass, limits, "GitHub", (301,)),
+    )
+    Requester._Requester__persist = True  # type: ignore[attr-defined]  # keep connections
 
 
 def _private_key(value: str) -> str:

@@ -9,12 +9,14 @@ from github import GithubException
 
 from promoter.errors import AuthError, PromoterError, RetryableError
 from promoter.forges.retry import delay_from_headers
+from promoter.http_safety import redact
 
 CROSS_REPO = (
     "; a workflow's GITHUB_TOKEN cannot write to another repository:"
     " use a GitHub App or a fine-grained token for it"
 )
 EXISTS = "a pull request already exists"
+SECONDARY = "secondary rate limit"
 
 
 def _messages(exc: GithubException) -> list[str]:
@@ -37,12 +39,13 @@ def translate(
     ``need`` names the permission a 403 lacks, ``missing`` the 404 message."""
     status, headers = exc.status, dict(exc.headers or {})
     texts = _messages(exc)
-    text = (texts[0] if texts else "").split("\n")[0][:200]
+    text = redact(texts[0] if texts else "").split("\n")[0][:200]
     lower = {k.lower(): v for k, v in headers.items()}
     limited = "rate limit" in text.lower() or lower.get("x-ratelimit-remaining") == "0"
     if status == 429 or status >= 500 or (status == 403 and limited):
+        secondary = SECONDARY in text.lower()  # no time given: a minute, doubling (GitHub docs)
         return RetryableError(f"GitHub answered {status} to {what}: {text}",
-                              delay_from_headers(headers, now))
+                              delay_from_headers(headers, now), 60.0 if secondary else None)
     if status == 401:
         return AuthError(
             f"GitHub rejected the credentials (401) while {what} on {slug};"

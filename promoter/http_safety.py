@@ -1,0 +1,148 @@
+"""The rule every HTTP client of promoter follows (forges, Argo CD, the Kubernetes
+API, a registry), stated once:
+
+1. Credentials go only to the origin (scheme, host, port) they were given for.
+   A redirect to another origin is refused (``refuse_other_origin``): nothing,
+   not even a credential-less request, is sent there. Where an API documents
+   that a redirect is followed without credentials, its client may do that
+   instead, and must say so.
+2. Every request is bounded: an overall deadline for the whole exchange
+   (connect, headers, body), not just a per-read timeout, so a server that
+   trickles one byte a second is cut off; the deadline is the sooner of
+   ``Limits.request_seconds`` and what is left of the run's ``--timeout``.
+   A body larger than ``Limits.max_bytes`` is refused, before it is read when
+   the server announces it.
+3. Every message that quotes a server (status text, error body, header, URL)
+   is redacted with ``redact``, the git runner's redaction, over every secret
+   this process has sent (``remember``). ``install_log_redaction`` does the same
+   for log records, so an SDK's debug log cannot print an echoed token.
+
+This module is pure (no HTTP library); ``promoter.forges.http`` applies it to
+the ``requests`` sessions of PyGithub and python-gitlab.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from promoter.errors import InputError, PromoterError, WaitTimeout
+from promoter.git import redact as _redact
+
+MiB = 1 << 20
+CA_HINT = ("set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to the CA bundle that signed it"
+           " (GIT_SSL_CAINFO for git alone)")
+_SECRETS: set[str] = set()
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, with the default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def refuse_other_origin(bound: str, url: str, came_from: str) -> None:
+    """Raise unless ``url`` is on origin ``bound`` (a redirect from ``came_from``)."""
+    if origin(url) != origin(bound):
+        raise InputError(redact(
+            f"{came_from} redirected to {url}, another origin; promoter sends credentials"
+            f" only to {origin(bound)} and follows no redirect elsewhere: point --api-url"
+            " (or the server option) at the new location"
+        ))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one request may take and how big its answer may be."""
+
+    request_seconds: float = 60.0
+    max_bytes: int = 32 * MiB
+    deadline: float | None = None  # time.time() at which the run's --timeout runs out
+
+    def budget(self, what: str) -> float:
+        """Seconds ``what`` may take; WaitTimeout when the run has none left."""
+        if self.deadline is None:
+            return self.request_seconds
+        left = self.deadline - time.time()
+        if left <= 0:
+            raise run_out(what)
+        return min(self.request_seconds, left)
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
+
+
+def run_out(what: str) -> WaitTimeout:
+    return WaitTimeout(redact(f"{what} did not finish before --timeout ran out;"
+                              " check the server, or raise --timeout"))
+
+
+def too_slow(what: str, seconds: float) -> PromoterError:
+    from promoter.errors import RetryableError
+
+    return RetryableError(redact(f"{what} took longer than {seconds:g}s (the server"
+                                 " stalls or trickles)"))
+
+
+def too_large(what: str, size: int | None, limit: int) -> PromoterError:
+    said = f"{size / MiB:.0f} MiB" if size else f"more than {limit // MiB} MiB"
+    return PromoterError(redact(f"{what}: the answer is {said}, over the {limit // MiB} MiB"
+                                " limit; check the server or --api-url"))
+
+
+# -- redaction -----------------------------------------------------------------------------
+
+
+def remember(*secrets: str) -> None:
+    """Secrets this process sends (tokens, header values): redacted everywhere."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            _SECRETS.add(secret)
+
+
+def header_secrets(value: str) -> tuple[str, ...]:
+    """A credential header value and its bare token (``Bearer X`` -> ``X``)."""
+    scheme, _, rest = value.partition(" ")
+    return (value, rest) if rest and scheme.isalpha() else (value,)
+
+
+def redact(text: str) -> str:
+    """``text`` with every remembered secret replaced by ``***``."""
+    return _redact(text, tuple(sorted(_SECRETS, key=len, reverse=True)))
+
+
+def redacted(error: PromoterError) -> PromoterError:
+    """``error`` itself, its message redacted."""
+    if error.args:
+        error.args = (redact(str(error.args[0])), *error.args[1:])
+    return error
+
+
+class _Redacting(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+_FILTER = _Redacting()
+
+
+def install_log_redaction() -> None:
+    """Redact every log record, whichever library logs it (idempotent)."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "redacts", False):
+        return
+
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        _FILTER.filter(record)
+        return record
+
+    make.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
