@@ -5,12 +5,20 @@ friends), never a prompt, no credential helpers, and credentials only through
 ``GIT_CONFIG_*`` variables (``http.<origin>.extraHeader``): never in argv, a
 URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
+
+No git command outlives the run: each gets what is left of ``Git.deadline``
+(from ``--timeout``) and is killed with its children when it runs out; HTTP
+transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
+aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -18,15 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promoter.credentials import Credentials
-from promoter.errors import AuthError, InputError, PromoterError
+from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 
 log = logging.getLogger("promoter.git")
 
 _KEEP = frozenset({
     "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO",
     "GIT_SSL_NO_VERIFY", "GIT_CONFIG_NOSYSTEM", "GIT_HTTP_PROXY_AUTHMETHOD",
-    "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND",
+    "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND", "GIT_HTTP_LOW_SPEED_LIMIT",
+    "GIT_HTTP_LOW_SPEED_TIME",
 })
+LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
+_SERVER_ERROR = re.compile(r"(returned error:|http) (5\d\d)", re.IGNORECASE)
+_SLOW_SIGNS = ("operation too slow", "operation timed out", "timed out")
+_TLS_SIGNS = ("certificate", "ssl", "tls", "gnutls")
+EMPTY_CLONE = "cloned an empty repository"
 _AUTH_SIGNS = (
     "authentication failed", "could not read username", "could not read password",
     "terminal prompts disabled", "returned error: 401", "returned error: 403",
@@ -47,6 +61,7 @@ class Git:
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    deadline: float | None = None  # time.time() when the run's --timeout runs out
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -61,7 +76,7 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def session(url: str, credentials: Credentials | None) -> Git:
+def session(url: str, credentials: Credentials | None, deadline: float | None = None) -> Git:
     """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
     config: list[tuple[str, str]] = [
         ("credential.helper", ""),
@@ -69,18 +84,25 @@ def session(url: str, credentials: Credentials | None) -> Git:
         ("commit.gpgSign", "false"),
         ("uploadpack.allowFilter", "true"),  # for file:// remotes, whose upload-pack is local
         ("advice.detachedHead", "false"),
+        ("http.lowSpeedLimit", LOW_SPEED),
+        ("http.lowSpeedTime", LOW_SPEED_TIME),
     ]
+    if os.environ.get("SSL_CERT_FILE") and not os.environ.get("GIT_SSL_CAINFO"):
+        config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
     secrets: tuple[str, ...] = ()
     origin = http_origin(url)
     if credentials is not None and origin is not None:
         header = credentials.header()
         config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
         secrets = (credentials.token, header, header.split(" ", 1)[1])
+        from promoter import http_safety
+
+        http_safety.remember(*secrets)
     env = {"GIT_CONFIG_COUNT": str(len(config))}
     for index, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return Git(env=env, secrets=secrets)
+    return Git(env=env, secrets=secrets, deadline=deadline)
 
 
 def http_origin(url: str) -> str | None:
@@ -110,17 +132,53 @@ def run(
     git: Git, args: Sequence[str], cwd: Path | None = None, *,
     env: Mapping[str, str] | None = None, input: bytes | None = None, check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git ARGS``; raise a promoter error naming the command when it fails."""
+    """Run ``git ARGS``; raise a promoter error naming the command when it fails,
+    WaitTimeout when the run's deadline passes first."""
     argv = ["git", *args]
     start = time.monotonic()
-    result = subprocess.run(
-        argv, cwd=cwd, env=base_env({**git.env, **(env or {})}),
-        input=input, capture_output=True, check=False,
-    )
+    left = None if git.deadline is None else git.deadline - time.time()
+    if left is not None and left <= 0:
+        raise _run_out(git, argv)
+    result = _spawn(argv, cwd, base_env({**git.env, **(env or {})}), input, left)
     log.debug("%.3fs $ %s", time.monotonic() - start, git.redact(" ".join(argv)))
+    if result is None:
+        raise _run_out(git, argv)
     if check and result.returncode != 0:
         raise failure(git, argv, result.returncode, result.stderr.decode(errors="replace"))
     return result
+
+
+def _spawn(
+    argv: list[str], cwd: Path | None, env: Mapping[str, str], input: bytes | None,
+    timeout: float | None,
+) -> subprocess.CompletedProcess[bytes] | None:
+    """The finished process, or None when ``timeout`` ran out. git runs in its own
+    process group, killed whole (remote helpers included) on a timeout or when
+    promoter itself is interrupted, so that no git outlives promoter's clone."""
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            return None
+        except BaseException:
+            _kill(process)
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
+    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` did not finish before --timeout"
+                       " ran out (the git server stalls or is slow); check it, or raise"
+                       " --timeout")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:
@@ -136,6 +194,16 @@ def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterEr
     low = stderr.lower()
     if any(sign in low for sign in _AUTH_SIGNS):
         return AuthError(f"{what}; check the token (PROMOTER_TOKEN) and its write access")
+    server_error = _SERVER_ERROR.search(stderr)
+    if server_error:
+        return PromoterError(f"{what}; the git server failed (HTTP {server_error[2]}):"
+                             " try again later")
+    if any(sign in low for sign in _SLOW_SIGNS):
+        return WaitTimeout(f"{what}; the git server stalls or is too slow: check it, or tune"
+                           " GIT_HTTP_LOW_SPEED_LIMIT / GIT_HTTP_LOW_SPEED_TIME")
+    if "unable to access" in low and any(sign in low for sign in _TLS_SIGNS):
+        return InputError(f"{what}; the server's certificate is not trusted: set"
+                          " GIT_SSL_CAINFO or SSL_CERT_FILE to the CA bundle that signed it")
     if any(sign in low for sign in _REACH_SIGNS):
         return InputError(f"{what}; check --repo and that the remote is reachable")
     return PromoterError(f"{what}; see git's message")
@@ -148,11 +216,18 @@ def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:
     """Partial (blobless), shallow, sparse clone of ``branch``; blobs come on demand.
 
     A server without partial-clone support ignores the filter: the clone is then
-    merely shallow."""
-    run(git, [
+    merely shallow. An http(s) "empty repository" that never spoke git's smart
+    protocol is a web page (HTML 200), not a git server: InputError."""
+    result = run(git, [
         "clone", "--quiet", "--filter=blob:none", "--depth=1", "--sparse", "--no-tags",
         "--single-branch", *(["--branch", branch] if branch else []), "--", url, str(dest),
     ])
+    if EMPTY_CLONE in result.stderr.decode(errors="replace") and http_origin(url):
+        probe = run(git, ["ls-remote", "origin"], dest, env={"GIT_TRACE_PACKET": "1"},
+                    check=False)
+        if b"packet:" not in probe.stderr:
+            raise InputError(f"{git.redact(url)} is not a git server (it answered like a web"
+                             " page?); check --repo: it must be the repository's clone URL")
 
 
 def sparse_set(git: Git, work: Path, directories: Sequence[str]) -> None:
@@ -260,7 +335,19 @@ def push(git: Git, work: Path, sha: str, branch: str, lease: str | None) -> Push
     status = " ".join(line for line in text.splitlines() if line.startswith("!"))
     if _lost_race(status + " " + stderr):
         return PushResult(False, True, status or git.redact(stderr))
+    if remote_sha(git, work, ref) == sha:  # it landed; only the answer was lost
+        return PushResult(True, False, f"{ref} is at {sha} on the remote")
     raise failure(git, ["git", "push", "origin"], result.returncode, f"{status}\n{stderr}")
+
+
+def remote_sha(git: Git, work: Path, ref: str) -> str | None:
+    """The sha of ``ref`` on the remote as it is now, or None (unknown or unreachable)."""
+    try:
+        result = run(git, ["ls-remote", "origin", ref], work, check=False)
+    except WaitTimeout:
+        return None
+    line = result.stdout.decode(errors="replace").split("\n", 1)[0]
+    return line.split("\t", 1)[0] or None if result.returncode == 0 else None
 
 
 def _lost_race(text: str) -> bool:

@@ -29,7 +29,7 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
     found, forge = git_credentials(request, forge_name, environ)
-    session = git.session(url, found)
+    session = git.session(url, found, request.deadline)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         ws = workspace.open_clone(session, url, Path(tmp) / "repo", request.base, request.repo)
         job = _prepare(request, ws, environ)
