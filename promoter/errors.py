@@ -9,6 +9,9 @@
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
     └── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
 
+    Interrupted (1, a BaseException)  SIGTERM or SIGINT: unwinds like KeyboardInterrupt,
+                                  so that cleanup (the temporary clone, git processes) runs
+
 Every message is one line: ``<what happened>; <what to do>``.
 """
 
@@ -73,3 +76,15 @@ class RetryableError(PromoterError):
         super().__init__(message)
         self.retry_after = retry_after
         self.min_wait = min_wait
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived; raised from the signal handler the CLI installs.
+    A BaseException, so that no ``except PromoterError`` swallows it."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.message = (f"interrupted by {signal_name}; promoter stopped and removed its"
+                        " temporary clone: run it again to finish")

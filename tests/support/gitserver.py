@@ -73,6 +73,7 @@ class GitServer:
         self.counts: dict[str, int] = {}
         self.tls = tls
         self.stopping = threading.Event()
+        self.stalled = threading.Event()  # set when a "stall" request arrives
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -215,6 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         mode = state.mode(f"{self.command} {service}")
         if mode == "stall":
+            state.stalled.set()
             state.stopping.wait(60)
             return
         if mode in ("html", "500"):
