@@ -62,7 +62,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning PromoterError into one line and an exit code."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
-    _interruptible()
+    previous = _interruptible()
     try:
         code = cli.main(args=argv, prog_name="promoter", standalone_mode=False)
         if isinstance(code, int) and code:  # click returns Exit's code when not standalone
@@ -80,19 +80,29 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        _restore(previous)
     sys.exit(0)
 
 
-def _interruptible() -> None:
+def _interruptible() -> dict[int, Any]:
     """SIGTERM and SIGINT raise Interrupted, so that context managers unwind and the
-    temporary clone and any git process are removed (SIGTERM would kill outright)."""
+    temporary clone and any git process are removed (SIGTERM would kill outright).
+    The handlers replaced, for ``_restore``."""
     import signal
 
     def interrupt(signum: int, frame: object) -> None:
         raise Interrupted(signal.Signals(signum).name)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, interrupt)
+    return {signum: signal.signal(signum, interrupt)
+            for signum in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def _print_traceback() -> None:
