@@ -84,7 +84,10 @@ class Interrupted(BaseException):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.message = (f"interrupted by {signal_name}; promoter stopped and removed its"
-                        " temporary clone: run it again to finish")
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.message = (f"interrupted by {self.name}; promoter stopped and removed its"
+                        " temporary files: run it again to finish")

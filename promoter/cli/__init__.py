@@ -92,7 +92,7 @@ def _interruptible() -> dict[int, Any]:
     import signal
 
     def interrupt(signum: int, frame: object) -> None:
-        raise Interrupted(signal.Signals(signum).name)
+        raise Interrupted(signum)
 
     return {signum: signal.signal(signum, interrupt)
             for signum in (signal.SIGTERM, signal.SIGINT)}
