@@ -98,7 +98,8 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--app-id", help="GitHub App id (with --app-private-key).")
 @env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
 @env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
-@env_option("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@env_option("--timeout", default="30m", show_default=True,
+            help="Time limit for the run: git commands, forge requests, waits.")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
