@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import signal
 import subprocess
 import time
@@ -25,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from promoter import git_errors
 from promoter.credentials import Credentials
-from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
+from promoter.errors import InputError, PromoterError, WaitTimeout
 
 log = logging.getLogger("promoter.git")
 
@@ -37,22 +37,7 @@ _KEEP = frozenset({
     "GIT_HTTP_LOW_SPEED_TIME",
 })
 LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
-_SERVER_ERROR = re.compile(r"(returned error:|http) (5\d\d)", re.IGNORECASE)
-_SLOW_SIGNS = ("operation too slow", "operation timed out", "timed out")
-_TLS_SIGNS = ("certificate", "ssl", "tls", "gnutls")
 EMPTY_CLONE = "cloned an empty repository"
-_AUTH_SIGNS = (
-    "authentication failed", "could not read username", "could not read password",
-    "terminal prompts disabled", "returned error: 401", "returned error: 403",
-    "permission denied", "access denied", "invalid username or password",
-    "http basic: access denied", "you are not allowed", "write access to repository not granted",
-)
-_REACH_SIGNS = (
-    "could not resolve host", "connection refused", "does not appear to be a git repository",
-    "repository not found", "returned error: 404", "could not read from remote repository",
-    "failed to connect", "unable to access", "no such file or directory", "not found",
-    "timed out",
-)
 
 
 @dataclass(frozen=True)
@@ -188,25 +173,7 @@ def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:
 
 def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterError:
     """The promoter error for a failed git command (secrets redacted, one line)."""
-    lines = [line.strip() for line in git.redact(stderr).splitlines() if line.strip()]
-    detail = " / ".join(line for line in lines if not line.startswith("hint:"))[-400:]
-    what = f"`{git.redact(' '.join(argv[:3]))}` failed (exit {code}): {detail or 'no output'}"
-    low = stderr.lower()
-    if any(sign in low for sign in _AUTH_SIGNS):
-        return AuthError(f"{what}; check the token (PROMOTER_TOKEN) and its write access")
-    server_error = _SERVER_ERROR.search(stderr)
-    if server_error:
-        return PromoterError(f"{what}; the git server failed (HTTP {server_error[2]}):"
-                             " try again later")
-    if any(sign in low for sign in _SLOW_SIGNS):
-        return WaitTimeout(f"{what}; the git server stalls or is too slow: check it, or tune"
-                           " GIT_HTTP_LOW_SPEED_LIMIT / GIT_HTTP_LOW_SPEED_TIME")
-    if "unable to access" in low and any(sign in low for sign in _TLS_SIGNS):
-        return InputError(f"{what}; the server's certificate is not trusted: set"
-                          " GIT_SSL_CAINFO or SSL_CERT_FILE to the CA bundle that signed it")
-    if any(sign in low for sign in _REACH_SIGNS):
-        return InputError(f"{what}; check --repo and that the remote is reachable")
-    return PromoterError(f"{what}; see git's message")
+    return git_errors.failure(git.redact, argv, code, stderr)
 
 
 # -- clone and working tree -------------------------------------------------------------
@@ -222,7 +189,11 @@ def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:
         "clone", "--quiet", "--filter=blob:none", "--depth=1", "--sparse", "--no-tags",
         "--single-branch", *(["--branch", branch] if branch else []), "--", url, str(dest),
     ])
-    if EMPTY_CLONE in result.stderr.decode(errors="replace") and http_origin(url):
+    stderr = result.stderr.decode(errors="replace")
+    moved = git_errors.other_origin([url], stderr)
+    if moved:
+        raise InputError(f"cloning {git.redact(url)}: {moved}")
+    if EMPTY_CLONE in stderr and http_origin(url):
         probe = run(git, ["ls-remote", "origin"], dest, env={"GIT_TRACE_PACKET": "1"},
                     check=False)
         if b"packet:" not in probe.stderr:

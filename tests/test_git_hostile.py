@@ -111,6 +111,19 @@ def test_a_direct_push_that_did_not_land_is_still_a_failure(server: GitServer) -
     assert len(heads(server.path("config"))) == 1
 
 
+def test_a_redirect_to_another_origin_is_refused_and_gets_no_token(server: GitServer) -> None:
+    from support.hostile import HostileServer, redirect
+
+    with HostileServer() as front:
+        front.reply = redirect(server.base_url, 302)
+        with pytest.raises(InputError, match="another origin") as caught:
+            promote(Request(repo=front.url + "/config.git", app="api", env="staging",
+                            image=IMAGE), ENV)
+    assert SENTINEL not in caught.value.message
+    assert all(r.user is None for r in server.requests)  # git followed, but without the token
+    assert list(heads(server.path("config"))) == ["main"]
+
+
 def test_ssl_cert_file_is_the_ca_bundle_for_git(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
