@@ -119,6 +119,19 @@ def test_a_redirect_to_another_origin_is_refused_and_gets_no_token(server: GitSe
     assert list(heads(server.path("config"))) == ["main"]
 
 
+def test_a_redirect_to_an_open_server_elsewhere_is_refused_too(tmp_path: Path) -> None:
+    from support.hostile import HostileServer, redirect
+
+    with GitServer(tmp_path / "open") as elsewhere, HostileServer() as front:
+        elsewhere.create("config", example_copy(tmp_path / "tree2"))
+        front.reply = redirect(elsewhere.base_url, 301)
+        with pytest.raises(InputError, match="another origin"):
+            promote(Request(repo=front.url + "/config.git", app="api", env="staging",
+                            image=IMAGE, direct=True), ENV)
+        assert list(heads(elsewhere.path("config"))) == ["main"]
+        assert not any(r.service == "git-receive-pack" for r in elsewhere.requests)
+
+
 def test_ssl_cert_file_is_the_ca_bundle_for_git(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
