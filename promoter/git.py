@@ -6,8 +6,8 @@ friends), never a prompt, no credential helpers, and credentials only through
 URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
 
-No git command outlives the run: each gets what is left of ``Git.deadline``
-(from ``--timeout``) and is killed with its children when it runs out; HTTP
+No git command hangs: each may run ``Git.timeout`` seconds (``--timeout``) and
+is then killed with its children; HTTP
 transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
 aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
 """
@@ -46,7 +46,7 @@ class Git:
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
-    deadline: float | None = None  # time.time() when the run's --timeout runs out
+    timeout: float | None = None  # seconds one git command may take (--timeout)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -61,7 +61,7 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def session(url: str, credentials: Credentials | None, deadline: float | None = None) -> Git:
+def session(url: str, credentials: Credentials | None, timeout: float | None = None) -> Git:
     """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
     config: list[tuple[str, str]] = [
         ("credential.helper", ""),
@@ -87,7 +87,7 @@ def session(url: str, credentials: Credentials | None, deadline: float | None = 
     for index, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return Git(env=env, secrets=secrets, deadline=deadline)
+    return Git(env=env, secrets=secrets, timeout=timeout)
 
 
 def http_origin(url: str) -> str | None:
@@ -118,13 +118,10 @@ def run(
     env: Mapping[str, str] | None = None, input: bytes | None = None, check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``git ARGS``; raise a promoter error naming the command when it fails,
-    WaitTimeout when the run's deadline passes first."""
+    WaitTimeout when it runs longer than ``git.timeout``."""
     argv = ["git", *args]
     start = time.monotonic()
-    left = None if git.deadline is None else git.deadline - time.time()
-    if left is not None and left <= 0:
-        raise _run_out(git, argv)
-    result = _spawn(argv, cwd, base_env({**git.env, **(env or {})}), input, left)
+    result = _spawn(argv, cwd, base_env({**git.env, **(env or {})}), input, git.timeout)
     log.debug("%.3fs $ %s", time.monotonic() - start, git.redact(" ".join(argv)))
     if result is None:
         raise _run_out(git, argv)
@@ -161,9 +158,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
-    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` did not finish before --timeout"
-                       " ran out (the git server stalls or is slow); check it, or raise"
-                       " --timeout")
+    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than --timeout"
+                       f" ({git.timeout:g}s; the git server stalls or is slow); check it, or"
+                       " raise --timeout")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:

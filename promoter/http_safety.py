@@ -8,8 +8,8 @@ API, a registry), stated once:
    instead, and must say so.
 2. Every request is bounded: an overall deadline for the whole exchange
    (connect, headers, body), not just a per-read timeout, so a server that
-   trickles one byte a second is cut off; the deadline is the sooner of
-   ``Limits.request_seconds`` and what is left of the run's ``--timeout``.
+   trickles one byte a second is cut off (``Limits.request_seconds``: at most
+   60 s, less with a shorter ``--timeout``).
    A body larger than ``Limits.max_bytes`` is refused, before it is read when
    the server announces it.
 3. Every message that quotes a server (status text, error body, header, URL)
@@ -24,7 +24,6 @@ the ``requests`` sessions of PyGithub and python-gitlab.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -56,37 +55,25 @@ def refuse_other_origin(bound: str, url: str, came_from: str) -> None:
         ))
 
 
+REQUEST_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class Limits:
     """How long one request may take and how big its answer may be."""
 
-    request_seconds: float = 60.0
+    request_seconds: float = REQUEST_SECONDS
     max_bytes: int = 32 * MiB
-    deadline: float | None = None  # time.time() at which the run's --timeout runs out
 
-    def budget(self, what: str) -> float:
-        """Seconds ``what`` may take; WaitTimeout when the run has none left."""
-        if self.deadline is None:
-            return self.request_seconds
-        left = self.deadline - time.time()
-        if left <= 0:
-            raise run_out(what)
-        return min(self.request_seconds, left)
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.time() >= self.deadline
+    @classmethod
+    def within(cls, timeout: float | None) -> Limits:
+        """The limits for a run whose --timeout is ``timeout`` seconds."""
+        return cls(REQUEST_SECONDS if timeout is None else min(REQUEST_SECONDS, timeout))
 
 
-def run_out(what: str) -> WaitTimeout:
-    return WaitTimeout(redact(f"{what} did not finish before --timeout ran out;"
-                              " check the server, or raise --timeout"))
-
-
-def too_slow(what: str, seconds: float) -> PromoterError:
-    from promoter.errors import RetryableError
-
-    return RetryableError(redact(f"{what} took longer than {seconds:g}s (the server"
-                                 " stalls or trickles)"))
+def too_slow(what: str, seconds: float) -> WaitTimeout:
+    return WaitTimeout(redact(f"{what} took longer than {seconds:g}s (the server stalls or"
+                              " trickles); check it, or raise --timeout"))
 
 
 def too_large(what: str, size: int | None, limit: int) -> PromoterError:

@@ -3,7 +3,6 @@ result record (schema ``promoter/v1``)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,12 +57,6 @@ class Request:
     verify: bool = False
     retry: PushRetry = field(default_factory=PushRetry)
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
-    started: float = field(default_factory=time.time, repr=False)  # time.time() at the start
-
-    @property
-    def deadline(self) -> float:
-        """When --timeout runs out for the run's git commands and forge requests."""
-        return self.started + self.timeout
 
 
 @dataclass(frozen=True)

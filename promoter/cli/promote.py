@@ -99,7 +99,7 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
 @env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
 @env_option("--timeout", default="30m", show_default=True,
-            help="Time limit for the run: git commands, forge requests, waits.")
+            help="Time limit for waits and for each git command and forge request.")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")

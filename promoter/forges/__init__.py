@@ -32,7 +32,7 @@ class ForgeSettings:
     token: str | None = None
     app_id: str | None = None
     app_private_key: str | None = None
-    deadline: float | None = None  # time.time() when the run's --timeout runs out
+    timeout: float | None = None  # --timeout: bounds each request, and each call's retries
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 
 from promoter.errors import AuthError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
-from promoter.forges.github_errors import already_exists, translate
+from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.retry import Backoff, call, transport_error
 from promoter.http_safety import Limits
 
@@ -48,19 +48,19 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubFo
             " pass --repo https://github.com/OWNER/NAME"
         )
     api = (settings.api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
-    _bind_connections(Limits(deadline=settings.deadline))
+    _bind_connections(api, Limits.within(settings.timeout))
     backoff = backoff or Backoff()
-    if backoff.deadline is None:
-        backoff = replace(backoff, deadline=settings.deadline)
+    if backoff.budget is None:
+        backoff = replace(backoff, budget=settings.timeout)
     forge = GitHubForge(api, settings.slug, backoff)
     forge.login(settings)
     return forge
 
 
-def _bind_connections(limits: Limits) -> None:
-    """Every PyGithub connection (the client's, the App's token requests) gets a
-    SafeSession bound to its own origin (promoter.forges.http); PyGithub follows
-    only same-host 301s itself."""
+def _bind_connections(api: str, limits: Limits) -> None:
+    """Every PyGithub connection (the client's, the App's token requests, one
+    PyGithub opens for a URL the server sent) gets a SafeSession bound to the
+    origin of ``api`` (promoter.forges.http); PyGithub follows same-host 301s."""
     from github.Requester import (
         HTTPRequestsConnectionClass,
         HTTPSRequestsConnectionClass,
@@ -68,8 +68,8 @@ def _bind_connections(limits: Limits) -> None:
     )
 
     Requester.injectConnectionClasses(
-        http.bound_connection(HTTPRequestsConnectionClass, limits, "GitHub", (301,)),
-        http.bound_connection(HTTPSRequestsConnectionClass, limits, "GitHub", (301,)),
+        http.bound_connection(HTTPRequestsConnectionClass, api, limits, "GitHub", (301,)),
+        http.bound_connection(HTTPSRequestsConnectionClass, api, limits, "GitHub", (301,)),
     )
     Requester._Requester__persist = True  # type: ignore[attr-defined]  # keep connections
 
@@ -159,6 +159,8 @@ class GitHubForge:
                                 now=self.backoff.clock()) from exc
             except requests.RequestException as exc:
                 raise transport_error(exc, self.api) from exc
+            except SDK_CRASHES as exc:  # PyGithub choking on an answer that is not GitHub's
+                raise unusable(exc, what=what, slug=self.slug, api=self.api) from exc
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from github import GithubException
 
-from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges.retry import delay_from_headers
 from promoter.http_safety import redact
 
@@ -16,6 +16,9 @@ CROSS_REPO = (
     " use a GitHub App or a fine-grained token for it"
 )
 EXISTS = "a pull request already exists"
+# what PyGithub raises when an answer is not shaped like GitHub's (a missing field, a
+# list for an object), or when the server links outside base_url (AssertionError)
+SDK_CRASHES = (AssertionError, AttributeError, KeyError, TypeError, ValueError)
 SECONDARY = "secondary rate limit"
 
 
@@ -67,3 +70,15 @@ def translate(
         )
     return PromoterError(f"GitHub answered {status} to {what} on {slug}: {text};"
                          " check the pull request settings")
+
+
+def unusable(exc: Exception, *, what: str, slug: str, api: str) -> PromoterError:
+    """The error for an answer PyGithub could not use: a link outside ``api``
+    (exit 2), or a body that is not what GitHub returns (exit 1)."""
+    if isinstance(exc, AssertionError):
+        return InputError(redact(
+            f"GitHub at {api} pointed {what} on {slug} at another origin ({exc});"
+            " promoter talks only to --api-url: check --api-url"))
+    return PromoterError(redact(
+        f"GitHub at {api} answered {what} on {slug} with something that is not GitHub's"
+        f" API ({type(exc).__name__}); check --api-url, or the server"))

@@ -63,10 +63,10 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabFo
             " set PROMOTER_TOKEN (or GITLAB_TOKEN) to a token with the api scope"
         )
     backoff = backoff or Backoff()
-    if backoff.deadline is None:
-        backoff = replace(backoff, deadline=settings.deadline)
+    if backoff.budget is None:
+        backoff = replace(backoff, budget=settings.timeout)
     return GitLabForge(url, settings.slug, token, job_token, backoff,
-                       Limits(deadline=settings.deadline))
+                       Limits.within(settings.timeout))
 
 
 class GitLabForge:

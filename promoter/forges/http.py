@@ -104,7 +104,7 @@ class SafeSession(requests.Session):
                 http_safety.remember(*http_safety.header_secrets(str(value)))
         kwargs["stream"] = True
         kwargs["verify"] = _ca_bundle(kwargs.get("verify", True))
-        budget = self.limits.budget(what)
+        budget = self.limits.request_seconds
         kwargs["timeout"] = _shorter(kwargs.get("timeout"), budget)
         self._depth += 1
         try:
@@ -125,9 +125,7 @@ class SafeSession(requests.Session):
                 f"{what}: TLS verification failed ({_cause(exc)}); {http_safety.CA_HINT}"
             )) from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            if watch.fired or self.limits.expired():
-                if self.limits.expired():
-                    raise http_safety.run_out(what) from exc
+            if watch.fired or isinstance(exc, requests.exceptions.ReadTimeout):
                 raise http_safety.too_slow(what, budget) from exc
             raise
 
@@ -225,10 +223,11 @@ def _cause(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def bound_connection(base: type[Any], limits: Limits, name: str,
+def bound_connection(base: type[Any], bound: str, limits: Limits, name: str,
                      sdk_follows: tuple[int, ...] = ()) -> type[Any]:
     """A subclass of an httplib-like connection class (PyGithub's) whose
-    ``session`` is a SafeSession bound to the connection's own origin."""
+    ``session`` is a SafeSession bound to the origin of ``bound``, wherever the
+    SDK points the connection."""
 
     class Connection(base):  # type: ignore[misc]
         session: Any
@@ -237,8 +236,7 @@ def bound_connection(base: type[Any], limits: Limits, name: str,
             super().__init__(*args, **kwargs)
             auth = self.session.auth
             self.session.close()
-            self.session = SafeSession(f"{self.protocol}://{self.host}:{self.port}", limits,
-                                       name, sdk_follows)
+            self.session = SafeSession(bound, limits, name, sdk_follows)
             self.session.auth = auth
 
     return Connection

@@ -30,7 +30,7 @@ class Backoff:
     max_wait: float = 120.0  # a longer Retry-After is not waited out
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
-    deadline: float | None = None  # clock() time when the run's --timeout runs out
+    budget: float | None = None  # seconds one call may take, its retries included (--timeout)
 
 
 def delay_from_headers(headers: Mapping[str, str], now: float) -> float | None:
@@ -74,14 +74,15 @@ def transport_error(exc: Exception, url: str) -> PromoterError:
 
 def call(fn: Callable[[], T], backoff: Backoff, what: str) -> T:
     """Run ``fn``; retry it on ``RetryableError`` up to ``backoff.attempts`` times,
-    never sleeping past ``backoff.deadline``. Every error leaving here is redacted
-    (promoter.http_safety): its message may quote the server."""
+    never sleeping past ``backoff.budget`` seconds after the first try. Every error
+    leaving here is redacted (promoter.http_safety): its message may quote the server."""
+    deadline = None if backoff.budget is None else backoff.clock() + backoff.budget
     for attempt in range(1, backoff.attempts + 1):
         try:
             return fn()
         except RetryableError as exc:
             delay = _delay(exc, attempt, backoff)
-            stop = _give_up(exc, attempt, delay, backoff)
+            stop = _give_up(exc, attempt, delay, backoff, deadline)
             if stop is not None:
                 raise redacted(PromoterError(
                     f"{what} failed after {attempt} attempt(s): {exc}; {stop}")) from exc
@@ -91,11 +92,13 @@ def call(fn: Callable[[], T], backoff: Backoff, what: str) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _give_up(exc: RetryableError, attempt: int, delay: float, backoff: Backoff) -> str | None:
+def _give_up(
+    exc: RetryableError, attempt: int, delay: float, backoff: Backoff, deadline: float | None
+) -> str | None:
     """Why not to retry (the end of the message), or None to wait ``delay`` and retry."""
     if attempt == backoff.attempts:
         return "try again later"
-    if backoff.deadline is not None and backoff.clock() + delay > backoff.deadline:
+    if deadline is not None and backoff.clock() + delay > deadline:
         return (f"waiting {delay:g}s more would pass --timeout; try again later,"
                 " or raise --timeout")
     if delay > backoff.max_wait and exc.min_wait is None:

@@ -4,7 +4,6 @@ redirects to another origin, echoed headers, trickles, floods, garbage answers, 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ def spec() -> PullRequestSpec:
                            base="main", title="", body="", image="ghcr.io/acme/api:1.4.2")
 
 
-def forge(kind: str, url: str, slept: list[float], deadline: float | None = None) -> Any:
+def forge(kind: str, url: str, slept: list[float], timeout: float | None = None) -> Any:
     settings = ForgeSettings(repo="https://forge.example/acme/config", slug="acme/config",
-                             api_url=url, token=SENTINEL, deadline=deadline)
+                             api_url=url, token=SENTINEL, timeout=timeout)
     backoff = Backoff(sleep=slept.append)
     if kind == "github":
         from promoter.forges import github
@@ -49,9 +48,9 @@ def servers() -> Iterator[tuple[HostileServer, HostileServer]]:
 
 
 def failure(kind: str, url: str, slept: list[float] | None = None,
-            deadline: float | None = None) -> PromoterError:
+            timeout: float | None = None) -> PromoterError:
     with pytest.raises(PromoterError) as caught:
-        forge(kind, url, [] if slept is None else slept, deadline).publish(spec(), True)
+        forge(kind, url, [] if slept is None else slept, timeout).publish(spec(), True)
     message = caught.value.message
     assert SENTINEL not in message and "\n" not in message
     return caught.value
@@ -99,22 +98,22 @@ def test_an_error_body_echoing_the_headers_is_redacted(
 
 
 @pytest.mark.parametrize("kind", FORGES)
-def test_a_trickling_forge_is_cut_off_at_the_run_deadline(
+def test_a_trickling_forge_is_cut_off_at_the_timeout(
     servers: tuple[HostileServer, HostileServer], kind: str
 ) -> None:
     api, _ = servers
     api.reply = lambda seen: Reply(body=b"[" + b" " * 200 + b"]", trickle=0.05)
-    error = failure(kind, api.url, deadline=time.time() + 1.5)
+    error = failure(kind, api.url, timeout=1.5)
     assert isinstance(error, WaitTimeout) and "--timeout" in error.message
 
 
 @pytest.mark.parametrize("kind", FORGES)
-def test_a_stalling_forge_is_cut_off_at_the_run_deadline(
+def test_a_stalling_forge_is_cut_off_at_the_timeout(
     servers: tuple[HostileServer, HostileServer], kind: str
 ) -> None:
     api, _ = servers
     api.reply = lambda seen: Reply(stall=30)
-    error = failure(kind, api.url, deadline=time.time() + 1.0)
+    error = failure(kind, api.url, timeout=1.0)
     assert isinstance(error, WaitTimeout)
 
 
@@ -208,7 +207,7 @@ def test_secondary_rate_limit_without_retry_after_waits_a_minute_then_longer() -
                   " before you try again.", times=2, method="POST")
         settings = ForgeSettings(repo="https://github.com/acme/config", slug="acme/config",
                                  api_url=fake.api_url, token=SENTINEL)
-        backoff = Backoff(sleep=slept.append, clock=lambda: 1000.0, deadline=2000.0)
+        backoff = Backoff(sleep=slept.append, clock=lambda: 1000.0, budget=1000.0)
         result = github.connect(settings, backoff).publish(spec(), True)
     assert result.operation == "created" and slept == [60.0, 120.0]
 
@@ -221,7 +220,29 @@ def test_secondary_rate_limit_stops_when_the_run_timeout_would_pass() -> None:
         fake.fail(403, "You have exceeded a secondary rate limit.", times=9, method="POST")
         settings = ForgeSettings(repo="https://github.com/acme/config", slug="acme/config",
                                  api_url=fake.api_url, token=SENTINEL)
-        backoff = Backoff(sleep=slept.append, clock=lambda: 1000.0, deadline=1100.0)
+        backoff = Backoff(sleep=slept.append, clock=lambda: 1000.0, budget=100.0)
         with pytest.raises(PromoterError, match="secondary rate limit") as caught:
             github.connect(settings, backoff).publish(spec(), True)
     assert slept == [60.0] and "--timeout" in caught.value.message
+
+
+@pytest.mark.parametrize("elsewhere", ["other-port", "other-host"])
+def test_a_pagination_link_to_another_origin_is_not_followed(
+    servers: tuple[HostileServer, HostileServer], elsewhere: str
+) -> None:
+    api, other = servers
+    target = other.url if elsewhere == "other-port" else "http://localhost:9"
+
+    def answer(seen: Any) -> Reply:
+        if "/pulls" in seen.path:
+            other_pull = {"number": 9, "head": {"ref": "someone/else"}, "state": "open"}
+            return Reply(headers={"Content-Type": "application/json",
+                                  "Link": f'<{target}/repos/acme/config/pulls?page=2>;'
+                                          ' rel="next"'}, body=json.dumps([other_pull]).encode())
+        return Reply(body=json.dumps({"url": f"{api.url}/repos/acme/config",
+                                      "name": "config", "full_name": "acme/config"}).encode())
+
+    api.reply = answer
+    error = failure("github", api.url)
+    assert error.exit_code == 2 and "--api-url" in error.message, error
+    assert other.seen == []
