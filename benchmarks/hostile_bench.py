@@ -6,9 +6,9 @@ Each case runs ``promoter promote`` as a fresh process (Python start-up
 included) against servers on 127.0.0.1 from tests/support, and reports the wall
 time to the exit and the child's peak RSS:
 
-- git stalls on the clone's pack request, ``--timeout 2s``;
+- git stalls on the clone's pack request, ``--network-timeout 2s``;
 - git trickles the ref advertisement (1 byte / 0.2 s), ``GIT_HTTP_LOW_SPEED_TIME=1``;
-- the GitHub API trickles its answer (1 byte / 0.05 s), ``--timeout 3s``;
+- the GitHub API trickles its answer (1 byte / 0.05 s), ``--network-timeout 3s``;
 - the GitHub API answers 200 MB without Content-Length (capped at 32 MiB);
 - the GitHub API answers 200 MB with Content-Length (refused before reading).
 Prints a Markdown table; numbers go into benchmarks/README.md.
@@ -47,7 +47,7 @@ Case = Callable[[GitServer, HostileServer], tuple[list[str], dict[str, str]]]
 
 def _git_stall(git: GitServer, api: HostileServer) -> tuple[list[str], dict[str, str]]:
     git.modes["POST git-upload-pack"] = "stall"
-    return ["--timeout", "2s"], {}
+    return ["--network-timeout", "2s"], {}
 
 
 def _git_trickle(git: GitServer, api: HostileServer) -> tuple[list[str], dict[str, str]]:
@@ -64,10 +64,11 @@ def _forge(reply: Callable[..., Reply], *args: str) -> Case:
 
 
 CASES: dict[str, Case] = {
-    "git stalls (--timeout 2s)": _git_stall,
+    "git stalls (--network-timeout 2s)": _git_stall,
     "git trickles (GIT_HTTP_LOW_SPEED_TIME=1)": _git_trickle,
-    "GitHub trickles (--timeout 3s)": _forge(
-        lambda s: Reply(body=b"{" + b" " * 500 + b"}", trickle=0.05), "--timeout", "3s"),
+    "GitHub trickles (--network-timeout 3s)": _forge(
+        lambda s: Reply(body=b"{" + b" " * 500 + b"}", trickle=0.05), "--network-timeout",
+        "3s"),
     "GitHub 200 MB, no Content-Length": _forge(flood(200 << 20, announced=False)),
     "GitHub 200 MB, Content-Length": _forge(flood(200 << 20)),
 }

@@ -6,7 +6,7 @@ friends), never a prompt, no credential helpers, and credentials only through
 URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
 
-No git command hangs: each may run ``Git.timeout`` seconds (``--timeout``) and
+No git command hangs: each may run ``Git.timeout`` seconds (``--network-timeout``) and
 is then killed with its children; HTTP
 transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
 aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
@@ -46,7 +46,7 @@ class Git:
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
-    timeout: float | None = None  # seconds one git command may take (--timeout)
+    timeout: float | None = None  # seconds one git command may take (--network-timeout)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -158,9 +158,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
-    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than --timeout"
-                       f" ({git.timeout:g}s; the git server stalls or is slow); check it, or"
-                       " raise --timeout")
+    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than"
+                       f" --network-timeout ({git.timeout:g}s; the git server stalls or is"
+                       " slow); check it, or raise --network-timeout")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:

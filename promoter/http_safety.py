@@ -9,7 +9,7 @@ API, a registry), stated once:
 2. Every request is bounded: an overall deadline for the whole exchange
    (connect, headers, body), not just a per-read timeout, so a server that
    trickles one byte a second is cut off (``Limits.request_seconds``: at most
-   60 s, less with a shorter ``--timeout``).
+   60 s, less with a shorter ``--network-timeout``).
    A body larger than ``Limits.max_bytes`` is refused, before it is read when
    the server announces it.
 3. Every message that quotes a server (status text, error body, header, URL)
@@ -67,13 +67,13 @@ class Limits:
 
     @classmethod
     def within(cls, timeout: float | None) -> Limits:
-        """The limits for a run whose --timeout is ``timeout`` seconds."""
+        """The limits for a run whose --network-timeout is ``timeout`` seconds."""
         return cls(REQUEST_SECONDS if timeout is None else min(REQUEST_SECONDS, timeout))
 
 
 def too_slow(what: str, seconds: float) -> WaitTimeout:
     return WaitTimeout(redact(f"{what} took longer than {seconds:g}s (the server stalls or"
-                              " trickles); check it, or raise --timeout"))
+                              " trickles); check it, or raise --network-timeout"))
 
 
 def too_large(what: str, size: int | None, limit: int) -> PromoterError:

@@ -31,7 +31,7 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
     found, forge = git_credentials(request, forge_name, environ)
-    session = git.session(url, found, request.timeout)
+    session = git.session(url, found, request.network_limit)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         try:
             return _run(request, session, url, Path(tmp) / "repo", forge_name, environ, forge)

@@ -1,5 +1,5 @@
 """Real git against a hostile git server (git http-backend wrapped to stall,
-trickle, fail, answer HTML or hang up after a push): bounded by --timeout and
+trickle, fail, answer HTML or hang up after a push): bounded by --network-timeout and
 git's low-speed limits, with exit codes that say what happened."""
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def failed(server: GitServer, environ: dict[str, str] | None = None,
                                    "GET git-receive-pack", "POST git-receive-pack"])
 def test_a_stalling_server_is_cut_off_at_the_timeout(server: GitServer, stage: str) -> None:
     server.modes[stage] = "stall"
-    error = failed(server, timeout=2.0)
-    assert isinstance(error, WaitTimeout) and "--timeout" in error.message, error
+    error = failed(server, network_timeout=2.0)
+    assert isinstance(error, WaitTimeout) and "--network-timeout" in error.message, error
     assert list(heads(server.path("config"))) == ["main"]
 
 
@@ -59,7 +59,7 @@ def test_a_trickling_server_is_cut_off_by_the_low_speed_limit(
 ) -> None:
     monkeypatch.setenv("GIT_HTTP_LOW_SPEED_TIME", "1")  # git's own variable, kept
     server.modes["GET git-upload-pack"] = "trickle"
-    error = failed(server, timeout=600.0)
+    error = failed(server)
     assert isinstance(error, WaitTimeout) and "too slow" in error.message.lower(), error
 
 
@@ -157,7 +157,7 @@ def test_the_cli_timeout_bounds_a_stalled_clone_and_leaves_no_clone(
     env = {**os.environ, **ENV, "TMPDIR": str(tmp)}
     result = subprocess.run(
         [sys.executable, "-m", "promoter", "promote", "--repo", server.url("config"),
-         "--app", "api", "--env", "staging", "--image", IMAGE, "--timeout", "2s"],
+         "--app", "api", "--env", "staging", "--image", IMAGE, "--network-timeout", "2s"],
         capture_output=True, text=True, env=env, check=False, timeout=30,
     )
     assert result.returncode == 5, result.stderr

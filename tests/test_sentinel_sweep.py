@@ -61,18 +61,18 @@ def _to_other(git: GitServer, api: HostileServer, other: HostileServer) -> list[
 
 
 SCENARIOS = {
-    "git-stall-push": Scenario("local", _git("POST git-receive-pack", "stall", "--timeout",
+    "git-stall-push": Scenario("local", _git("POST git-receive-pack", "stall", "--network-timeout",
                                              "2s"), 5),
     "git-500-clone": Scenario("local", _git("POST git-upload-pack", "500"), 1),
     "git-html": Scenario("local", _git("*", "html"), 2),
     "git-drop-after-push": Scenario("local", _git("POST git-receive-pack", "drop",
                                                   "--direct"), 0),
-    "git-trickle": Scenario("local", _git("GET git-upload-pack", "trickle", "--timeout",
+    "git-trickle": Scenario("local", _git("GET git-upload-pack", "trickle", "--network-timeout",
                                           "2s"), 5),
     "github-redirect": Scenario("github", _to_other, 2),
     "github-echo": Scenario("github", _api(echo(422)), 1),
     "github-trickle": Scenario("github", _api(lambda s: Reply(body=b"{" + b" " * 99 + b"}",
-                                                              trickle=0.05), "--timeout",
+                                                              trickle=0.05), "--network-timeout",
                                               "3s"), 5),
     "github-huge": Scenario("github", _api(flood(40 << 20)), 1),
     "gitlab-redirect": Scenario("gitlab", _to_other, 2),

@@ -30,7 +30,7 @@ class Backoff:
     max_wait: float = 120.0  # a longer Retry-After is not waited out
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
-    budget: float | None = None  # seconds one call may take, its retries included (--timeout)
+    budget: float | None = None  # seconds a call may take, retries included (--network-timeout)
 
 
 def delay_from_headers(headers: Mapping[str, str], now: float) -> float | None:
@@ -99,8 +99,8 @@ def _give_up(
     if attempt == backoff.attempts:
         return "try again later"
     if deadline is not None and backoff.clock() + delay > deadline:
-        return (f"waiting {delay:g}s more would pass --timeout; try again later,"
-                " or raise --timeout")
+        return (f"waiting {delay:g}s more would pass --network-timeout; try again later,"
+                " or raise --network-timeout")
     if delay > backoff.max_wait and exc.min_wait is None:
         return "try again later"
     return None

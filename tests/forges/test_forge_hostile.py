@@ -104,7 +104,7 @@ def test_a_trickling_forge_is_cut_off_at_the_timeout(
     api, _ = servers
     api.reply = lambda seen: Reply(body=b"[" + b" " * 200 + b"]", trickle=0.05)
     error = failure(kind, api.url, timeout=1.5)
-    assert isinstance(error, WaitTimeout) and "--timeout" in error.message
+    assert isinstance(error, WaitTimeout) and "--network-timeout" in error.message
 
 
 @pytest.mark.parametrize("kind", FORGES)
@@ -223,7 +223,7 @@ def test_secondary_rate_limit_stops_when_the_run_timeout_would_pass() -> None:
         backoff = Backoff(sleep=slept.append, clock=lambda: 1000.0, budget=100.0)
         with pytest.raises(PromoterError, match="secondary rate limit") as caught:
             github.connect(settings, backoff).publish(spec(), True)
-    assert slept == [60.0] and "--timeout" in caught.value.message
+    assert slept == [60.0] and "--network-timeout" in caught.value.message
 
 
 @pytest.mark.parametrize("elsewhere", ["other-port", "other-host"])
