@@ -89,7 +89,6 @@ class SafeSession(requests.Session):
                  sdk_follows: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.bound, self.limits, self.name, self.sdk_follows = bound, limits, name, sdk_follows
-        self.trust_env = True
         self._depth = 0
         for scheme in ("http://", "https://"):
             self.mount(scheme, _Adapter())
