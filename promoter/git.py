@@ -55,7 +55,7 @@ class Git:
 def redact(text: str, secrets: Sequence[str]) -> str:
     """``text`` with each of ``secrets`` replaced by ``***`` (the one redaction:
     promoter.http_safety uses it for every HTTP client too)."""
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold a shorter
         if secret:
             text = text.replace(secret, "***")
     return text

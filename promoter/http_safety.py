@@ -18,7 +18,9 @@ API, a registry), stated once:
    for log records, so an SDK's debug log cannot print an echoed token.
 
 This module is pure (no HTTP library); ``promoter.forges.http`` applies it to
-the ``requests`` sessions of PyGithub and python-gitlab.
+the ``requests`` sessions of PyGithub and python-gitlab, and
+``promoter.registry.safety`` builds the registry's policy (token realms,
+storage redirects followed without credentials) on its origins and redaction.
 """
 
 from __future__ import annotations
@@ -34,20 +36,30 @@ MiB = 1 << 20
 CA_HINT = ("set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to the CA bundle that signed it"
            " (GIT_SSL_CAINFO for git alone)")
 _SECRETS: set[str] = set()
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_parts(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of ``url``, lower-cased, default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
 
 def origin(url: str) -> str:
     """``scheme://host:port`` of ``url``, with the default port made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+    scheme, host, port = origin_parts(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def same_origin(a: str, b: str) -> bool:
+    """The origin rule: a credential given for ``a`` may be sent to ``b``."""
+    return origin_parts(a) == origin_parts(b)
 
 
 def refuse_other_origin(bound: str, url: str, came_from: str) -> None:
     """Raise unless ``url`` is on origin ``bound`` (a redirect from ``came_from``)."""
-    if origin(url) != origin(bound):
+    if not same_origin(bound, url):
         raise InputError(redact(
             f"{came_from} redirected to {url}, another origin; promoter sends credentials"
             f" only to {origin(bound)} and follows no redirect elsewhere: point --api-url"
@@ -100,7 +112,7 @@ def header_secrets(value: str) -> tuple[str, ...]:
 
 def redact(text: str) -> str:
     """``text`` with every remembered secret replaced by ``***``."""
-    return _redact(text, tuple(sorted(_SECRETS, key=len, reverse=True)))
+    return _redact(text, tuple(_SECRETS))
 
 
 def redacted(error: PromoterError) -> PromoterError:
