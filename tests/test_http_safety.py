@@ -31,8 +31,8 @@ def test_remembered_secrets_are_redacted_in_errors_and_logs(
     assert error.message == "server said: ***"
     http_safety.install_log_redaction()
     http_safety.install_log_redaction()  # idempotent
-    caplog.set_level(logging.DEBUG)
-    logging.getLogger("github.Requester").debug("body %s", '{"echo": "tok-remembered-41"}')
+    caplog.set_level(logging.DEBUG, logger="promoter.sdk-stand-in")
+    logging.getLogger("promoter.sdk-stand-in").debug("body %s", '{"echo": "tok-remembered-41"}')
     assert "tok-remembered-41" not in caplog.text and "***" in caplog.text
 
 
