@@ -96,7 +96,7 @@ class SafeSession(requests.Session):
         http_safety.install_log_redaction()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        what = f"{self.name} at {http_safety.origin(self.bound)}: {request.method} {request.url}"
+        what = f"{self.name}: {request.method} {request.url}"
         http_safety.refuse_other_origin(self.bound, request.url or "", self.name)
         for header, value in request.headers.items():
             if header.lower() in CREDENTIAL_HEADERS:
@@ -178,9 +178,9 @@ def _parsed(response: requests.Response, what: str) -> None:
     try:
         json.loads(response.content)
     except (ValueError, RecursionError) as exc:
-        kind = "nested too deeply" if isinstance(exc, RecursionError) else "malformed"
+        kind = "nested too deeply" if isinstance(exc, RecursionError) else "that does not parse"
         raise PromoterError(http_safety.redact(
-            f"{what} answered {response.status_code} with {kind} JSON; check the server"
+            f"{what} answered {response.status_code} with JSON {kind}; check the server"
             " (or --api-url)")) from None
 
 
