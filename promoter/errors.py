@@ -9,6 +9,9 @@
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
     └── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
 
+    Interrupted (1, a BaseException)  SIGTERM or SIGINT: unwinds like KeyboardInterrupt,
+                                  so that cleanup (the temporary clone, git processes) runs
+
 Every message is one line: ``<what happened>; <what to do>``.
 """
 
@@ -61,10 +64,30 @@ class ConflictError(PromoterError):
 
 
 class RetryableError(PromoterError):
-    """Transient failure; ``retry_after`` (seconds) when the server said so."""
+    """Transient failure; ``retry_after`` (seconds) when the server said so;
+    ``min_wait`` the least to wait when it did not (doubled on each new try:
+    GitHub's guidance for secondary rate limits)."""
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, min_wait: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.min_wait = min_wait
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived; raised from the signal handler the CLI installs.
+    A BaseException, so that no ``except PromoterError`` swallows it."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.message = (f"interrupted by {self.name}; promoter stopped and removed its"
+                        " temporary files: run it again to finish")

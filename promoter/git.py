@@ -5,40 +5,39 @@ friends), never a prompt, no credential helpers, and credentials only through
 ``GIT_CONFIG_*`` variables (``http.<origin>.extraHeader``): never in argv, a
 URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
+
+No git command hangs: each may run ``Git.timeout`` seconds (``--network-timeout``) and
+is then killed with its children; HTTP
+transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
+aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from promoter import git_errors
 from promoter.credentials import Credentials
-from promoter.errors import AuthError, InputError, PromoterError
+from promoter.errors import InputError, PromoterError, WaitTimeout
 
 log = logging.getLogger("promoter.git")
 
 _KEEP = frozenset({
     "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO",
     "GIT_SSL_NO_VERIFY", "GIT_CONFIG_NOSYSTEM", "GIT_HTTP_PROXY_AUTHMETHOD",
-    "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND",
+    "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND", "GIT_HTTP_LOW_SPEED_LIMIT",
+    "GIT_HTTP_LOW_SPEED_TIME",
 })
-_AUTH_SIGNS = (
-    "authentication failed", "could not read username", "could not read password",
-    "terminal prompts disabled", "returned error: 401", "returned error: 403",
-    "permission denied", "access denied", "invalid username or password",
-    "http basic: access denied", "you are not allowed", "write access to repository not granted",
-)
-_REACH_SIGNS = (
-    "could not resolve host", "connection refused", "does not appear to be a git repository",
-    "repository not found", "returned error: 404", "could not read from remote repository",
-    "failed to connect", "unable to access", "no such file or directory", "not found",
-    "timed out",
-)
+LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
+EMPTY_CLONE = "cloned an empty repository"
 
 
 @dataclass(frozen=True)
@@ -47,15 +46,22 @@ class Git:
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    timeout: float | None = None  # seconds one git command may take (--network-timeout)
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return redact(text, self.secrets)
 
 
-def session(url: str, credentials: Credentials | None) -> Git:
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``***`` (the one redaction:
+    promoter.http_safety uses it for every HTTP client too)."""
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold a shorter
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def session(url: str, credentials: Credentials | None, timeout: float | None = None) -> Git:
     """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
     config: list[tuple[str, str]] = [
         ("credential.helper", ""),
@@ -63,18 +69,25 @@ def session(url: str, credentials: Credentials | None) -> Git:
         ("commit.gpgSign", "false"),
         ("uploadpack.allowFilter", "true"),  # for file:// remotes, whose upload-pack is local
         ("advice.detachedHead", "false"),
+        ("http.lowSpeedLimit", LOW_SPEED),
+        ("http.lowSpeedTime", LOW_SPEED_TIME),
     ]
+    if os.environ.get("SSL_CERT_FILE") and not os.environ.get("GIT_SSL_CAINFO"):
+        config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
     secrets: tuple[str, ...] = ()
     origin = http_origin(url)
     if credentials is not None and origin is not None:
         header = credentials.header()
         config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
         secrets = (credentials.token, header, header.split(" ", 1)[1])
+        from promoter import http_safety
+
+        http_safety.remember(*secrets)
     env = {"GIT_CONFIG_COUNT": str(len(config))}
     for index, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return Git(env=env, secrets=secrets)
+    return Git(env=env, secrets=secrets, timeout=timeout)
 
 
 def http_origin(url: str) -> str | None:
@@ -104,17 +117,50 @@ def run(
     git: Git, args: Sequence[str], cwd: Path | None = None, *,
     env: Mapping[str, str] | None = None, input: bytes | None = None, check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git ARGS``; raise a promoter error naming the command when it fails."""
+    """Run ``git ARGS``; raise a promoter error naming the command when it fails,
+    WaitTimeout when it runs longer than ``git.timeout``."""
     argv = ["git", *args]
     start = time.monotonic()
-    result = subprocess.run(
-        argv, cwd=cwd, env=base_env({**git.env, **(env or {})}),
-        input=input, capture_output=True, check=False,
-    )
+    result = _spawn(argv, cwd, base_env({**git.env, **(env or {})}), input, git.timeout)
     log.debug("%.3fs $ %s", time.monotonic() - start, git.redact(" ".join(argv)))
+    if result is None:
+        raise _run_out(git, argv)
     if check and result.returncode != 0:
         raise failure(git, argv, result.returncode, result.stderr.decode(errors="replace"))
     return result
+
+
+def _spawn(
+    argv: list[str], cwd: Path | None, env: Mapping[str, str], input: bytes | None,
+    timeout: float | None,
+) -> subprocess.CompletedProcess[bytes] | None:
+    """The finished process, or None when ``timeout`` ran out. git runs in its own
+    process group, killed whole (remote helpers included) on a timeout or when
+    promoter itself is interrupted, so that no git outlives promoter's clone."""
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            return None
+        except BaseException:
+            _kill(process)
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
+    return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than"
+                       f" --network-timeout ({git.timeout:g}s; the git server stalls or is"
+                       " slow); check it, or raise --network-timeout")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:
@@ -124,15 +170,7 @@ def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:
 
 def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterError:
     """The promoter error for a failed git command (secrets redacted, one line)."""
-    lines = [line.strip() for line in git.redact(stderr).splitlines() if line.strip()]
-    detail = " / ".join(line for line in lines if not line.startswith("hint:"))[-400:]
-    what = f"`{git.redact(' '.join(argv[:3]))}` failed (exit {code}): {detail or 'no output'}"
-    low = stderr.lower()
-    if any(sign in low for sign in _AUTH_SIGNS):
-        return AuthError(f"{what}; check the token (PROMOTER_TOKEN) and its write access")
-    if any(sign in low for sign in _REACH_SIGNS):
-        return InputError(f"{what}; check --repo and that the remote is reachable")
-    return PromoterError(f"{what}; see git's message")
+    return git_errors.failure(git.redact, argv, code, stderr)
 
 
 # -- clone and working tree -------------------------------------------------------------
@@ -142,11 +180,22 @@ def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:
     """Partial (blobless), shallow, sparse clone of ``branch``; blobs come on demand.
 
     A server without partial-clone support ignores the filter: the clone is then
-    merely shallow."""
-    run(git, [
+    merely shallow. An http(s) "empty repository" that never spoke git's smart
+    protocol is a web page (HTML 200), not a git server: InputError."""
+    result = run(git, [
         "clone", "--quiet", "--filter=blob:none", "--depth=1", "--sparse", "--no-tags",
         "--single-branch", *(["--branch", branch] if branch else []), "--", url, str(dest),
     ])
+    stderr = result.stderr.decode(errors="replace")
+    moved = git_errors.other_origin([url], stderr)
+    if moved:
+        raise InputError(f"cloning {git.redact(url)}: {moved}")
+    if EMPTY_CLONE in stderr and http_origin(url):
+        probe = run(git, ["ls-remote", "origin"], dest, env={"GIT_TRACE_PACKET": "1"},
+                    check=False)
+        if b"packet:" not in probe.stderr:
+            raise InputError(f"{git.redact(url)} is not a git server (it answered like a web"
+                             " page?); check --repo: it must be the repository's clone URL")
 
 
 def sparse_set(git: Git, work: Path, directories: Sequence[str]) -> None:
@@ -254,7 +303,19 @@ def push(git: Git, work: Path, sha: str, branch: str, lease: str | None) -> Push
     status = " ".join(line for line in text.splitlines() if line.startswith("!"))
     if _lost_race(status + " " + stderr):
         return PushResult(False, True, status or git.redact(stderr))
+    if remote_sha(git, work, ref) == sha:  # it landed; only the answer was lost
+        return PushResult(True, False, f"{ref} is at {sha} on the remote")
     raise failure(git, ["git", "push", "origin"], result.returncode, f"{status}\n{stderr}")
+
+
+def remote_sha(git: Git, work: Path, ref: str) -> str | None:
+    """The sha of ``ref`` on the remote as it is now, or None (unknown or unreachable)."""
+    try:
+        result = run(git, ["ls-remote", "origin", ref], work, check=False)
+    except WaitTimeout:
+        return None
+    line = result.stdout.decode(errors="replace").split("\n", 1)[0]
+    return line.split("\t", 1)[0] or None if result.returncode == 0 else None
 
 
 def _lost_race(text: str) -> bool:

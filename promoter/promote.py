@@ -6,6 +6,7 @@ record, which report.py renders. Re-running the same promotion changes nothing.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
@@ -14,6 +15,7 @@ from pathlib import Path
 from promoter import config as cfg
 from promoter import git, plan, remote, workspace
 from promoter.errors import InputError, PromoterError
+from promoter.forges import Forge
 from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
@@ -29,16 +31,33 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
     found, forge = git_credentials(request, forge_name, environ)
-    session = git.session(url, found)
+    session = git.session(url, found, request.network_limit)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
-        ws = workspace.open_clone(session, url, Path(tmp) / "repo", request.base, request.repo)
-        job = _prepare(request, ws, environ)
-        result, first = _apply(job)
-        if request.dry_run:
-            return _planned(job, result, first)
-        if job.direct:
-            return after_direct(job, result, environ)
-        return publish(job, result, first, forge_name, environ, forge)
+        try:
+            return _run(request, session, url, Path(tmp) / "repo", forge_name, environ, forge)
+        except PromoterError as exc:
+            raise _in_repository(exc, Path(tmp) / "repo", request.repo) from exc.__cause__
+
+
+def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: str,
+         environ: Mapping[str, str], forge: Forge | None) -> Promotion:
+    ws = workspace.open_clone(session, url, dest, request.base, request.repo)
+    job = _prepare(request, ws, environ)
+    result, first = _apply(job)
+    if request.dry_run:
+        return _planned(job, result, first)
+    if job.direct:
+        return after_direct(job, result, environ)
+    return publish(job, result, first, forge_name, environ, forge)
+
+
+def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
+    """``error`` naming paths in ``repo``, not in the temporary clone (gone by now)."""
+    text = str(error)
+    for root in {str(work), os.path.realpath(work)}:
+        text = text.replace(root + "/", "").replace(root, f"the repository {repo}")
+    error.args = (text, *error.args[1:])
+    return error
 
 
 def _planned(job: Job, result: Promotion, first: Plan) -> Promotion:

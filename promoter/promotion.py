@@ -54,9 +54,16 @@ class Request:
     app_private_key: str | None = field(default=None, repr=False)  # a secret
     wait_merge: bool = False
     timeout: float = 1800.0
+    network_timeout: float | None = None  # --network-timeout; see network_limit
     verify: bool = False
     retry: PushRetry = field(default_factory=PushRetry)
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
+
+    @property
+    def network_limit(self) -> float:
+        """Seconds each git command and forge request may take: --network-timeout,
+        else --timeout but at least a minute (a short wait must not cut a clone)."""
+        return self.network_timeout or max(self.timeout, 60.0)
 
 
 @dataclass(frozen=True)

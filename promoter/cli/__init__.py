@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from promoter import __version__
-from promoter.errors import EXIT_INPUT, PromoterError
+from promoter.errors import EXIT_INPUT, Interrupted, PromoterError
 
 # command name -> "module:attribute"; loaded only when the command runs or help lists it.
 COMMANDS = {
@@ -62,15 +62,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning PromoterError into one line and an exit code."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    previous = _interruptible()
     try:
         code = cli.main(args=argv, prog_name="promoter", standalone_mode=False)
         if isinstance(code, int) and code:  # click returns Exit's code when not standalone
             sys.exit(code)
-    except PromoterError as exc:
+    except (PromoterError, Interrupted) as exc:
         if verbose:
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback()
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -81,7 +80,39 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        _restore(previous)
     sys.exit(0)
+
+
+def _interruptible() -> dict[int, Any]:
+    """SIGTERM and SIGINT raise Interrupted, so that context managers unwind and the
+    temporary clone and any git process are removed (SIGTERM would kill outright).
+    The handlers replaced, for ``_restore``."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    return {signum: signal.signal(signum, interrupt)
+            for signum in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _print_traceback() -> None:
+    """The traceback for --verbose, with every secret the run used redacted (a
+    chained SDK exception may quote a server that echoed one)."""
+    import traceback
+
+    from promoter.http_safety import redact
+
+    click.echo(redact(traceback.format_exc()), err=True, nl=False)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

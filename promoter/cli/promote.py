@@ -99,6 +99,9 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
 @env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
 @env_option("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@env_option("--network-timeout",
+            help="Time limit for each git command and forge request (default: --timeout,"
+                 " at least 60s).")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
@@ -135,6 +138,7 @@ def _request(options: dict[str, Any]) -> Any:
     if options["image"] and options["from"]:
         raise InputError("--image and --from exclude each other; give one")
     timeout = duration(options["timeout"], "--timeout")
+    network = duration(options["network_timeout"], "--network-timeout")
     return Request(
         repo=options["repo"], app=options["app"], env=options["env"],
         image=options["image"], from_env=options["from"],
@@ -153,7 +157,7 @@ def _request(options: dict[str, Any]) -> Any:
         api_url=options["api_url"], app_id=options["app_id"],
         app_private_key=options["app_private_key"],
         wait_merge=options["wait_merge"], verify=options["verify"],
-        timeout=1800.0 if timeout is None else timeout,
+        timeout=1800.0 if timeout is None else timeout, network_timeout=network,
         retry=PushRetry(attempts=options["max_attempts"]),
         registry=_registry_options(options),
     )

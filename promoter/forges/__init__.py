@@ -32,6 +32,7 @@ class ForgeSettings:
     token: str | None = None
     app_id: str | None = None
     app_private_key: str | None = None
+    timeout: float | None = None  # --network-timeout: each request, each call's retries
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,9 +19,10 @@ import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
 from promoter.errors import AuthError, PromoterError
-from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
-from promoter.forges.github_errors import already_exists, translate
+from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
+from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.retry import Backoff, call, transport_error
+from promoter.http_safety import Limits
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -46,9 +48,30 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubFo
             " pass --repo https://github.com/OWNER/NAME"
         )
     api = (settings.api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
-    forge = GitHubForge(api, settings.slug, backoff or Backoff())
+    _bind_connections(api, Limits.within(settings.timeout))
+    backoff = backoff or Backoff()
+    if backoff.budget is None:
+        backoff = replace(backoff, budget=settings.timeout)
+    forge = GitHubForge(api, settings.slug, backoff)
     forge.login(settings)
     return forge
+
+
+def _bind_connections(api: str, limits: Limits) -> None:
+    """Every PyGithub connection (the client's, the App's token requests, one
+    PyGithub opens for a URL the server sent) gets a SafeSession bound to the
+    origin of ``api`` (promoter.forges.http); PyGithub follows same-host 301s."""
+    from github.Requester import (
+        HTTPRequestsConnectionClass,
+        HTTPSRequestsConnectionClass,
+        Requester,
+    )
+
+    Requester.injectConnectionClasses(
+        http.bound_connection(HTTPRequestsConnectionClass, api, limits, "GitHub", (301,)),
+        http.bound_connection(HTTPSRequestsConnectionClass, api, limits, "GitHub", (301,)),
+    )
+    Requester._Requester__persist = True  # type: ignore[attr-defined]  # keep connections
 
 
 def _private_key(value: str) -> str:
@@ -136,6 +159,8 @@ class GitHubForge:
                                 now=self.backoff.clock()) from exc
             except requests.RequestException as exc:
                 raise transport_error(exc, self.api) from exc
+            except SDK_CRASHES as exc:  # PyGithub choking on an answer that is not GitHub's
+                raise unusable(exc, what=what, slug=self.slug, api=self.api) from exc
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
 

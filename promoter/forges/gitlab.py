@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import gitlab
@@ -18,7 +19,9 @@ from gitlab.exceptions import GitlabError
 
 from promoter.errors import AuthError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
+from promoter.forges.http import SafeSession
 from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
+from promoter.http_safety import Limits, redact
 
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
@@ -59,18 +62,23 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabFo
             f"no GitLab credentials for {settings.slug};"
             " set PROMOTER_TOKEN (or GITLAB_TOKEN) to a token with the api scope"
         )
-    return GitLabForge(url, settings.slug, token, job_token, backoff or Backoff())
+    backoff = backoff or Backoff()
+    if backoff.budget is None:
+        backoff = replace(backoff, budget=settings.timeout)
+    return GitLabForge(url, settings.slug, token, job_token, backoff,
+                       Limits.within(settings.timeout))
 
 
 class GitLabForge:
     """One project on one GitLab server."""
 
     def __init__(
-        self, url: str, slug: str, token: str | None, job_token: str | None, backoff: Backoff
+        self, url: str, slug: str, token: str | None, job_token: str | None, backoff: Backoff,
+        limits: Limits | None = None,
     ) -> None:
         self.url, self.slug, self.backoff = url, slug, backoff
         self.headers: dict[str, str] = {}
-        session = requests.Session()
+        session = SafeSession(url, limits or Limits(), "GitLab")  # promoter.http_safety's rule
         session.hooks["response"].append(self._remember)
         self.gl = _Gitlab(url, private_token=token, job_token=job_token, timeout=30,
                           session=session)
@@ -95,7 +103,7 @@ class GitLabForge:
 
     def _error(self, exc: GitlabError, what: str) -> PromoterError:
         status = exc.response_code or 0
-        text = str(exc.error_message).split("\n")[0][:200]
+        text = redact(str(exc.error_message)).split("\n")[0][:200]
         if status == 429 or status >= 500:
             wait = delay_from_headers(self.headers, self.backoff.clock())
             return RetryableError(f"GitLab answered {status} to {what}: {text}", wait)

@@ -7,7 +7,8 @@ receive the registry's credentials only over HTTPS, or on the registry's own
 origin, or when both are on a loopback address. Text quoted from a server is
 one line, bounded, with every known secret replaced by ``***``.
 
-Written to merge into one HTTP-safety module with the forges' later.
+The origin arithmetic and the redaction are promoter.http_safety's (the rule
+for every HTTP client); this module adds the registry's own policy.
 """
 
 from __future__ import annotations
@@ -15,23 +16,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from promoter.git import redact as _redact
+from promoter.http_safety import DEFAULT_PORTS, same_origin
+from promoter.http_safety import origin_parts as origin
+
+__all__ = ["DEFAULT_PORTS", "allowed_redirect", "is_loopback", "may_receive_credentials",
+           "origin", "redact", "same_origin"]
 QUOTE_LIMIT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of ``url``, lower-cased, default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
-
-
-def same_origin(a: str, b: str) -> bool:
-    """The origin rule: a credential for ``a`` may be sent to ``b``."""
-    return origin(a) == origin(b)
 
 
 def is_loopback(host: str) -> bool:
@@ -70,8 +63,6 @@ def allowed_redirect(current: str, target: str) -> bool:
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` as one bounded line with every secret in ``secrets`` masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    text = _redact(text, [secret for secret in secrets if len(secret) >= 4])
     line = " ".join(_CONTROL.sub(" ", text).split())
     return line if len(line) <= QUOTE_LIMIT else line[: QUOTE_LIMIT - 3] + "..."

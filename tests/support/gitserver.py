@@ -11,6 +11,18 @@ Bare repositories live in ``root`` as ``<name>.git``. The server listens on
 request must carry that user and password (else 401); ``allow_filter=False``
 simulates a server without partial-clone support. Each request is recorded in
 ``requests`` (method, path, service, user, authorized).
+
+Hostile modes, per stage (``"GET git-upload-pack"`` is the ref advertisement of
+a fetch or clone, ``"POST git-receive-pack"`` the pack of a push, ``"*"`` any):
+
+    server.modes["GET git-upload-pack"] = "stall"     # never answer
+    server.modes["POST git-upload-pack"] = "trickle"  # one byte every 0.2 s
+    server.modes["POST git-receive-pack"] = "drop"    # apply the push, then hang up
+    server.modes["*"] = "html"                        # a web page, 200
+    server.modes["POST git-receive-pack"] = "500"     # an HTTP status
+    server.modes["POST git-upload-pack"] = "500 after 1"  # the first one goes through
+
+``tls=(certificate, key)`` serves https.
 """
 
 from __future__ import annotations
@@ -49,6 +61,7 @@ class GitServer:
         password: str | None = None,
         *,
         allow_filter: bool = True,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -56,6 +69,11 @@ class GitServer:
         self.password = password
         self.allow_filter = allow_filter
         self.requests: list[Request] = []
+        self.modes: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.tls = tls
+        self.stopping = threading.Event()
+        self.stalled = threading.Event()  # set when a "stall" request arrives
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,10 +95,17 @@ class GitServer:
         handler = type("Handler", (_Handler,), {"server_state": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        if self.tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -94,7 +119,7 @@ class GitServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, name: str) -> str:
         """The clone URL of ``root/<name>.git`` (no credentials in it)."""
@@ -110,6 +135,14 @@ class GitServer:
         if source is not None:
             seed_bare(bare, source, branch)
         return bare
+
+    def mode(self, stage: str) -> str:
+        """The hostile mode for this request; ``"500 after 1"`` spares the first one."""
+        with self._lock:
+            self.counts[stage] = self.counts.get(stage, 0) + 1
+            mode, _, after = (self.modes.get(stage) or self.modes.get("*", "")).partition(
+                " after ")
+            return "" if after and self.counts[stage] <= int(after) else mode
 
     def record(self, request: Request) -> None:
         with self._lock:
@@ -181,8 +214,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = self._read_body()
+        mode = state.mode(f"{self.command} {service}")
+        if mode == "stall":
+            state.stalled.set()
+            state.stopping.wait(60)
+            return
+        if mode in ("html", "500"):
+            self._send_plain(200 if mode == "html" else 500)
+            return
         output = self._run_backend(split.path, split.query, user, body)
-        self._send_cgi(output)
+        if mode == "drop":
+            return  # the push is applied; the answer never comes
+        self._send_cgi(output, trickle=mode == "trickle")
+
+    def _send_plain(self, status: int) -> None:
+        page = b"<html><body>Sign in to continue</body></html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
 
     def _read_body(self) -> bytes:
         if self.command != "POST":
@@ -231,7 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return result.stdout
 
-    def _send_cgi(self, output: bytes) -> None:
+    def _send_cgi(self, output: bytes, trickle: bool = False) -> None:
         head, sep, payload = output.partition(b"\r\n\r\n")
         if not sep:
             head, _, payload = output.partition(b"\n\n")
@@ -248,4 +299,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if not trickle:
+            self.wfile.write(payload)
+            return
+        for byte in payload:
+            if self.server_state.stopping.wait(0.2):
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
