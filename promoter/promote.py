@@ -14,7 +14,7 @@ from pathlib import Path
 
 from promoter import config as cfg
 from promoter import git, plan, remote, workspace
-from promoter.errors import InputError, PromoterError
+from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
@@ -92,6 +92,11 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
     direct = target.pull_request.direct if request.direct is None else request.direct
+    if not direct and target.branch == ws.base:
+        raise InputError(
+            f"--branch {target.branch} is the base branch of {request.repo}; promoter never "
+            f"force-pushes the base: use --direct to commit to {ws.base}, or another --branch"
+        )
     return Job(request, ws, target, ref, direct, author, request.committer or author,
                plan.source_from(environ), client)
 
@@ -168,14 +173,13 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
 def _apply(job: Job) -> tuple[Promotion, Plan]:
     """Plan, commit and push (with retries); the record and the first plan."""
     first = _edit_plan(job)
-    existing = None if job.direct else workspace.fetch_branch(job.ws, job.target.branch)
+    existing = _existing(job)
     current, retry = job, job.request.retry
     for attempt in range(1, retry.attempts + 1):
         if attempt > 1:  # the last push lost a race: wait, fetch, plan again
             retry.wait(attempt - 1)
             current = replace(current, ws=workspace.refresh_base(current.ws))
-            if not job.direct:
-                existing = workspace.fetch_branch(current.ws, job.target.branch)
+            existing = _existing(current)
         edits = first if attempt == 1 else _edit_plan(current)
         plan.check_conflict(first, edits, current.ws.base)
         outcome = _attempt(current, edits, existing, _base_record(current, edits))
@@ -188,14 +192,36 @@ def _apply(job: Job) -> tuple[Promotion, Plan]:
     )
 
 
-def _attempt(job: Job, edits: Plan, existing: str | None, record: Promotion) -> Promotion | None:
+def _existing(job: Job) -> workspace.Branch | None:
+    """The promoter branch on the remote, once proven promoter's own: every commit
+    on it since the base carries promoter's trailer (or ``--force`` was given)."""
+    if job.direct:
+        return None
+    found = workspace.fetch_branch(job.ws, job.target.branch)
+    if found is None or not found.foreign or job.request.force:
+        return found
+    listed = "; ".join(str(c) for c in found.foreign[:3])
+    more = f" and {len(found.foreign) - 3} more" if len(found.foreign) > 3 else ""
+    raise ConflictError(
+        f"branch {found.name} of {job.request.repo} has {len(found.foreign)} commit(s) "
+        f"promoter did not make ({listed}{more}); promoter rewrites only its own branches: "
+        "merge or move those commits, pick another --branch, or re-run with --force "
+        "to rebuild the branch without them"
+    )
+
+
+def _attempt(
+    job: Job, edits: Plan, existing: workspace.Branch | None, record: Promotion
+) -> Promotion | None:
     """One try: None when the push lost a race (fetch and try again)."""
     if not edits.edits:
         return record  # the base already has the new image
     blobs = {edit.file: git.blob_id(edit.after) for edit in edits.edits}
-    if existing is not None and workspace.same_change(job.ws, existing, blobs):
-        return replace(record, commit=existing)  # the branch already proposes this
+    if existing is not None and workspace.up_to_date(job.ws, existing, blobs):
+        return replace(record, commit=existing.sha)  # the branch already proposes this
     operation = "pushed" if job.direct else ("updated" if existing else "created")
+    discarded = tuple(c.sha for c in existing.foreign) if existing else ()
+    record = replace(record, discarded=discarded)
     if job.request.dry_run:
         return replace(record, changed=True, operation=operation)
     write_plan(job.ws.work, edits)
@@ -205,10 +231,8 @@ def _attempt(job: Job, edits: Plan, existing: str | None, record: Promotion) -> 
         plan.message(template, job.target, edits, job.ref, job.source),
         job.author, job.committer, job.request.signoff,
     )
-    lease = None if job.direct else (existing or "")
+    lease = None if job.direct else (existing.sha if existing else "")
     pushed = git.push(job.ws.git, job.ws.work, sha, record.branch, lease)
     if not pushed.ok:
         return None
     return replace(record, changed=True, operation=operation, commit=sha)
-
-

@@ -58,6 +58,9 @@ class Request:
     verify: bool = False
     retry: PushRetry = field(default_factory=PushRetry)
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
+    force: bool = False  # rebuild a promoter branch that holds commits of others
+    allow_downgrade: bool | None = None  # None: as the environment says
+    skip_unreadable: bool = False  # skip target files that hold the image but cannot be edited
 
     @property
     def network_limit(self) -> float:
@@ -85,6 +88,7 @@ class Promotion:
     superseded: tuple[dict[str, Any], ...] = ()
     merge: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
+    discarded: tuple[str, ...] = ()  # commits of others dropped with --force
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
     exit_code: int = 0
@@ -99,6 +103,7 @@ class Promotion:
             "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
             "dry_run": self.dry_run, "pull_request": self.pull_request,
             "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
+            "discarded": list(self.discarded),
         }
 
 
