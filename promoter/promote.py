@@ -20,7 +20,14 @@ from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
-from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
+from promoter.publish import (
+    after_direct,
+    connect_forge,
+    git_credentials,
+    publish,
+    pull_request_spec,
+    retire,
+)
 from promoter.registry import gate
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
@@ -43,12 +50,17 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
          environ: Mapping[str, str], forge: Forge | None) -> Promotion:
     ws = workspace.open_clone(session, url, dest, request.base, request.repo)
     job = _prepare(request, ws, environ)
-    result, first = _apply(job)
+    if forge is None and not job.direct and not request.dry_run:
+        forge = connect_forge(request, forge_name, environ)  # slug and token: before any push
+    result, first, existing = _apply(job)
     if request.dry_run:
         return _planned(job, result, first)
     if job.direct:
         return after_direct(job, result, environ)
-    return publish(job, result, first, forge_name, environ, forge)
+    assert forge is not None
+    if result.commit is None and existing is not None:
+        return retire(job, result, existing, forge)
+    return publish(job, result, first, forge, environ, forge_name)
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -170,8 +182,9 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
     )
 
 
-def _apply(job: Job) -> tuple[Promotion, Plan]:
-    """Plan, commit and push (with retries); the record and the first plan."""
+def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
+    """Plan, commit and push (with retries); the record, the first plan and the
+    promoter branch as it was before the push."""
     first = _edit_plan(job)
     existing = _existing(job)
     current, retry = job, job.request.retry
@@ -184,7 +197,7 @@ def _apply(job: Job) -> tuple[Promotion, Plan]:
         plan.check_conflict(first, edits, current.ws.base)
         outcome = _attempt(current, edits, existing, _base_record(current, edits))
         if outcome is not None:
-            return outcome, first
+            return outcome, first, existing
     branch = job.ws.base if job.direct else job.target.branch
     raise PromoterError(
         f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "

@@ -89,6 +89,7 @@ class Promotion:
     merge: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
     discarded: tuple[str, ...] = ()  # commits of others dropped with --force
+    deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
     exit_code: int = 0
@@ -103,7 +104,7 @@ class Promotion:
             "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
             "dry_run": self.dry_run, "pull_request": self.pull_request,
             "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
-            "discarded": list(self.discarded),
+            "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
         }
 
 

@@ -146,3 +146,23 @@ def up_to_date(ws: Workspace, existing: Branch, blobs: dict[str, str]) -> bool:
     if existing.foreign or existing.parent != ws.head:
         return False
     return git.changed_blobs(ws.git, ws.work, ws.head, existing.sha) == blobs
+
+
+def remote_head(ws: Workspace, branch: str) -> str | None:
+    """The sha ``branch`` has on the remote now, or None when it does not exist."""
+    out = git.out(ws.git, ["ls-remote", "origin", f"refs/heads/{branch}"], ws.work)
+    return out.split()[0] if out else None
+
+
+def image_trailer(ws: Workspace, sha: str) -> str | None:
+    """The ``Image:`` trailer of commit ``sha`` (the reference promoter wrote)."""
+    out = git.out(ws.git, ["log", "-1", "--format=%(trailers:key=Image,valueonly)", sha],
+                  ws.work)
+    return out.splitlines()[0].strip() if out else None
+
+
+def delete_branch(ws: Workspace, existing: Branch) -> None:
+    """Delete ``existing`` on the remote, only if it still points where it did."""
+    ref = f"refs/heads/{existing.name}"
+    git.run(ws.git, ["push", "--porcelain", "--no-verify",
+                     f"--force-with-lease={ref}:{existing.sha}", "origin", f":{ref}"], ws.work)

@@ -93,6 +93,11 @@ class Forge(Protocol):
         to date; close superseded promoter PRs of the same app and env."""
         ...
 
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        """Close the open pull request of ``branch`` with the comment ``note``;
+        the closed pull request, or None when none was open."""
+        ...
+
     def get(self, number: int) -> PullRequest:
         """Read a pull request's current state (for waiting on the merge)."""
         ...

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
-from promoter.errors import AuthError, PromoterError
+from promoter.errors import AuthError, InputError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.retry import Backoff, call, transport_error
@@ -43,7 +43,7 @@ AUTO_MERGE = (
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubForge:
     """A forge for ``settings.slug`` (``owner/name``) with a token or a GitHub App."""
     if not settings.slug or settings.slug.count("/") != 1:
-        raise PromoterError(
+        raise InputError(
             f"cannot tell the GitHub repository from {settings.repo!r};"
             " pass --repo https://github.com/OWNER/NAME"
         )
@@ -80,7 +80,7 @@ def _private_key(value: str) -> str:
     path = Path(value).expanduser()
     if path.is_file():
         return path.read_text()
-    raise PromoterError(
+    raise InputError(
         "--app-private-key is neither a PEM key nor a readable file;"
         " pass the key text or the path to the .pem file"
     )
@@ -194,6 +194,11 @@ class GitHubForge:
             pr = self._call("reading the pull request", "pull-requests: read",
                             lambda: repo.get_pull(pr.number))
         return ForgeResult(_view(pr), operation, superseded)
+
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        repo = self._repo()
+        pr = self._find(repo, branch)
+        return None if pr is None else self._close(pr, note)
 
     def get(self, number: int) -> PullRequest:
         repo = self._repo()

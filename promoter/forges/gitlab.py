@@ -17,7 +17,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabError
 
-from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
 from promoter.forges.http import SafeSession
 from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
@@ -45,7 +45,7 @@ class _Gitlab(gitlab.Gitlab):
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabForge:
     """A forge for the project ``settings.slug`` (``group/sub/project``)."""
     if not settings.slug or "/" not in settings.slug:
-        raise PromoterError(
+        raise InputError(
             f"cannot tell the GitLab project from {settings.repo!r};"
             " pass --repo https://gitlab.example/GROUP/PROJECT"
         )
@@ -143,6 +143,10 @@ class GitLabForge:
             operation = "updated" if operation == "none" else operation
         superseded = self._supersede(spec, mr)
         return ForgeResult(_view(mr), operation, superseded)
+
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        mr = self._find(branch)
+        return None if mr is None else self._close(mr["iid"], note)
 
     def get(self, number: int) -> PullRequest:
         mr = self._call(f"reading merge request !{number}",

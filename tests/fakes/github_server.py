@@ -59,6 +59,7 @@ class Pull:
     assignees: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     auto_merge: str | None = None
+    author: str = "promoter"  # the login that opened it (the token's user, for the API)
 
 
 @dataclass
@@ -120,9 +121,10 @@ class FakeGitHub:
     ) -> None:
         self.failures.append(Failure(status, message, headers or {}, method, path, times))
 
-    def open_pull(self, head: str, base: str = "main", title: str = "t", body: str = "") -> Pull:
+    def open_pull(self, head: str, base: str = "main", title: str = "t", body: str = "",
+                  author: str = "promoter") -> Pull:
         number = len(self.pulls) + 1
-        self.pulls[number] = Pull(number, head, base, title, body)
+        self.pulls[number] = Pull(number, head, base, title, body, author=author)
         return self.pulls[number]
 
     def merge(self, number: int, sha: str = "f" * 40) -> None:
@@ -316,7 +318,8 @@ class FakeGitHub:
             schema, number=pull.number, id=pull.number, node_id=f"PR_{pull.number}",
             url=f"{base}/pulls/{pull.number}", issue_url=f"{base}/issues/{pull.number}",
             html_url=f"{self.url}/{self.owner}/{self.name}/pull/{pull.number}",
-            state=pull.state, title=pull.title, body=pull.body, draft=pull.draft,
+            user=self._user(pull.author), state=pull.state, title=pull.title, body=pull.body,
+            draft=pull.draft,
             labels=[make_item(schema, "labels", name=n, url=f"{self.api_url}/labels/{n}")
                     for n in pull.labels],
             head=self._ref(pull.head), base=self._ref(pull.base),

@@ -104,6 +104,7 @@ class MergeRequest:
     squash: bool = False
     remove_source_branch: bool = False
     merge_commit_sha: str | None = None
+    author: str = "promoter"  # the username that opened it (the token's user, for the API)
 
 
 class FakeGitLab:
@@ -142,9 +143,9 @@ class FakeGitLab:
         self.failures.append((status, message, headers or {}, method, path, [times]))
 
     def open_mr(self, source: str, target: str = "main", title: str = "t",
-                description: str = "") -> MergeRequest:
+                description: str = "", author: str = "promoter") -> MergeRequest:
         iid = len(self.mrs) + 1
-        self.mrs[iid] = MergeRequest(iid, source, target, title, description)
+        self.mrs[iid] = MergeRequest(iid, source, target, title, description, author=author)
         return self.mrs[iid]
 
     def merge(self, iid: int, sha: str = "e" * 40) -> None:
@@ -289,7 +290,7 @@ class FakeGitLab:
             "updated_at": stamp, "merged_at": stamp if mr.state == "merged" else None,
             "closed_at": stamp if mr.state == "closed" else None,
             "target_branch": mr.target, "source_branch": mr.source, "upvotes": 0,
-            "downvotes": 0, "author": self._user("promoter"),
+            "downvotes": 0, "author": self._user(mr.author),
             "assignee": self._by_id(mr.assignees[0]) if mr.assignees else None,
             "assignees": [self._by_id(u) for u in mr.assignees],
             "reviewers": [self._by_id(u) for u in mr.reviewers],

@@ -54,9 +54,8 @@ def test_a_configured_branch_naming_a_human_branch_is_refused(
 ) -> None:
     tree = example_copy(tmp_path / "tree2")
     config = tree / ".promoter.yaml"
-    config.write_text(config.read_text().replace(
-        '    paths: ["apps/{app}/overlays/{env}"]\n    pull_request:\n      labels: [promotion, staging]',
-        '    paths: ["apps/{app}/overlays/{env}"]\n    branch: "{env}"', 1))
+    labels = '    pull_request:\n      labels: [promotion, staging]'
+    config.write_text(config.read_text().replace(labels, '    branch: "{env}"', 1))
     other = bare_from(tree, tmp_path / "other.git")
     human = human_commit(tmp_path, other, "staging")
     with pytest.raises(ConflictError, match="staging"):
