@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import git, plan, remote, workspace
+from promoter import git, images, plan, remote, workspace
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
@@ -168,7 +168,23 @@ def _edit_plan(job: Job) -> Plan:
             f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
             " (nothing was written)"
         )
+    if not job.request.skip_uneditable:
+        _refuse_skips(job, new)
     return new
+
+
+def _refuse_skips(job: Job, edits: Plan) -> None:
+    """A target file that holds the image but cannot be edited is an InputError:
+    promoting without it would leave that place on the old image, silently."""
+    needle = images.parse(job.target.image).path
+    for skip in edits.skipped:
+        data = (job.ws.work / skip.file).read_bytes()
+        if needle.encode() in data or job.target.image.encode() in data:
+            raise InputError(
+                f"{skip.file}:{skip.line}: holds {job.target.image} but cannot be edited "
+                f"({skip.reason}); fix the file, or pass --skip-uneditable to promote "
+                "without it (nothing was pushed)"
+            )
 
 
 def _base_record(job: Job, edits: Plan) -> Promotion:
@@ -176,6 +192,7 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
         app=job.target.app, env=job.target.env, image=str(job.ref), repo=job.request.repo,
         base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
         changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
+        skipped=tuple((k.file, k.line, k.reason) for k in edits.skipped),
         dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
         notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
         + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),

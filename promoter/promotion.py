@@ -60,7 +60,7 @@ class Request:
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
     force: bool = False  # rebuild a promoter branch that holds commits of others
     allow_downgrade: bool | None = None  # None: as the environment says
-    skip_unreadable: bool = False  # skip target files that hold the image but cannot be edited
+    skip_uneditable: bool = False  # go on past target files holding the image that cannot be edited
 
     @property
     def network_limit(self) -> float:
@@ -88,6 +88,7 @@ class Promotion:
     superseded: tuple[dict[str, Any], ...] = ()
     merge: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
+    skipped: tuple[tuple[str, int, str], ...] = ()  # file, line, reason
     discarded: tuple[str, ...] = ()  # commits of others dropped with --force
     deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
@@ -104,6 +105,7 @@ class Promotion:
             "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
             "dry_run": self.dry_run, "pull_request": self.pull_request,
             "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
+            "skipped": [{"file": f, "line": n, "reason": r} for f, n, r in self.skipped],
             "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
         }
 

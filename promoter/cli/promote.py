@@ -103,6 +103,12 @@ def _emit(result: Any, output: str) -> None:
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@env_option("--force", is_flag=True,
+            help="Rebuild the promoter branch even if it holds commits promoter did not make.")
+@env_option("--allow-downgrade", is_flag=True, default=None,
+            help="Allow writing an older version than the one in place.")
+@env_option("--skip-uneditable", is_flag=True,
+            help="Go on past target files that hold the image but cannot be edited.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
 @_switch("registry", default=None,
@@ -160,6 +166,8 @@ def _request(options: dict[str, Any]) -> Any:
         timeout=1800.0 if timeout is None else timeout, network_timeout=network,
         retry=PushRetry(attempts=options["max_attempts"]),
         registry=_registry_options(options),
+        force=options["force"], allow_downgrade=options["allow_downgrade"] or None,
+        skip_uneditable=options["skip_uneditable"],
     )
 
 
