@@ -37,6 +37,10 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
     """Run one promotion against ``request.repo``; the record of what happened."""
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
+    if forge_name == "local" and (request.api_url or request.app_id):
+        flag = "--api-url" if request.api_url else "--app-id"
+        raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
+                         "pass --forge github|gitlab, or drop it")
     found, forge = git_credentials(request, forge_name, environ)
     session = git.session(url, found, request.network_limit)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
@@ -104,6 +108,7 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
     direct = target.pull_request.direct if request.direct is None else request.direct
+    _refuse_ignored(request, direct)
     if not direct and target.branch == ws.base:
         raise InputError(
             f"--branch {target.branch} is the base branch of {request.repo}; promoter never "
@@ -121,6 +126,17 @@ def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str |
                         source=f"environment {source}" if source else None)
 
 
+def _refuse_ignored(request: Request, direct: bool) -> None:
+    """Options that would have no effect are refused, not silently dropped."""
+    options = request.pull_request
+    if direct:
+        for name, value in vars(options).items():
+            if value not in (None, ()):
+                flag = "--" + name.replace("_", "-").removesuffix("s")
+                raise InputError(f"{flag} has no effect on a direct push (no pull request); "
+                                 "drop it, or promote through a pull request")
+
+
 def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
     """What to edit: from .promoter.yaml (with --path and --branch overrides) or flags."""
     if config is None:
@@ -132,6 +148,8 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
         if not request.app or not request.env:
             raise InputError(f"{cfg.FILE} found: pass --app and --env")
         target = cfg.resolve(config, request.app, request.env)
+        if request.keys:
+            target = replace(target, keys=(*target.keys, *request.keys))
         if request.paths:
             target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
     if request.branch:

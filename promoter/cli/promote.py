@@ -59,13 +59,73 @@ def _emit_error(message: str, output: str) -> None:
         click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
 
 
+def _failure_json(options: dict[str, Any], message: str, code: int) -> None:
+    """``--output json``: a failed run still prints one record."""
+    import json
+
+    from promoter.promotion import failure_record
+
+    record = failure_record(options.get("app"), options.get("env"),
+                            options.get("image"), options.get("repo"), message, code)
+    click.echo(json.dumps(record, indent=2))
+
+
+def _wants_json(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        if arg == "--output" and i + 1 < len(args):
+            return args[i + 1] == "json"
+        if arg.startswith("--output="):
+            return arg.partition("=")[2] == "json"
+    return os.environ.get("PROMOTER_OUTPUT") == "json"
+
+
+class StrictCommand(click.Command):
+    """A command that refuses a single-value option given twice (click would
+    keep the last one silently) and, with ``--output json``, prints a failed
+    record for a usage error too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser consumes ``args``
+        try:
+            _refuse_repeats(self, given)
+            return super().parse_args(ctx, args)
+        except (click.UsageError, InputError) as exc:
+            if _wants_json(given):
+                message = exc.message if isinstance(exc, InputError) else exc.format_message()
+                _failure_json({}, message, 2)
+            raise
+
+
+def _refuse_repeats(command: click.Command, args: list[str]) -> None:
+    names: dict[str, click.Option] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.multiple:
+            for name in (*param.opts, *param.secondary_opts):
+                names[name] = param
+    seen: dict[str, str] = {}
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            break
+        name = token.partition("=")[0]
+        option = names.get(name)
+        if option is None:
+            continue
+        if option.name in seen:
+            raise InputError(f"{name} given twice (also as {seen[option.name]}); "
+                             "give it once, the last one would not silently win")
+        seen[str(option.name)] = name
+        if not option.is_flag and "=" not in token:
+            next(tokens, None)
+
+
 def _emit(result: Any, output: str) -> None:
     from promoter.report import render
 
     click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
 
 
-@click.command()
+@click.command(cls=StrictCommand)
 @env_option("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
 @env_option("--base", help="Base branch (default: the remote's default branch).")
 @env_option("--app", help="App name from .promoter.yaml.")
@@ -129,6 +189,8 @@ def promote(ctx: click.Context, /, **options: Any) -> None:
         result = run_promotion(_request(options), os.environ)
     except PromoterError as exc:
         _emit_error(exc.message, options["output"])
+        if options["output"] == "json":
+            _failure_json(options, exc.message, exc.exit_code)
         raise
     _emit(result, options["output"])
     if result.exit_code:
@@ -143,6 +205,7 @@ def _request(options: dict[str, Any]) -> Any:
 
     if options["image"] and options["from"]:
         raise InputError("--image and --from exclude each other; give one")
+    _check_options(options)
     timeout = duration(options["timeout"], "--timeout")
     network = duration(options["network_timeout"], "--network-timeout")
     return Request(
@@ -179,6 +242,21 @@ def _registry_options(options: dict[str, Any]) -> Any:
     return Options(check=options["registry"], pin_digest=options["pin_digest"],
                    insecure=tuple(options["insecure_registry"]),
                    timeout=10.0 if timeout is None else timeout)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """Refuse options that would be ignored, and templates with unknown placeholders."""
+    from promoter.template import FIELDS, check
+
+    for option in ("message", "title"):
+        if options[option]:
+            check(options[option], FIELDS, f"--{option}")
+    if bool(options["app_id"]) != bool(options["app_private_key"]):
+        given = "--app-id" if options["app_id"] else "--app-private-key"
+        raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
+    if options["dry_run"] and (options["wait_merge"] or options["verify"]):
+        which = "--wait-merge" if options["wait_merge"] else "--verify"
+        raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
 
 
 @click.command()
