@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import git, images, plan, remote, workspace
+from promoter import git, images, plan, remote, versions, workspace
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
@@ -221,6 +221,7 @@ def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
     """Plan, commit and push (with retries); the record, the first plan and the
     promoter branch as it was before the push."""
     first = _edit_plan(job)
+    rule = _version_rule(job, first)
     existing = _existing(job)
     current, retry = job, job.request.retry
     for attempt in range(1, retry.attempts + 1):
@@ -230,13 +231,35 @@ def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
             existing = _existing(current)
         edits = first if attempt == 1 else _edit_plan(current)
         plan.check_conflict(first, edits, current.ws.base)
-        outcome = _attempt(current, edits, existing, _base_record(current, edits))
+        record = replace(_base_record(current, edits), version_check=rule)
+        outcome = _attempt(current, edits, existing, record)
         if outcome is not None:
             return outcome, first, existing
     branch = job.ws.base if job.direct else job.target.branch
     raise PromoterError(
         f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "
         "times; other pushes keep landing, retry later or raise --max-attempts"
+    )
+
+
+def _version_rule(job: Job, edits: Plan) -> str | None:
+    """The downgrade guard: refuse writing an older version unless allowed."""
+    if not edits.changes:
+        return None
+    tags = [plan.short(c.old, job.target.image).partition("@")[0] for c in edits.changes]
+    rule, old = versions.check(job.ref.tag, tags)
+    if rule != "downgrade":
+        return rule
+    if job.request.allow_downgrade:
+        return "downgrade allowed by --allow-downgrade"
+    if job.request.allow_downgrade is None and job.target.allow_downgrade:
+        return f"downgrade allowed by environments.{job.target.env}.allow_downgrade"
+    change = next(c for c, t in zip(edits.changes, tags, strict=True) if t == old)
+    raise PromoterError(
+        f"{change.file}:{change.line}: {old} -> {job.ref.tag} is a downgrade of app "
+        f"{job.target.app} in {job.target.env}; pass --allow-downgrade (or set "
+        f"environments.{job.target.env}.allow_downgrade: true) if it is meant "
+        "(nothing was pushed)"
     )
 
 

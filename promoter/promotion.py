@@ -90,6 +90,7 @@ class Promotion:
     verify: dict[str, Any] | None = None
     skipped: tuple[tuple[str, int, str], ...] = ()  # file, line, reason
     discarded: tuple[str, ...] = ()  # commits of others dropped with --force
+    version_check: str | None = None  # the downgrade guard's rule (promoter.versions)
     deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
@@ -108,6 +109,7 @@ class Promotion:
             "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
             "skipped": [{"file": f, "line": n, "reason": r} for f, n, r in self.skipped],
             "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
+            "version_check": self.version_check,
             "error": self.error, "exit_code": self.exit_code,
         }
 
