@@ -35,6 +35,7 @@ from promoter.config_check import (
 )
 from promoter.errors import InputError
 from promoter.images import parse as parse_image
+from promoter.template import fill
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
@@ -285,13 +286,6 @@ def resolve(config: Config, app: str, env: str) -> Target:
         registry=environment.registry,
         allow_downgrade=environment.allow_downgrade,
     )
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace ``{name}`` for each name in ``values``; other text is kept."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def problems(config: Config, root: Path) -> list[str]:

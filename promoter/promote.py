@@ -29,6 +29,7 @@ from promoter.publish import (
     retire,
 )
 from promoter.registry import gate
+from promoter.template import fill, short
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
 
@@ -154,7 +155,7 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
             target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
     if request.branch:
         template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
-        target = replace(target, branch=cfg.fill(template, {"app": target.app, "env": target.env}))
+        target = replace(target, branch=fill(template, {"app": target.app, "env": target.env}))
     return target
 
 
@@ -246,7 +247,7 @@ def _version_rule(job: Job, edits: Plan) -> str | None:
     """The downgrade guard: refuse writing an older version unless allowed."""
     if not edits.changes:
         return None
-    tags = [plan.short(c.old, job.target.image).partition("@")[0] for c in edits.changes]
+    tags = [short(c.old, job.target.image).partition("@")[0] for c in edits.changes]
     rule, old = versions.check(job.ref.tag, tags)
     if rule != "downgrade":
         return rule

@@ -16,8 +16,9 @@ new line, and so cannot forge a commit trailer or a PR marker line.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from promoter import images
 from promoter.errors import InputError
 
 FIELDS = ("app", "env", "old", "new", "image")
@@ -48,3 +49,18 @@ def check(template: str, allowed: Sequence[str], option: str) -> str:
                 f"{option} {template!r} has the unknown placeholder {{{name}}}; use {braced}"
             )
     return template
+
+
+def short(value: str, repository: str) -> str:
+    """``ghcr.io/acme/api:1.4`` -> ``1.4`` when it is ``repository``'s image; else as is."""
+    ref = images.try_parse(value)
+    if ref is not None and images.same_repository(ref.name, repository) and ref.version:
+        return ref.version
+    return value
+
+
+def values(app: str, env: str, image: str, olds: Iterable[str]) -> dict[str, str]:
+    """The placeholder values of a promotion writing ``image`` over ``olds``."""
+    ref = images.parse(image)
+    old = ", ".join(sorted({short(value, ref.name) for value in olds})) or "?"
+    return {"app": app, "env": env, "old": old, "new": ref.version or "?", "image": image}
