@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,11 @@ DRAFT = {
     False: "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id})"
     " { pullRequest { isDraft } } }",
 }
+SEARCH = (
+    "query($q: String!) { search(query: $q, type: ISSUE, first: 50) { nodes {"
+    " ... on PullRequest { number url body headRefName author { login }"
+    " headRepository { nameWithOwner } } } } }"
+)
 AUTO_MERGE = (
     "mutation($id: ID!, $method: PullRequestMergeMethod!) {"
     " enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method})"
@@ -170,11 +175,14 @@ class GitHubForge:
         assert self.gh is not None
         gh = self.gh
         if self.repository is None:
-            self.repository = self._call("reading the repository", "metadata: read",
-                                         lambda: gh.get_repo(self.slug))
+            lazy = gh.withLazy(True)  # no request: the first call on it says if it exists
+            self.repository = lazy.get_repo(self.slug)
         return self.repository
 
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        """One request for a no-op (find); a creation adds the create and one
+        search for the promoter PRs it supersedes; labels, reviewers, assignees,
+        draft and auto-merge cost one request each, only when they change."""
         repo = self._repo()
         if spec.delete_branch:
             self.delete_after_merge.add(spec.branch)
@@ -183,17 +191,15 @@ class GitHubForge:
         new = None if pr else self._create(repo, spec, title, text)
         if new is not None:
             pr, operation = new, "created"
-            self._sync(pr, spec, title, text, review=True)
+            seen = self._sync(pr, spec, title, text, review=True)
         else:
             raced = pr is None  # another run created it between our find and our create
             pr = pr or self._refind(repo, spec.branch)
-            differs = self._sync(pr, spec, title, text, review=changed or raced)
-            operation = "updated" if differs or changed or raced else "none"
-        superseded = self._supersede(repo, spec, pr)
-        if operation != "none":  # labels and draft state as GitHub now has them
-            pr = self._call("reading the pull request", "pull-requests: read",
-                            lambda: repo.get_pull(pr.number))
-        return ForgeResult(_view(pr), operation, superseded)
+            seen = self._sync(pr, spec, title, text, review=changed or raced)
+            operation = "updated" if seen.changed or changed or raced else "none"
+        superseded = self._supersede(spec, pr) if operation == "created" else ()
+        return ForgeResult(_view(pr, labels=seen.labels, draft=seen.draft), operation,
+                           superseded)
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -260,7 +266,7 @@ class GitHubForge:
 
     def _sync(
         self, pr: Any, spec: PullRequestSpec, title: str, text: str, review: bool
-    ) -> bool:
+    ) -> _Seen:
         """Bring the open PR in line with ``spec``; True if anything changed.
         Reviewers are (re-)requested only with ``review`` or a new title/body:
         a reviewer who has reviewed leaves the requested list, and asking again
@@ -273,7 +279,8 @@ class GitHubForge:
         if bool(pr.draft) != spec.draft:
             self._graphql(what, DRAFT[spec.draft], {"id": pr.node_id})
             changed = True
-        changed |= self._labels(pr, spec.labels, what)
+        labels = self._labels(pr, spec.labels, what)
+        changed |= labels != tuple(label.name for label in pr.labels)
         changed |= self._reviewers(pr, spec, what) if review else False
         changed |= self._assignees(pr, spec, what)
         if spec.auto_merge and pr.auto_merge is None:
@@ -281,17 +288,18 @@ class GitHubForge:
             self._graphql(f"enabling auto-merge on #{pr.number}", AUTO_MERGE,
                           {"id": pr.node_id, "method": method})
             changed = True
-        return changed
+        return _Seen(changed, labels, spec.draft)
 
-    def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> bool:
-        have = {label.name for label in pr.labels}
+    def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> tuple[str, ...]:
+        """Add the missing ``labels``; the labels the PR has now."""
+        have = tuple(label.name for label in pr.labels)
         missing = [label for label in labels if label not in have]
         if missing:  # {"labels": [...]}, the documented form (add_to_labels sends a bare list)
             assert self.gh is not None
             requester, url = self.gh.requester, f"{pr.issue_url}/labels"
             self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
                 "POST", url, input={"labels": missing}))
-        return bool(missing)
+        return have + tuple(missing)
 
     def _reviewers(self, pr: Any, spec: PullRequestSpec, what: str) -> bool:
         users = {u.login for u in pr.requested_reviewers}
@@ -311,39 +319,77 @@ class GitHubForge:
             self._call(what, "pull-requests: write", lambda: pr.add_to_assignees(*assign))
         return bool(assign)
 
-    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> None:
+    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         assert self.gh is not None
         requester = self.gh.requester
-        self._call(what, "pull-requests: write",
-                   lambda: requester.graphql_query(query, variables))
+        _, answer = self._call(what, "pull-requests: write",
+                               lambda: requester.graphql_query(query, variables))
+        return dict((answer or {}).get("data") or {})
 
-    def _supersede(self, repo: Any, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
-        def stale() -> list[Any]:
-            return [
-                p for p in repo.get_pulls(state="open")
-                if p.number != keep.number and body.has_marker(p.body, spec.app, spec.env)
-            ]
-
+    def _supersede(self, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
+        """Close the other open promoter PRs of this app and env (after a change
+        of branch template): one search; a PR counts only if it is on another
+        branch of this repository, was opened by the same user as ``keep`` and
+        its body ends with the marker."""
+        query = f'repo:{self.slug} is:pr is:open in:body "promoter:{spec.app}/{spec.env}"'
+        found = self._graphql("searching superseded pull requests", SEARCH, {"q": query})
+        author = _login(keep.user.login)
         closed = []
-        for pr in self._call("listing open pull requests", "pull-requests: read", stale):
-            note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
-                    f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
-            closed.append(self._close(pr, note))
+        for node in (found.get("search") or {}).get("nodes") or []:
+            if not node or node.get("number") == keep.number:
+                continue
+            same_repo = (node.get("headRepository") or {}).get("nameWithOwner") == self.slug
+            opener = _login(((node.get("author") or {}).get("login")) or "")
+            if (same_repo and opener == author and node.get("headRefName") != spec.branch
+                    and body.has_marker(node.get("body"), spec.app, spec.env)):
+                note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
+                        f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
+                closed.append(self._close_number(node, note))
         return tuple(closed)
 
+    def _close_number(self, node: dict[str, Any], note: str) -> PullRequest:
+        assert self.gh is not None
+        requester, number = self.gh.requester, int(node["number"])
+        what = f"closing superseded pull request #{number}"
+        base = f"/repos/{self.slug}"
+        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
+            "POST", f"{base}/issues/{number}/comments", input={"body": note}))
+        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
+            "PATCH", f"{base}/pulls/{number}", input={"state": "closed"}))
+        return PullRequest(number=number, url=str(node.get("url") or ""),
+                           branch=str(node.get("headRefName") or ""), base="", state="closed")
+
     def _close(self, pr: Any, note: str) -> PullRequest:
-        what = f"closing superseded pull request #{pr.number}"
+        what = f"closing pull request #{pr.number}"
         self._call(what, "pull-requests: write", lambda: pr.create_issue_comment(note))
         self._call(what, "pull-requests: write", lambda: pr.edit(state="closed"))
         return _view(pr, state="closed")
 
 
-def _view(pr: Any, state: str | None = None) -> PullRequest:
+@dataclass(frozen=True)
+class _Seen:
+    """What ``_sync`` knows of the PR afterwards, so it need not be read again."""
+
+    changed: bool
+    labels: tuple[str, ...]
+    draft: bool
+
+
+def _login(login: str) -> str:
+    """REST says ``app[bot]`` where GraphQL says ``app``."""
+    return login.removesuffix("[bot]")
+
+
+def _view(
+    pr: Any, state: str | None = None, labels: tuple[str, ...] | None = None,
+    draft: bool | None = None,
+) -> PullRequest:
     if state is None:
         state = "open" if pr.state == "open" else "merged" if pr.merged_at else "closed"
     return PullRequest(
         number=pr.number, url=pr.html_url, branch=pr.head.ref, base=pr.base.ref,
         state=state, title=pr.title, head_sha=pr.head.sha,
         merge_commit_sha=pr.merge_commit_sha if state == "merged" else None,
-        draft=bool(pr.draft), labels=tuple(label.name for label in pr.labels),
+        draft=bool(pr.draft) if draft is None else draft,
+        labels=tuple(label.name for label in pr.labels) if labels is None else labels,
     )

@@ -231,7 +231,8 @@ class FakeGitHub:
             return _json(200, make("installation", id=self.installation_id,
                                    account=self._user(self.owner)))
         if rest == "/pulls" and method == "GET":
-            return _json(200, [self._pull(p, "pull-request-simple") for p in self._list(request)])
+            return self._page(request, [self._pull(p, "pull-request-simple")
+                                        for p in self._list(request)])
         if rest == "/pulls" and method == "POST":
             return self._create(data)
         m = re.fullmatch(r"/(pulls|issues)/(\d+)(/[a-z_]+)?", rest)
@@ -263,6 +264,16 @@ class FakeGitHub:
             pull.comments.append(data["body"])
             return _json(201, make("issue-comment", body=data["body"]))
         return _error(404, "Not Found")
+
+    def _page(self, request: Request, items: list[Any]) -> Response:
+        """GitHub's pagination: ``per_page`` (default 30), ``page``, a Link header."""
+        page, size = int(request.args.get("page", 1)), int(request.args.get("per_page", 30))
+        headers = {}
+        if page * size < len(items):
+            args = {**request.args, "page": str(page + 1)}
+            query = "&".join(f"{k}={quote(str(v), safe=':')}" for k, v in args.items())
+            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        return _json(200, items[(page - 1) * size:page * size], headers)
 
     def _list(self, request: Request) -> list[Pull]:
         state, head = request.args.get("state", "open"), request.args.get("head")
@@ -376,11 +387,26 @@ class FakeGitHub:
                 return {"pullRequest": self._gql_pull(pull)}
             return mutate
 
+        def search(info: Any, query: str, type: str, **_: Any) -> Any:
+            """Issue search: ``repo:``, ``is:pr``, ``is:open`` and one quoted phrase."""
+            phrase = query.split('"')[1] if query.count('"') >= 2 else ""
+            wanted = "is:open" in query
+            found = [p for p in sorted(self.pulls.values(), key=lambda p: p.number)
+                     if phrase in p.body and (not wanted or p.state == "open")]
+            return {"issueCount": len(found), "nodes": [self._gql_search(p) for p in found]}
+
         return {
+            "search": search,
             "enablePullRequestAutoMerge": auto_merge,
             "convertPullRequestToDraft": drafting(True),
             "markPullRequestReadyForReview": drafting(False),
         }
+
+    def _gql_search(self, pull: Pull) -> dict[str, Any]:
+        return {"__typename": "PullRequest", "number": pull.number, "body": pull.body,
+                "url": f"{self.url}/{self.owner}/{self.name}/pull/{pull.number}",
+                "headRefName": pull.head, "author": {"__typename": "User", "login": pull.author},
+                "headRepository": {"nameWithOwner": f"{self.owner}/{self.name}"}}
 
     def _gql_pull(self, pull: Pull) -> dict[str, Any]:
         return {"number": pull.number, "isDraft": pull.draft, "id": f"PR_{pull.number}"}

@@ -383,7 +383,7 @@ def test_fake_rejects_responses_that_violate_the_schema(
     original = fake._repo_fields
     fake._repo_fields = lambda: {**original(), "name": 42}  # type: ignore[method-assign]
     connect(fake, slept).publish(spec(), changed=True)
-    assert any("GET /repos/acme/config 200" in v for v in fake.violations)
+    assert any("POST /repos/acme/config/pulls 201" in v for v in fake.violations)
     fake.violations.clear()
 
 
