@@ -14,7 +14,7 @@ from pathlib import Path
 
 from promoter import config as cfg
 from promoter import git, images, plan, remote, versions, workspace
-from promoter.errors import ConflictError, InputError, PromoterError
+from promoter.errors import AuthError, ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
@@ -243,6 +243,27 @@ def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
     )
 
 
+PROTECTED = ("protected branch", "gh006", "protected_branch")
+
+
+def _push(job: Job, sha: str, branch: str, lease: str | None) -> git.PushResult:
+    """git.push, with a refusal by branch protection said as such (exit 3, both forges)."""
+    try:
+        return git.push(job.ws.git, job.ws.work, sha, branch, lease)
+    except PromoterError as exc:
+        if not any(sign in exc.message.lower() for sign in PROTECTED):
+            raise
+        raise AuthError(
+            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
+            f"({exc.message.split('; ')[0]}); let promoter's token push to it, or use a "
+            "branch and pull request instead of --direct"
+            if job.direct else
+            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
+            f"({exc.message.split('; ')[0]}); promoter needs to force-push its own branch: "
+            "lift the protection for it, or pick another --branch"
+        ) from exc
+
+
 def _version_rule(job: Job, edits: Plan) -> str | None:
     """The downgrade guard: refuse writing an older version unless allowed."""
     if not edits.changes:
@@ -304,7 +325,7 @@ def _attempt(
         job.author, job.committer, job.request.signoff,
     )
     lease = None if job.direct else (existing.sha if existing else "")
-    pushed = git.push(job.ws.git, job.ws.work, sha, record.branch, lease)
+    pushed = _push(job, sha, record.branch, lease)
     if not pushed.ok:
         return None
     return replace(record, changed=True, operation=operation, commit=sha)
