@@ -61,6 +61,12 @@ def publish(
     result = _with_forge(result, outcome)
     if outcome.operation != "none":
         _check_described(job, result, forge)
+    if outcome.error is not None:
+        return replace(result, exit_code=1, error=outcome.error)
+    pr = outcome.pull_request
+    if pr is not None and pr.state == "merged":
+        result = replace(result, merge={"state": "merged", "commit_sha": pr.merge_commit_sha})
+        return _verify(job, result, environ) if request.verify else result
     if request.wait_merge and outcome.pull_request is not None:
         result = _wait_merge(forge, outcome.pull_request.number, request.timeout, result)
     if request.verify and result.exit_code == 0:

@@ -198,8 +198,10 @@ class GitHubForge:
             seen = self._sync(pr, spec, title, text, review=changed or raced)
             operation = "updated" if seen.changed or changed or raced else "none"
         superseded = self._supersede(spec, pr) if operation == "created" else ()
-        return ForgeResult(_view(pr, labels=seen.labels, draft=seen.draft), operation,
-                           superseded)
+        view = _view(pr, labels=seen.labels, draft=seen.draft)
+        if seen.merged:
+            view = replace(view, state="merged", merge_commit_sha=seen.merged)
+        return ForgeResult(view, operation, superseded, seen.error)
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -283,12 +285,36 @@ class GitHubForge:
         changed |= labels != tuple(label.name for label in pr.labels)
         changed |= self._reviewers(pr, spec, what) if review else False
         changed |= self._assignees(pr, spec, what)
+        merged, error = None, None
         if spec.auto_merge and pr.auto_merge is None:
-            method = (spec.merge_method or "merge").upper()
-            self._graphql(f"enabling auto-merge on #{pr.number}", AUTO_MERGE,
-                          {"id": pr.node_id, "method": method})
+            merged, error = self._auto_merge(pr, spec)
             changed = True
-        return _Seen(changed, labels, spec.draft)
+        return _Seen(changed, labels, spec.draft, merged, error)
+
+    def _auto_merge(self, pr: Any, spec: PullRequestSpec) -> tuple[str | None, str | None]:
+        """Enable auto-merge; (merge commit, refusal). A PR in "clean status"
+        (mergeable, no required checks pending) cannot get auto-merge: merge it
+        now, as ``gh pr merge --auto`` does. "Not allowed" is a refusal."""
+        what = f"enabling auto-merge on #{pr.number}"
+        try:
+            self._graphql(what, AUTO_MERGE, {"id": pr.node_id,
+                                             "method": (spec.merge_method or "merge").upper()})
+        except PromoterError as exc:
+            text = exc.message.lower()
+            if "clean status" in text:
+                return self._merge_now(pr, spec), None
+            if "not allowed" in text:
+                return None, (f"auto-merge is not allowed for {self.slug} (pull request"
+                              f" #{pr.number} is open); enable Settings -> General ->"
+                              " 'Allow auto-merge', or drop --auto-merge")
+            raise
+        return None, None
+
+    def _merge_now(self, pr: Any, spec: PullRequestSpec) -> str:
+        method = spec.merge_method or "merge"
+        merged = self._call(f"merging clean pull request #{pr.number}", "contents: write",
+                            lambda: pr.merge(merge_method=method))
+        return str(merged.sha)
 
     def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> tuple[str, ...]:
         """Add the missing ``labels``; the labels the PR has now."""
@@ -373,6 +399,8 @@ class _Seen:
     changed: bool
     labels: tuple[str, ...]
     draft: bool
+    merged: str | None = None  # the merge commit, when merged at once
+    error: str | None = None
 
 
 def _login(login: str) -> str:

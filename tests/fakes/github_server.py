@@ -59,6 +59,7 @@ class Pull:
     assignees: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     auto_merge: str | None = None
+    merge_method: str | None = None  # how it was merged through the REST merge endpoint
     author: str = "promoter"  # the login that opened it (the token's user, for the API)
 
 
@@ -89,6 +90,8 @@ class FakeGitHub:
         self.installation_id = 4242
         self.issued: set[str] = set()
         self.auto_merge_allowed = True
+        # no required checks and mergeable: GitHub refuses auto-merge ("clean status")
+        self.clean_status = False
         self.merge_on_auto_merge: str | None = None  # merge at once with this commit SHA
         # called with the head branch as a create request arrives, before it is handled:
         # e.g. another promoter run opening the pull request first
@@ -260,6 +263,13 @@ class FakeGitHub:
             pull.assignees += [a for a in data["assignees"] if a not in pull.assignees]
             users = [self._user(a) for a in pull.assignees]
             return _json(201, make("issue", number=pull.number, assignees=users))
+        if sub == "/merge" and method == "PUT":
+            if pull.state != "open":
+                return _error(405, "Pull Request is not mergeable")
+            self.merge(pull.number, hashlib.sha1(f"merge {pull.number}".encode()).hexdigest())
+            pull.merge_method = (data or {}).get("merge_method", "merge")
+            return _json(200, {"sha": pull.merge_commit_sha, "merged": True,
+                               "message": "Pull Request successfully merged"})
         if sub == "/comments" and method == "POST":
             pull.comments.append(data["body"])
             return _json(201, make("issue-comment", body=data["body"]))
@@ -375,6 +385,8 @@ class FakeGitHub:
             pull = self._by_node(input["pullRequestId"])
             if not self.auto_merge_allowed:
                 raise FakeGraphQLError("Auto merge is not allowed for this repository")
+            if self.clean_status:
+                raise FakeGraphQLError("Pull request is in clean status")
             pull.auto_merge = input.get("mergeMethod", "MERGE").lower()
             if self.merge_on_auto_merge:
                 self.merge(pull.number, self.merge_on_auto_merge)

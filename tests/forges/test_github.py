@@ -184,9 +184,9 @@ def test_labels_reviewers_assignees_draft_and_auto_merge(
 
 def test_auto_merge_refused_is_an_error(fake: FakeGitHub, slept: list[float]) -> None:
     fake.auto_merge_allowed = False
-    with pytest.raises(PromoterError, match=r"auto-merge.*not allowed") as info:
-        connect(fake, slept).publish(spec(auto_merge=True), changed=True)
-    assert info.value.exit_code == 1
+    result = connect(fake, slept).publish(spec(auto_merge=True), changed=True)
+    assert result.error is not None and "auto-merge is not allowed" in result.error
+    assert result.pull_request is not None and result.operation == "created"
 
 
 def test_enterprise_url_from_github_api_url(
