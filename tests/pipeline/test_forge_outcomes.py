@@ -82,3 +82,29 @@ def test_missing_forge_credentials_fail_before_any_push(forge: str, tmp_path: Pa
         assert info.value.exit_code == 3
         assert list(heads(w.bare)) == ["main"]
         assert w.requests == []
+
+
+@pytest.mark.parametrize("forge", FORGES)
+def test_a_human_commit_on_the_branch_stops_the_run_before_the_forge(
+    forge: str, tmp_path: Path
+) -> None:
+    from support.configrepo import git
+
+    with world(forge, tmp_path) as w:
+        first = w.promote()
+        work = tmp_path / "human"
+        git(tmp_path, "clone", "-q", "-b", BRANCH, str(w.bare), str(work))
+        (work / "NOTES.md").write_text("hand fix\n")
+        git(work, "add", "NOTES.md")
+        git(work, "-c", "user.name=Ann", "-c", "user.email=ann@example.test",
+            "commit", "-qm", "hand fix")
+        git(work, "push", "-q", "origin", f"HEAD:{BRANCH}")
+        human = heads(w.bare)[BRANCH]
+        before = len(w.requests)
+        with pytest.raises(ConflictError, match="--force"):
+            w.promote("ghcr.io/acme/api:1.6.0")
+        assert heads(w.bare)[BRANCH] == human and len(w.requests) == before
+        forced = w.promote("ghcr.io/acme/api:1.6.0", force=True)
+        assert forced.record()["discarded"] == [human] and forced.commit != first.commit
+        [pull] = w.pulls().values()
+        assert pull.title.endswith("1.6.0")
