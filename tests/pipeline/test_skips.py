@@ -78,3 +78,25 @@ def test_diff_in_text_mode_prints_the_skips(tmp_path: Path) -> None:
                            "ghcr.io/acme/api:1.1"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env=dict(os.environ), check=False)
     assert json.loads(done.stdout)["skipped"][0]["file"] == "pod.yaml"
+
+
+HELM_NO_TAG = "image:\n  repository: ghcr.io/acme/api\n  pullPolicy: IfNotPresent\n"
+
+
+def test_a_helm_block_without_a_tag_key_is_a_skipped_row(tmp_path: Path) -> None:
+    from promoter.images import parse_new
+    from promoter.manifests import plan_update
+
+    (tmp_path / "values.yaml").write_text(HELM_NO_TAG)
+    (tmp_path / "split.yaml").write_text(
+        "image:\n  registry: ghcr.io\n  repository: acme/api\n")
+    (tmp_path / "other.yaml").write_text("image:\n  repository: ghcr.io/acme/web\n")
+    plan = plan_update(tmp_path, ["."], parse_new("ghcr.io/acme/api:1.5.0"))
+    assert [(s.file, s.line) for s in plan.skipped] == [("split.yaml", 3), ("values.yaml", 2)]
+    assert "no tag key" in plan.skipped[0].reason
+
+
+def test_a_helm_block_without_a_tag_in_a_promotion_is_exit_2(tmp_path: Path) -> None:
+    remote = remote_with(tmp_path, {"values.yaml": HELM_NO_TAG})
+    with pytest.raises(InputError, match=rf"{OVERLAY}/values.yaml:2: .*no tag key"):
+        promote(request(remote), {})
