@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import cast
 
 from promoter import credentials, git, images, remote, workspace
-from promoter.errors import BlockedError, ConflictError, WaitTimeout
+from promoter.errors import BlockedError, WaitTimeout
 from promoter.forges import Forge, ForgeResult, ForgeSettings, PullRequestSpec, connect
 from promoter.manifests import Plan, plan_update
 from promoter.promotion import Job, Promotion, Request
@@ -59,10 +59,9 @@ def publish(
             job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
     outcome = forge.publish(spec, result.changed)
     result = _with_forge(result, outcome)
-    if outcome.operation != "none":
-        _check_described(job, result, forge)
-    if outcome.error is not None:
-        return replace(result, exit_code=1, error=outcome.error)
+    moved = _check_described(job, result, forge) if outcome.operation != "none" else None
+    if moved or outcome.error:  # the PR exists: the record keeps it, with the error
+        return replace(result, exit_code=1, error=moved or outcome.error)
     pr = outcome.pull_request
     if pr is not None and pr.state == "merged":
         result = replace(result, merge={"state": "merged", "commit_sha": pr.merge_commit_sha})
@@ -74,13 +73,13 @@ def publish(
     return result
 
 
-def _check_described(job: Job, result: Promotion, forge: Forge) -> None:
+def _check_described(job: Job, result: Promotion, forge: Forge) -> str | None:
     """After writing the PR: if another run pushed the branch meanwhile, our
     title and body may now describe a commit the branch no longer holds. Then
-    describe what it holds (the other run's promotion) and fail this run."""
+    describe what it holds (the other run's promotion); the error for this run."""
     head = workspace.remote_head(job.ws, job.target.branch)
     if head == result.commit:
-        return  # any later push is followed by that run's own write
+        return None  # any later push is followed by that run's own write
     branch = workspace.fetch_branch(job.ws, job.target.branch)
     image = workspace.image_trailer(job.ws, branch.sha) if branch else None
     described = "its title and body may be stale"
@@ -92,7 +91,7 @@ def _check_described(job: Job, result: Promotion, forge: Forge) -> None:
         if edits.edits and workspace.up_to_date(job.ws, branch, blobs):
             forge.publish(pull_request_spec(other, edits), True)
             described = f"it now describes {image}"
-    raise ConflictError(
+    return (
         f"branch {job.target.branch} was pushed by another promotion "
         f"({image or (head or 'deleted')[:12]}) while this one promoted {job.ref}; "
         f"the pull request follows the branch ({described}); re-run to promote {job.ref} again"

@@ -29,9 +29,11 @@ def test_concurrent_runs_leave_the_pull_request_describing_the_branch(
             w.promote("ghcr.io/acme/api:3.0.0")
 
         w.fake.before_create = run_b
-        with pytest.raises(ConflictError, match=r"3\.0\.0") as info:
-            w.promote("ghcr.io/acme/api:2.0.0")
-        assert info.value.exit_code == 1
+        result = w.promote("ghcr.io/acme/api:2.0.0")
+        record = result.record()
+        assert (result.exit_code, record["operation"]) == (1, "failed")
+        assert "another promotion (ghcr.io/acme/api:3.0.0)" in str(result.error)
+        assert record["pull_request"]["number"] == 1
         assert '"3.0.0"' in show(w.bare, BRANCH, STAGING)
         [pull] = w.pulls().values()
         assert pull.title.endswith("3.0.0")
