@@ -56,6 +56,10 @@ def test_asked_to_skip_the_promotion_goes_on_and_reports_the_skip(tmp_path: Path
         (f"{OVERLAY}/junk.yaml", 3), (f"{OVERLAY}/pod.yaml", 6)]
     text = render(result.record(), "text", {}, result.diff, result.notes)
     assert f"skipped  {OVERLAY}/pod.yaml:6" in text
+    environ = {"PROMOTER_DOTENV": str(tmp_path / "promoter.env")}
+    for output in ("github", "gitlab", "json"):
+        shown = render(result.record(), output, environ, result.diff, result.notes)
+        assert f"{OVERLAY}/pod.yaml" in shown and "skipped" in shown, output
 
 
 def test_a_file_not_holding_the_image_is_reported_not_fatal(tmp_path: Path) -> None:
