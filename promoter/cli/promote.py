@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from promoter.cli import env_option
+from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,66 +58,6 @@ def _emit_error(message: str, output: str) -> None:
         click.echo(report_ci.github_error(message, os.environ), nl=False)
     elif output == "gitlab":
         click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
-
-
-def _failure_json(options: dict[str, Any], message: str, code: int) -> None:
-    """``--output json``: a failed run still prints one record."""
-    import json
-
-    from promoter.promotion import failure_record
-
-    record = failure_record(options.get("app"), options.get("env"),
-                            options.get("image"), options.get("repo"), message, code)
-    click.echo(json.dumps(record, indent=2))
-
-
-def _wants_json(args: list[str]) -> bool:
-    for i, arg in enumerate(args):
-        if arg == "--output" and i + 1 < len(args):
-            return args[i + 1] == "json"
-        if arg.startswith("--output="):
-            return arg.partition("=")[2] == "json"
-    return os.environ.get("PROMOTER_OUTPUT") == "json"
-
-
-class StrictCommand(click.Command):
-    """A command that refuses a single-value option given twice (click would
-    keep the last one silently) and, with ``--output json``, prints a failed
-    record for a usage error too."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        given = list(args)  # click's parser consumes ``args``
-        try:
-            _refuse_repeats(self, given)
-            return super().parse_args(ctx, args)
-        except (click.UsageError, InputError) as exc:
-            if _wants_json(given):
-                message = exc.message if isinstance(exc, InputError) else exc.format_message()
-                _failure_json({}, message, 2)
-            raise
-
-
-def _refuse_repeats(command: click.Command, args: list[str]) -> None:
-    names: dict[str, click.Option] = {}
-    for param in command.params:
-        if isinstance(param, click.Option) and not param.multiple:
-            for name in (*param.opts, *param.secondary_opts):
-                names[name] = param
-    seen: dict[str, str] = {}
-    tokens = iter(args)
-    for token in tokens:
-        if token == "--":
-            break
-        name = token.partition("=")[0]
-        option = names.get(name)
-        if option is None:
-            continue
-        if option.name in seen:
-            raise InputError(f"{name} given twice (also as {seen[option.name]}); "
-                             "give it once, the last one would not silently win")
-        seen[str(option.name)] = name
-        if not option.is_flag and "=" not in token:
-            next(tokens, None)
 
 
 def _emit(result: Any, output: str) -> None:
@@ -190,7 +131,7 @@ def promote(ctx: click.Context, /, **options: Any) -> None:
     except PromoterError as exc:
         _emit_error(exc.message, options["output"])
         if options["output"] == "json":
-            _failure_json(options, exc.message, exc.exit_code)
+            failure_json(options, exc.message, exc.exit_code)
         raise
     _emit(result, options["output"])
     if result.exit_code:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,30 +21,13 @@ from github import Auth, Github, GithubException, GithubIntegration
 from promoter.errors import AuthError, InputError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
+from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
 from promoter.forges.retry import Backoff, call, transport_error
 from promoter.http_safety import Limits
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.github.com"
-DRAFT = {
-    True: "mutation($id: ID!) { convertPullRequestToDraft(input: {pullRequestId: $id})"
-    " { pullRequest { isDraft } } }",
-    False: "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id})"
-    " { pullRequest { isDraft } } }",
-}
-SEARCH = (
-    "query($q: String!) { search(query: $q, type: ISSUE, first: 50) { nodes {"
-    " ... on PullRequest { number url body headRefName author { login }"
-    " headRepository { nameWithOwner } } } } }"
-)
-AUTO_MERGE = (
-    "mutation($id: ID!, $method: PullRequestMergeMethod!) {"
-    " enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method})"
-    " { pullRequest { number } } }"
-)
-
-
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubForge:
     """A forge for ``settings.slug`` (``owner/name``) with a token or a GitHub App."""
     if not settings.slug or settings.slug.count("/") != 1:
@@ -197,11 +180,11 @@ class GitHubForge:
             pr = pr or self._refind(repo, spec.branch)
             seen = self._sync(pr, spec, title, text, review=changed or raced)
             operation = "updated" if seen.changed or changed or raced else "none"
-        superseded = self._supersede(spec, pr) if operation == "created" else ()
-        view = _view(pr, labels=seen.labels, draft=seen.draft)
+        closed = self._supersede(spec, pr) if operation == "created" else ()
+        shown = view(pr, labels=seen.labels, draft=seen.draft)
         if seen.merged:
-            view = replace(view, state="merged", merge_commit_sha=seen.merged)
-        return ForgeResult(view, operation, superseded, seen.error)
+            shown = replace(shown, state="merged", merge_commit_sha=seen.merged)
+        return ForgeResult(shown, operation, closed, seen.error)
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -215,11 +198,11 @@ class GitHubForge:
             lambda: repo.get_pull(number),
             missing=f"pull request #{number} not found in {self.slug}; check the number",
         )
-        view = _view(pr)
-        if view.state == "merged" and view.branch in self.delete_after_merge:
-            self.delete_after_merge.discard(view.branch)
-            self._delete_branch(repo, view.branch)
-        return view
+        shown = view(pr)
+        if shown.state == "merged" and shown.branch in self.delete_after_merge:
+            self.delete_after_merge.discard(shown.branch)
+            self._delete_branch(repo, shown.branch)
+        return shown
 
     def _delete_branch(self, repo: Any, branch: str) -> None:
         """--delete-branch after a merge promoter waited for; best effort, since
@@ -268,7 +251,7 @@ class GitHubForge:
 
     def _sync(
         self, pr: Any, spec: PullRequestSpec, title: str, text: str, review: bool
-    ) -> _Seen:
+    ) -> Seen:
         """Bring the open PR in line with ``spec``; True if anything changed.
         Reviewers are (re-)requested only with ``review`` or a new title/body:
         a reviewer who has reviewed leaves the requested list, and asking again
@@ -289,7 +272,7 @@ class GitHubForge:
         if spec.auto_merge and pr.auto_merge is None:
             merged, error = self._auto_merge(pr, spec)
             changed = True
-        return _Seen(changed, labels, spec.draft, merged, error)
+        return Seen(changed, labels, spec.draft, merged, error)
 
     def _auto_merge(self, pr: Any, spec: PullRequestSpec) -> tuple[str | None, str | None]:
         """Enable auto-merge; (merge commit, refusal). A PR in "clean status"
@@ -359,18 +342,11 @@ class GitHubForge:
         its body ends with the marker."""
         query = f'repo:{self.slug} is:pr is:open in:body "promoter:{spec.app}/{spec.env}"'
         found = self._graphql("searching superseded pull requests", SEARCH, {"q": query})
-        author = _login(keep.user.login)
-        closed = []
-        for node in (found.get("search") or {}).get("nodes") or []:
-            if not node or node.get("number") == keep.number:
-                continue
-            same_repo = (node.get("headRepository") or {}).get("nameWithOwner") == self.slug
-            opener = _login(((node.get("author") or {}).get("login")) or "")
-            if (same_repo and opener == author and node.get("headRefName") != spec.branch
-                    and body.has_marker(node.get("body"), spec.app, spec.env)):
-                note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
-                        f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
-                closed.append(self._close_number(node, note))
+        note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
+                f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
+        nodes = (found.get("search") or {}).get("nodes") or []
+        closed = [self._close_number(node, note) for node in
+                  superseded(nodes, spec, self.slug, keep.number, keep.user.login)]
         return tuple(closed)
 
     def _close_number(self, node: dict[str, Any], note: str) -> PullRequest:
@@ -389,35 +365,4 @@ class GitHubForge:
         what = f"closing pull request #{pr.number}"
         self._call(what, "pull-requests: write", lambda: pr.create_issue_comment(note))
         self._call(what, "pull-requests: write", lambda: pr.edit(state="closed"))
-        return _view(pr, state="closed")
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """What ``_sync`` knows of the PR afterwards, so it need not be read again."""
-
-    changed: bool
-    labels: tuple[str, ...]
-    draft: bool
-    merged: str | None = None  # the merge commit, when merged at once
-    error: str | None = None
-
-
-def _login(login: str) -> str:
-    """REST says ``app[bot]`` where GraphQL says ``app``."""
-    return login.removesuffix("[bot]")
-
-
-def _view(
-    pr: Any, state: str | None = None, labels: tuple[str, ...] | None = None,
-    draft: bool | None = None,
-) -> PullRequest:
-    if state is None:
-        state = "open" if pr.state == "open" else "merged" if pr.merged_at else "closed"
-    return PullRequest(
-        number=pr.number, url=pr.html_url, branch=pr.head.ref, base=pr.base.ref,
-        state=state, title=pr.title, head_sha=pr.head.sha,
-        merge_commit_sha=pr.merge_commit_sha if state == "merged" else None,
-        draft=bool(pr.draft) if draft is None else draft,
-        labels=tuple(label.name for label in pr.labels) if labels is None else labels,
-    )
+        return view(pr, state="closed")
