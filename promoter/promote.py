@@ -130,6 +130,9 @@ def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str |
 def _refuse_ignored(request: Request, direct: bool) -> None:
     """Options that would have no effect are refused, not silently dropped."""
     options = request.pull_request
+    if direct and request.force:
+        raise InputError("--force has no effect on a direct push (it never force-pushes); "
+                         "drop it")
     if direct:
         for name, value in vars(options).items():
             if value not in (None, ()):
