@@ -83,7 +83,8 @@ def test_key_is_used_with_a_config_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("extra", "named"), [
     (["--direct", "--label", "x"], "--label"), (["--direct", "--auto-merge"], "--auto-merge"),
-    (["--app-id", "12"], "--app-id"), (["--direct", "--force"], "--force"), (["--api-url", "https://example.test/api"], "--api-url"),
+    (["--app-id", "12"], "--app-id"), (["--direct", "--force"], "--force"),
+    (["--api-url", "https://example.test/api"], "--api-url"),
 ])
 def test_options_that_would_be_ignored_are_refused(
     remote: Path, extra: list[str], named: str
