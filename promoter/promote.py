@@ -181,6 +181,8 @@ def _edit_plan(job: Job) -> Plan:
     """The edits; none is fine only where every reference already says the new
     version (one that does not but could not be edited is an error, as is none)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
+    if not job.request.skip_uneditable:
+        _refuse_skips(job, new)
     if new.edits:
         return new
     found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
@@ -190,8 +192,6 @@ def _edit_plan(job: Job) -> Plan:
             f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
             " (nothing was written)"
         )
-    if not job.request.skip_uneditable:
-        _refuse_skips(job, new)
     return new
 
 
