@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import git, images, plan, remote, versions, workspace
-from promoter.errors import AuthError, ConflictError, InputError, PromoterError
+from promoter import git, guards, plan, remote, workspace
+from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
@@ -29,7 +29,7 @@ from promoter.publish import (
     retire,
 )
 from promoter.registry import gate
-from promoter.template import fill, short
+from promoter.template import fill
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
 
@@ -109,7 +109,7 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
     direct = target.pull_request.direct if request.direct is None else request.direct
-    _refuse_ignored(request, direct)
+    guards.refuse_ignored(request, direct)
     if not direct and target.branch == ws.base:
         raise InputError(
             f"--branch {target.branch} is the base branch of {request.repo}; promoter never "
@@ -126,19 +126,6 @@ def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str |
                         pin=target.registry.pin_digest, where=f"environment {target.env}",
                         source=f"environment {source}" if source else None)
 
-
-def _refuse_ignored(request: Request, direct: bool) -> None:
-    """Options that would have no effect are refused, not silently dropped."""
-    options = request.pull_request
-    if direct and request.force:
-        raise InputError("--force has no effect on a direct push (it never force-pushes); "
-                         "drop it")
-    if direct:
-        for name, value in vars(options).items():
-            if value not in (None, ()):
-                flag = "--" + name.replace("_", "-").removesuffix("s")
-                raise InputError(f"{flag} has no effect on a direct push (no pull request); "
-                                 "drop it, or promote through a pull request")
 
 
 def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
@@ -182,7 +169,7 @@ def _edit_plan(job: Job) -> Plan:
     version (one that does not but could not be edited is an error, as is none)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
     if not job.request.skip_uneditable:
-        _refuse_skips(job, new)
+        guards.refuse_skips(job, new)
     if new.edits:
         return new
     found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
@@ -194,19 +181,6 @@ def _edit_plan(job: Job) -> Plan:
         )
     return new
 
-
-def _refuse_skips(job: Job, edits: Plan) -> None:
-    """A target file that holds the image but cannot be edited is an InputError:
-    promoting without it would leave that place on the old image, silently."""
-    needle = images.parse(job.target.image).path
-    for skip in edits.skipped:
-        data = (job.ws.work / skip.file).read_bytes()
-        if needle.encode() in data or job.target.image.encode() in data:
-            raise InputError(
-                f"{skip.file}:{skip.line}: holds {job.target.image} but cannot be edited "
-                f"({skip.reason}); fix the file, or pass --skip-uneditable to promote "
-                "without it (nothing was pushed)"
-            )
 
 
 def _base_record(job: Job, edits: Plan) -> Promotion:
@@ -225,7 +199,7 @@ def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
     """Plan, commit and push (with retries); the record, the first plan and the
     promoter branch as it was before the push."""
     first = _edit_plan(job)
-    rule = _version_rule(job, first)
+    rule = guards.version_rule(job, first)
     existing = _existing(job)
     current, retry = job, job.request.retry
     for attempt in range(1, retry.attempts + 1):
@@ -245,47 +219,6 @@ def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
         "times; other pushes keep landing, retry later or raise --max-attempts"
     )
 
-
-PROTECTED = ("protected branch", "gh006", "protected_branch")
-
-
-def _push(job: Job, sha: str, branch: str, lease: str | None) -> git.PushResult:
-    """git.push, with a refusal by branch protection said as such (exit 3, both forges)."""
-    try:
-        return git.push(job.ws.git, job.ws.work, sha, branch, lease)
-    except PromoterError as exc:
-        if not any(sign in exc.message.lower() for sign in PROTECTED):
-            raise
-        raise AuthError(
-            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
-            f"({exc.message.split('; ')[0]}); let promoter's token push to it, or use a "
-            "branch and pull request instead of --direct"
-            if job.direct else
-            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
-            f"({exc.message.split('; ')[0]}); promoter needs to force-push its own branch: "
-            "lift the protection for it, or pick another --branch"
-        ) from exc
-
-
-def _version_rule(job: Job, edits: Plan) -> str | None:
-    """The downgrade guard: refuse writing an older version unless allowed."""
-    if not edits.changes:
-        return None
-    tags = [short(c.old, job.target.image).partition("@")[0] for c in edits.changes]
-    rule, old = versions.check(job.ref.tag, tags)
-    if rule != "downgrade":
-        return rule
-    if job.request.allow_downgrade:
-        return "downgrade allowed by --allow-downgrade"
-    if job.request.allow_downgrade is None and job.target.allow_downgrade:
-        return f"downgrade allowed by environments.{job.target.env}.allow_downgrade"
-    change = next(c for c, t in zip(edits.changes, tags, strict=True) if t == old)
-    raise PromoterError(
-        f"{change.file}:{change.line}: {old} -> {job.ref.tag} is a downgrade of app "
-        f"{job.target.app} in {job.target.env}; pass --allow-downgrade (or set "
-        f"environments.{job.target.env}.allow_downgrade: true) if it is meant "
-        "(nothing was pushed)"
-    )
 
 
 def _existing(job: Job) -> workspace.Branch | None:
@@ -328,7 +261,7 @@ def _attempt(
         job.author, job.committer, job.request.signoff,
     )
     lease = None if job.direct else (existing.sha if existing else "")
-    pushed = _push(job, sha, record.branch, lease)
+    pushed = guards.push(job, sha, record.branch, lease)
     if not pushed.ok:
         return None
     return replace(record, changed=True, operation=operation, commit=sha)
