@@ -168,17 +168,17 @@ def _edit_plan(job: Job) -> Plan:
     """The edits; none is fine only where every reference already says the new
     version (one that does not but could not be edited is an error, as is none)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
+    if not new.edits:
+        found = find_references(job.ws.work, job.target.paths, job.target.image,
+                                keys=job.target.keys)
+        if not found or any(f.ref.version != job.ref.version for f in found):
+            why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
+            raise InputError(
+                f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
+                " (nothing was written)"
+            )
     if not job.request.skip_uneditable:
         guards.refuse_skips(job, new)
-    if new.edits:
-        return new
-    found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
-    if not found or any(f.ref.version != job.ref.version for f in found):
-        why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
-        raise InputError(
-            f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
-            " (nothing was written)"
-        )
     return new
 
 
