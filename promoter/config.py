@@ -35,6 +35,7 @@ from promoter.config_check import (
 )
 from promoter.errors import InputError
 from promoter.images import parse as parse_image
+from promoter.template import fill
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
@@ -48,7 +49,7 @@ DEFAULT_MESSAGE = "promote {app} to {env}: {old} -> {new}"
 
 _TOP = {"version", "environments", "apps"}
 _ENV = {"paths", "promote_from", "branch", "commit_message", "pull_request", "verify",
-        "registry", "pin_digest"}
+        "registry", "pin_digest", "allow_downgrade"}
 _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "auto_merge",
        "merge_method", "delete_branch"}
 _VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
@@ -98,6 +99,7 @@ class Environment:
     pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    allow_downgrade: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Target:
     pull_request: PullRequestSettings
     verify: VerifySettings
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    allow_downgrade: bool = False
 
 
 def load(root: Path) -> Config | None:
@@ -191,6 +194,7 @@ def _environment(name: str, spec: Any) -> Environment:
         registry=RegistrySettings(
             check=raw.get("registry") is None or boolean(raw.get("registry"), f"{key}.registry"),
             pin_digest=boolean(raw.get("pin_digest"), f"{key}.pin_digest")),
+        allow_downgrade=boolean(raw.get("allow_downgrade"), f"{key}.allow_downgrade"),
     )
 
 
@@ -280,14 +284,8 @@ def resolve(config: Config, app: str, env: str) -> Target:
         pull_request=environment.pull_request,
         verify=environment.verify,
         registry=environment.registry,
+        allow_downgrade=environment.allow_downgrade,
     )
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace ``{name}`` for each name in ``values``; other text is kept."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def problems(config: Config, root: Path) -> list[str]:

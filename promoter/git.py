@@ -233,12 +233,14 @@ def reset_hard(git: Git, work: Path, sha: str) -> None:
 
 
 def changed_blobs(git: Git, work: Path, old: str, new: str) -> dict[str, str]:
-    """path -> new blob id for the files that differ between two commits."""
-    text = out(git, ["diff-tree", "-r", "--no-renames", "--raw", old, new], work)
+    """path -> new blob id for the files that differ between two commits
+    (``-z``: paths come verbatim, never C-quoted)."""
+    raw = run(git, ["diff-tree", "-r", "-z", "--no-renames", "--raw", old, new], work).stdout
+    fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
     blobs: dict[str, str] = {}
-    for line in text.splitlines():
-        meta, _, path = line.partition("\t")
-        blobs[path] = meta.split()[3]
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if meta.startswith(":"):
+            blobs[path] = meta.split()[3]
     return blobs
 
 

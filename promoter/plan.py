@@ -12,6 +12,7 @@ from promoter import config as cfg
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef
 from promoter.manifests import Change, Plan, find_references
+from promoter.template import fill, values
 
 FLAGS_ENV = "default"
 
@@ -37,7 +38,7 @@ def flags_target(
     return cfg.Target(
         app=app, env=env, image=ref.name,
         paths=tuple(cfg.safe_path(p, "--path") for p in paths), keys=tuple(keys),
-        branch=cfg.fill(cfg.DEFAULT_BRANCH, {"app": app, "env": env}),
+        branch=fill(cfg.DEFAULT_BRANCH, {"app": app, "env": env}),
         commit_message=cfg.DEFAULT_MESSAGE,
         pull_request=cfg.PullRequestSettings(), verify=cfg.VerifySettings(),
     )
@@ -91,27 +92,12 @@ def sparse_paths(config: cfg.Config | None, target: cfg.Target, source: str | No
     return paths
 
 
-def short(value: str, repository: str) -> str:
-    """``ghcr.io/acme/api:1.4`` -> ``1.4`` when it is the app's image; else as is."""
-    ref = images.try_parse(value)
-    if ref is not None and images.same_repository(ref.name, repository) and ref.version:
-        return ref.version
-    return value
-
-
-def olds(plan: Plan, repository: str) -> str:
-    values = sorted({short(change.old, repository) for change in plan.changes})
-    return ", ".join(values) or "?"
-
-
 def message(
     template: str, target: cfg.Target, plan: Plan, ref: ImageRef, source: Source
 ) -> str:
     """The commit message: the template, then trailers recording the source."""
-    subject = cfg.fill(template, {
-        "app": target.app, "env": target.env, "old": olds(plan, target.image),
-        "new": ref.version, "image": str(ref),
-    })
+    subject = fill(template, values(target.app, target.env, str(ref),
+                                    [change.old for change in plan.changes]))
     trailers = [f"Promoted-by: promoter {__version__}", f"Image: {ref}"]
     if source.run_url:
         trailers.append(f"Source-Run: {source.run_url}")

@@ -13,15 +13,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import git, plan, remote, workspace
-from promoter.errors import InputError, PromoterError
+from promoter import git, guards, plan, remote, workspace
+from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
 from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
-from promoter.publish import after_direct, git_credentials, publish, pull_request_spec
+from promoter.publish import (
+    after_direct,
+    connect_forge,
+    git_credentials,
+    publish,
+    pull_request_spec,
+    retire,
+)
 from promoter.registry import gate
+from promoter.template import fill
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
 
@@ -30,6 +38,10 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
     """Run one promotion against ``request.repo``; the record of what happened."""
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
+    if forge_name == "local" and (request.api_url or request.app_id):
+        flag = "--api-url" if request.api_url else "--app-id"
+        raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
+                         "pass --forge github|gitlab, or drop it")
     found, forge = git_credentials(request, forge_name, environ)
     session = git.session(url, found, request.network_limit)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
@@ -43,12 +55,17 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
          environ: Mapping[str, str], forge: Forge | None) -> Promotion:
     ws = workspace.open_clone(session, url, dest, request.base, request.repo)
     job = _prepare(request, ws, environ)
-    result, first = _apply(job)
+    if forge is None and not job.direct and not request.dry_run:
+        forge = connect_forge(request, forge_name, environ)  # slug and token: before any push
+    result, first, existing = _apply(job)
     if request.dry_run:
         return _planned(job, result, first)
     if job.direct:
         return after_direct(job, result, environ)
-    return publish(job, result, first, forge_name, environ, forge)
+    assert forge is not None
+    if result.commit is None and existing is not None:
+        return retire(job, result, existing, forge)
+    return publish(job, result, first, forge, environ, forge_name)
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -92,6 +109,12 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
     direct = target.pull_request.direct if request.direct is None else request.direct
+    guards.refuse_ignored(request, direct)
+    if not direct and target.branch == ws.base:
+        raise InputError(
+            f"--branch {target.branch} is the base branch of {request.repo}; promoter never "
+            f"force-pushes the base: use --direct to commit to {ws.base}, or another --branch"
+        )
     return Job(request, ws, target, ref, direct, author, request.committer or author,
                plan.source_from(environ), client)
 
@@ -102,6 +125,7 @@ def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str |
     return gate.checked(request.registry, ref, environ, check=target.registry.check,
                         pin=target.registry.pin_digest, where=f"environment {target.env}",
                         source=f"environment {source}" if source else None)
+
 
 
 def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
@@ -115,11 +139,13 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
         if not request.app or not request.env:
             raise InputError(f"{cfg.FILE} found: pass --app and --env")
         target = cfg.resolve(config, request.app, request.env)
+        if request.keys:
+            target = replace(target, keys=(*target.keys, *request.keys))
         if request.paths:
             target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
     if request.branch:
         template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
-        target = replace(target, branch=cfg.fill(template, {"app": target.app, "env": target.env}))
+        target = replace(target, branch=fill(template, {"app": target.app, "env": target.env}))
     return target
 
 
@@ -142,16 +168,19 @@ def _edit_plan(job: Job) -> Plan:
     """The edits; none is fine only where every reference already says the new
     version (one that does not but could not be edited is an error, as is none)."""
     new = plan_update(job.ws.work, job.target.paths, job.ref, keys=job.target.keys)
-    if new.edits:
-        return new
-    found = find_references(job.ws.work, job.target.paths, job.target.image, keys=job.target.keys)
-    if not found or any(f.ref.version != job.ref.version for f in found):
-        why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
-        raise InputError(
-            f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
-            " (nothing was written)"
-        )
+    if not new.edits:
+        found = find_references(job.ws.work, job.target.paths, job.target.image,
+                                keys=job.target.keys)
+        if not found or any(f.ref.version != job.ref.version for f in found):
+            why = nothing_found(job.ws.work, job.target.paths, job.target.image, new, found)
+            raise InputError(
+                f"app {job.target.app} in {job.target.env} on {job.ws.base}: {why}"
+                " (nothing was written)"
+            )
+    if not job.request.skip_uneditable:
+        guards.refuse_skips(job, new)
     return new
+
 
 
 def _base_record(job: Job, edits: Plan) -> Promotion:
@@ -159,28 +188,31 @@ def _base_record(job: Job, edits: Plan) -> Promotion:
         app=job.target.app, env=job.target.env, image=str(job.ref), repo=job.request.repo,
         base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
         changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
+        skipped=tuple((k.file, k.line, k.reason) for k in edits.skipped),
         dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
         notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
         + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),
     )
 
 
-def _apply(job: Job) -> tuple[Promotion, Plan]:
-    """Plan, commit and push (with retries); the record and the first plan."""
+def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
+    """Plan, commit and push (with retries); the record, the first plan and the
+    promoter branch as it was before the push."""
     first = _edit_plan(job)
-    existing = None if job.direct else workspace.fetch_branch(job.ws, job.target.branch)
+    rule = guards.version_rule(job, first)
+    existing = _existing(job)
     current, retry = job, job.request.retry
     for attempt in range(1, retry.attempts + 1):
         if attempt > 1:  # the last push lost a race: wait, fetch, plan again
             retry.wait(attempt - 1)
             current = replace(current, ws=workspace.refresh_base(current.ws))
-            if not job.direct:
-                existing = workspace.fetch_branch(current.ws, job.target.branch)
+            existing = _existing(current)
         edits = first if attempt == 1 else _edit_plan(current)
         plan.check_conflict(first, edits, current.ws.base)
-        outcome = _attempt(current, edits, existing, _base_record(current, edits))
+        record = replace(_base_record(current, edits), version_check=rule)
+        outcome = _attempt(current, edits, existing, record)
         if outcome is not None:
-            return outcome, first
+            return outcome, first, existing
     branch = job.ws.base if job.direct else job.target.branch
     raise PromoterError(
         f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "
@@ -188,14 +220,37 @@ def _apply(job: Job) -> tuple[Promotion, Plan]:
     )
 
 
-def _attempt(job: Job, edits: Plan, existing: str | None, record: Promotion) -> Promotion | None:
+
+def _existing(job: Job) -> workspace.Branch | None:
+    """The promoter branch on the remote, once proven promoter's own: every commit
+    on it since the base carries promoter's trailer (or ``--force`` was given)."""
+    if job.direct:
+        return None
+    found = workspace.fetch_branch(job.ws, job.target.branch)
+    if found is None or not found.foreign or job.request.force:
+        return found
+    listed = "; ".join(str(c) for c in found.foreign[:3])
+    more = f" and {len(found.foreign) - 3} more" if len(found.foreign) > 3 else ""
+    raise ConflictError(
+        f"branch {found.name} of {job.request.repo} has {len(found.foreign)} commit(s) "
+        f"promoter did not make ({listed}{more}); promoter rewrites only its own branches: "
+        "merge or move those commits, pick another --branch, or re-run with --force "
+        "to rebuild the branch without them"
+    )
+
+
+def _attempt(
+    job: Job, edits: Plan, existing: workspace.Branch | None, record: Promotion
+) -> Promotion | None:
     """One try: None when the push lost a race (fetch and try again)."""
     if not edits.edits:
         return record  # the base already has the new image
     blobs = {edit.file: git.blob_id(edit.after) for edit in edits.edits}
-    if existing is not None and workspace.same_change(job.ws, existing, blobs):
-        return replace(record, commit=existing)  # the branch already proposes this
+    if existing is not None and workspace.up_to_date(job.ws, existing, blobs):
+        return replace(record, commit=existing.sha)  # the branch already proposes this
     operation = "pushed" if job.direct else ("updated" if existing else "created")
+    discarded = tuple(c.sha for c in existing.foreign) if existing else ()
+    record = replace(record, discarded=discarded)
     if job.request.dry_run:
         return replace(record, changed=True, operation=operation)
     write_plan(job.ws.work, edits)
@@ -205,10 +260,8 @@ def _attempt(job: Job, edits: Plan, existing: str | None, record: Promotion) -> 
         plan.message(template, job.target, edits, job.ref, job.source),
         job.author, job.committer, job.request.signoff,
     )
-    lease = None if job.direct else (existing or "")
-    pushed = git.push(job.ws.git, job.ws.work, sha, record.branch, lease)
+    lease = None if job.direct else (existing.sha if existing else "")
+    pushed = guards.push(job, sha, record.branch, lease)
     if not pushed.ok:
         return None
     return replace(record, changed=True, operation=operation, commit=sha)
-
-

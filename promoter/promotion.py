@@ -58,6 +58,9 @@ class Request:
     verify: bool = False
     retry: PushRetry = field(default_factory=PushRetry)
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
+    force: bool = False  # rebuild a promoter branch that holds commits of others
+    allow_downgrade: bool | None = None  # None: as the environment says
+    skip_uneditable: bool = False  # go on past target files holding the image that cannot be edited
 
     @property
     def network_limit(self) -> float:
@@ -85,6 +88,10 @@ class Promotion:
     superseded: tuple[dict[str, Any], ...] = ()
     merge: dict[str, Any] | None = None
     verify: dict[str, Any] | None = None
+    skipped: tuple[tuple[str, int, str], ...] = ()  # file, line, reason
+    discarded: tuple[str, ...] = ()  # commits of others dropped with --force
+    version_check: str | None = None  # the downgrade guard's rule (promoter.versions)
+    deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
     exit_code: int = 0
@@ -92,14 +99,30 @@ class Promotion:
 
     def record(self) -> dict[str, Any]:
         files = sorted({file for file, _, _, _ in self.changes})
+        operation = "failed" if self.exit_code else self.operation
         return {
             "schema": SCHEMA, "app": self.app, "env": self.env, "image": self.image,
-            "changed": self.changed, "operation": self.operation, "repo": self.repo,
+            "changed": self.changed, "operation": operation, "repo": self.repo,
             "base": self.base, "branch": self.branch, "commit": self.commit, "files": files,
             "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
             "dry_run": self.dry_run, "pull_request": self.pull_request,
             "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
+            "skipped": [{"file": f, "line": n, "reason": r} for f, n, r in self.skipped],
+            "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
+            "version_check": self.version_check,
+            "error": self.error, "exit_code": self.exit_code,
         }
+
+
+def failure_record(
+    app: str | None, env: str | None, image: str | None, repo: str | None,
+    error: str, exit_code: int,
+) -> dict[str, Any]:
+    """The record of a run that failed before it had a result (schema promoter/v1)."""
+    record = Promotion(app=app or "", env=env or "", image=image or "", repo=repo or "",
+                       base="", branch="", exit_code=exit_code, error=error).record()
+    record.update(app=app, env=env, image=image, repo=repo, base=None, branch=None)
+    return record
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import cast
 
-from promoter import credentials, remote
+from promoter import credentials, git, images, remote, workspace
 from promoter.errors import BlockedError, WaitTimeout
 from promoter.forges import Forge, ForgeResult, ForgeSettings, PullRequestSpec, connect
-from promoter.manifests import Plan
+from promoter.manifests import Plan, plan_update
 from promoter.promotion import Job, Promotion, Request
 from promoter.registry import gate
 
@@ -45,25 +45,77 @@ def git_credentials(
 
 
 def publish(
-    job: Job, result: Promotion, first: Plan, forge_name: str, environ: Mapping[str, str],
-    forge: Forge | None = None,
+    job: Job, result: Promotion, first: Plan, forge: Forge, environ: Mapping[str, str],
+    forge_name: str,
 ) -> Promotion:
-    """Open or update the pull request, then the optional waits."""
+    """Open or update the pull request, check it describes the branch, then the
+    optional waits."""
     if result.commit is None:
         return result  # nothing proposed: the base already holds the image
     request = job.request
-    forge = forge or connect_forge(request, forge_name, environ)
     spec = pull_request_spec(job, first)
     if forge_name != "local":  # the local forge renders no body: spare the registry requests
         spec = replace(spec, provenance=gate.provenance(
             job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
     outcome = forge.publish(spec, result.changed)
     result = _with_forge(result, outcome)
+    moved = _check_described(job, result, forge) if outcome.operation != "none" else None
+    if moved or outcome.error:  # the PR exists: the record keeps it, with the error
+        return replace(result, exit_code=1, error=moved or outcome.error)
+    pr = outcome.pull_request
+    if pr is not None and pr.state == "merged":
+        result = replace(result, merge={"state": "merged", "commit_sha": pr.merge_commit_sha})
+        return _verify(job, result, environ) if request.verify else result
     if request.wait_merge and outcome.pull_request is not None:
         result = _wait_merge(forge, outcome.pull_request.number, request.timeout, result)
     if request.verify and result.exit_code == 0:
         result = _verify(job, result, environ)
     return result
+
+
+def _check_described(job: Job, result: Promotion, forge: Forge) -> str | None:
+    """After writing the PR: if another run pushed the branch meanwhile, our
+    title and body may now describe a commit the branch no longer holds. Then
+    describe what it holds (the other run's promotion); the error for this run."""
+    head = workspace.remote_head(job.ws, job.target.branch)
+    if head == result.commit:
+        return None  # any later push is followed by that run's own write
+    branch = workspace.fetch_branch(job.ws, job.target.branch)
+    image = workspace.image_trailer(job.ws, branch.sha) if branch else None
+    described = "its title and body may be stale"
+    if branch is not None and image is not None:
+        other = replace(job, ref=images.parse_new(image))
+        git.reset_hard(job.ws.git, job.ws.work, job.ws.head)
+        edits = plan_update(job.ws.work, job.target.paths, other.ref, keys=job.target.keys)
+        blobs = {edit.file: git.blob_id(edit.after) for edit in edits.edits}
+        if edits.edits and workspace.up_to_date(job.ws, branch, blobs):
+            forge.publish(pull_request_spec(other, edits), True)
+            described = f"it now describes {image}"
+    return (
+        f"branch {job.target.branch} was pushed by another promotion "
+        f"({image or (head or 'deleted')[:12]}) while this one promoted {job.ref}; "
+        f"the pull request follows the branch ({described}); re-run to promote {job.ref} again"
+    )
+
+
+def retire(
+    job: Job, result: Promotion, existing: workspace.Branch, forge: Forge
+) -> Promotion:
+    """The base already holds the image but promoter's branch proposes another:
+    close its pull request with a comment saying why, and delete the branch."""
+    branch = existing.name
+    note = (f"Closed by promoter: {job.ws.base} already holds `{job.ref}`, so there is nothing"
+            f" left to promote for {job.target.app} in {job.target.env}; branch `{branch}`"
+            " is deleted.")
+    closed = forge.close(branch, note)
+    workspace.delete_branch(job.ws, existing)
+    pull = None if closed is None else {
+        "number": closed.number, "url": closed.url, "state": "closed",
+        "operation": "closed", "draft": closed.draft,
+    }
+    what = f"closed #{closed.number} and " if closed else ""
+    return replace(result, operation="closed", pull_request=pull, deleted_branch=branch,
+                   notes=(f"{job.ws.base} already holds {job.ref}: {what}deleted {branch}",))
 
 
 def _token(environ: Mapping[str, str], forge_name: str) -> str | None:

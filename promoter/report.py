@@ -38,7 +38,13 @@ def text(record: Mapping[str, Any], diff: str = "", notes: Sequence[str] = ()) -
     for change in record.get("changes", []):
         lines.append(f"  change   {change['file']}:{change['line']}  "
                      f"{change['old']} -> {change['new']}")
+    for skip in record.get("skipped", []):
+        lines.append(f"  skipped  {skip['file']}:{skip['line']}  {skip['reason']}")
+    for sha in record.get("discarded", []):
+        lines.append(f"  discarded {sha} (a commit promoter did not make; --force)")
     lines.extend(_pull_request(record))
+    if record.get("deleted_branch"):
+        lines.append(f"  deleted  branch {record['deleted_branch']}")
     merge, verify = record.get("merge"), record.get("verify")
     if merge:
         lines.append(f"  merge    {merge.get('state')} {merge.get('commit_sha') or ''}".rstrip())

@@ -59,18 +59,78 @@ def checkout_paths(
         git.sparse_set(ws.git, ws.work, directories)
 
 
-def fetch_branch(ws: Workspace, branch: str) -> str | None:
-    """The sha of ``branch`` on the remote (fetched with its parent), or None."""
+@dataclass(frozen=True)
+class Commit:
+    """A commit on a branch, as an error message names it."""
+
+    sha: str
+    author: str
+    subject: str
+
+    def __str__(self) -> str:
+        return f"{self.sha[:12]} \"{self.subject}\" by {self.author}"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A branch on the remote: its head, the head's first parent, and the
+    commits since the base that promoter did not make (no ``Promoted-by`` trailer)."""
+
+    name: str
+    sha: str
+    parent: str | None
+    foreign: tuple[Commit, ...]
+
+
+def fetch_branch(ws: Workspace, branch: str) -> Branch | None:
+    """``branch`` on the remote with every commit it has that the base has not
+    (``--shallow-exclude``), or None when there is no such branch."""
     try:
         git.run(ws.git, [
-            "fetch", "--quiet", "--filter=blob:none", "--depth=2", "--no-tags", "origin",
+            "fetch", "--quiet", "--filter=blob:none", "--no-tags",
+            f"--shallow-exclude=refs/heads/{ws.base}", "origin",
             f"+refs/heads/{branch}:{REMOTE_BRANCH}",
         ], ws.work)
     except PromoterError as exc:
-        if "couldn't find remote ref" in str(exc).lower():
+        low = str(exc).lower()
+        if "couldn't find remote ref" in low:
             return None
-        raise
-    return git.rev(ws.git, ws.work, REMOTE_BRANCH)
+        if "no commits selected for shallow" not in low:
+            raise
+        git.run(ws.git, [  # the branch is all on the base: nothing of its own
+            "fetch", "--quiet", "--filter=blob:none", "--depth=1", "--no-tags", "origin",
+            f"+refs/heads/{branch}:{REMOTE_BRANCH}",
+        ], ws.work)
+        sha = git.rev(ws.git, ws.work, REMOTE_BRANCH)
+        return Branch(branch, sha, _first_parent(ws, sha), ())
+    sha = git.rev(ws.git, ws.work, REMOTE_BRANCH)
+    return Branch(branch, sha, _first_parent(ws, sha), _foreign(ws, sha))
+
+
+def _first_parent(ws: Workspace, sha: str) -> str | None:
+    """The first parent recorded in the commit object (a shallow graft hides it)."""
+    raw = git.out(ws.git, ["cat-file", "commit", sha], ws.work)
+    for line in raw.splitlines():
+        if line.startswith("parent "):
+            return line.split()[1]
+        if not line:
+            break
+    return None
+
+
+def _foreign(ws: Workspace, sha: str) -> tuple[Commit, ...]:
+    """Commits between the base and ``sha`` without promoter's trailer."""
+    text = git.run(ws.git, [
+        "log", "-z", "--format=%H%x00%an <%ae>%x00%s%x00%(trailers:key=Promoted-by,valueonly)",
+        sha, "--not", ws.head, "--",
+    ], ws.work).stdout.decode(errors="replace")
+    fields = text.split("\0")
+    commits = []
+    for i in range(0, len(fields) - 3, 4):
+        commit, author, subject, trailer = fields[i:i + 4]
+        if not trailer.strip().startswith("promoter"):
+            commits.append(Commit(commit.strip(), author, subject))
+    return tuple(commits)
 
 
 def refresh_base(ws: Workspace) -> Workspace:
@@ -80,9 +140,29 @@ def refresh_base(ws: Workspace) -> Workspace:
     return Workspace(ws.git, ws.url, ws.work, ws.base, sha)
 
 
-def same_change(ws: Workspace, existing: str, blobs: dict[str, str]) -> bool:
-    """Whether commit ``existing`` changes exactly ``blobs`` (path -> new blob id)."""
-    parent = git.parent(ws.git, ws.work, existing)
-    if parent is None:
+def up_to_date(ws: Workspace, existing: Branch, blobs: dict[str, str]) -> bool:
+    """Whether ``existing`` is exactly the current base plus a change to ``blobs``
+    (path -> new blob id): one commit of promoter's, on this base head."""
+    if existing.foreign or existing.parent != ws.head:
         return False
-    return git.changed_blobs(ws.git, ws.work, parent, existing) == blobs
+    return git.changed_blobs(ws.git, ws.work, ws.head, existing.sha) == blobs
+
+
+def remote_head(ws: Workspace, branch: str) -> str | None:
+    """The sha ``branch`` has on the remote now, or None when it does not exist."""
+    out = git.out(ws.git, ["ls-remote", "origin", f"refs/heads/{branch}"], ws.work)
+    return out.split()[0] if out else None
+
+
+def image_trailer(ws: Workspace, sha: str) -> str | None:
+    """The ``Image:`` trailer of commit ``sha`` (the reference promoter wrote)."""
+    out = git.out(ws.git, ["log", "-1", "--format=%(trailers:key=Image,valueonly)", sha],
+                  ws.work)
+    return out.splitlines()[0].strip() if out else None
+
+
+def delete_branch(ws: Workspace, existing: Branch) -> None:
+    """Delete ``existing`` on the remote, only if it still points where it did."""
+    ref = f"refs/heads/{existing.name}"
+    git.run(ws.git, ["push", "--porcelain", "--no-verify",
+                     f"--force-with-lease={ref}:{existing.sha}", "origin", f":{ref}"], ws.work)

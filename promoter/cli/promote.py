@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from promoter.cli import env_option
+from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +66,7 @@ def _emit(result: Any, output: str) -> None:
     click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
 
 
-@click.command()
+@click.command(cls=StrictCommand)
 @env_option("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
 @env_option("--base", help="Base branch (default: the remote's default branch).")
 @env_option("--app", help="App name from .promoter.yaml.")
@@ -103,6 +104,12 @@ def _emit(result: Any, output: str) -> None:
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@env_option("--force", is_flag=True,
+            help="Rebuild the promoter branch even if it holds commits promoter did not make.")
+@env_option("--allow-downgrade", is_flag=True, default=None,
+            help="Allow writing an older version than the one in place.")
+@env_option("--skip-uneditable", is_flag=True,
+            help="Go on past target files that hold the image but cannot be edited.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
 @_switch("registry", default=None,
@@ -123,6 +130,8 @@ def promote(ctx: click.Context, /, **options: Any) -> None:
         result = run_promotion(_request(options), os.environ)
     except PromoterError as exc:
         _emit_error(exc.message, options["output"])
+        if options["output"] == "json":
+            failure_json(options, exc.message, exc.exit_code)
         raise
     _emit(result, options["output"])
     if result.exit_code:
@@ -137,6 +146,7 @@ def _request(options: dict[str, Any]) -> Any:
 
     if options["image"] and options["from"]:
         raise InputError("--image and --from exclude each other; give one")
+    _check_options(options)
     timeout = duration(options["timeout"], "--timeout")
     network = duration(options["network_timeout"], "--network-timeout")
     return Request(
@@ -160,6 +170,8 @@ def _request(options: dict[str, Any]) -> Any:
         timeout=1800.0 if timeout is None else timeout, network_timeout=network,
         retry=PushRetry(attempts=options["max_attempts"]),
         registry=_registry_options(options),
+        force=options["force"], allow_downgrade=options["allow_downgrade"] or None,
+        skip_uneditable=options["skip_uneditable"],
     )
 
 
@@ -171,6 +183,21 @@ def _registry_options(options: dict[str, Any]) -> Any:
     return Options(check=options["registry"], pin_digest=options["pin_digest"],
                    insecure=tuple(options["insecure_registry"]),
                    timeout=10.0 if timeout is None else timeout)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """Refuse options that would be ignored, and templates with unknown placeholders."""
+    from promoter.template import FIELDS, check
+
+    for option in ("message", "title"):
+        if options[option]:
+            check(options[option], FIELDS, f"--{option}")
+    if bool(options["app_id"]) != bool(options["app_private_key"]):
+        given = "--app-id" if options["app_id"] else "--app-private-key"
+        raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
+    if options["dry_run"] and (options["wait_merge"] or options["verify"]):
+        which = "--wait-merge" if options["wait_merge"] else "--verify"
+        raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
 
 
 @click.command()

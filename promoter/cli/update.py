@@ -94,6 +94,8 @@ def _run(
         click.echo(json.dumps(_as_json(plan), indent=2))
     elif dry_run:
         click.echo(unified_diff(plan), nl=False)
+        for s in plan.skipped:
+            click.echo(f"skipped {s.file}:{s.line}: {s.reason}", err=True)
     else:
         _text(plan)
     if output == "json" and dry_run:

@@ -83,6 +83,7 @@ class ForgeResult:
     pull_request: PullRequest | None
     operation: str  # created | updated | none
     superseded: tuple[PullRequest, ...] = ()
+    error: str | None = None  # a refusal after the PR was published (auto-merge not allowed)
 
 
 class Forge(Protocol):
@@ -91,6 +92,11 @@ class Forge(Protocol):
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
         """Create the pull request for ``spec.branch`` or bring the open one up
         to date; close superseded promoter PRs of the same app and env."""
+        ...
+
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        """Close the open pull request of ``branch`` with the comment ``note``;
+        the closed pull request, or None when none was open."""
         ...
 
     def get(self, number: int) -> PullRequest:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from promoter.forges import MARKER, PullRequestSpec
 from promoter.registry.labels import summary
+from promoter.template import FIELDS, fill, one_line, values
 
 DEFAULT_TITLE = "Promote {app} to {env}: {new}"
-FIELDS = ("app", "env", "old", "new", "image")
+__all__ = ["DEFAULT_TITLE", "FIELDS", "has_marker", "marker", "render", "title"]
 
 
 def marker(app: str, env: str) -> str:
@@ -19,38 +20,26 @@ def marker(app: str, env: str) -> str:
 
 
 def has_marker(text: str | None, app: str, env: str) -> bool:
-    return marker(app, env) in (text or "")
+    """Whether ``text`` ends with the marker line (text quoted earlier in a body,
+    from another PR's table say, does not count)."""
+    lines = (text or "").strip().splitlines()
+    return bool(lines) and lines[-1].strip() == marker(app, env)
 
 
 def _values(spec: PullRequestSpec) -> dict[str, str]:
-    olds = sorted({old for _, old, _ in spec.changes})
-    news = sorted({new for _, _, new in spec.changes})
-    new = ", ".join(news) or spec.image.rpartition(":")[2] or "?"
-    return {
-        "app": spec.app,
-        "env": spec.env,
-        "old": ", ".join(olds) or "?",
-        "new": new,
-        "image": spec.image,
-    }
-
-
-def fill(template: str, spec: PullRequestSpec) -> str:
-    """Replace {app} {env} {old} {new} {image}; other braces are left alone."""
-    values = _values(spec)
-    for name in FIELDS:
-        template = template.replace("{" + name + "}", values[name])
-    return template
+    if not spec.image:
+        return {"app": spec.app, "env": spec.env, "old": "?", "new": "?", "image": ""}
+    return values(spec.app, spec.env, spec.image, [old for _, old, _ in spec.changes])
 
 
 def title(spec: PullRequestSpec) -> str:
     """The PR title: ``spec.title`` (a template or text) or the default."""
-    return fill(spec.title or DEFAULT_TITLE, spec)
+    return fill(spec.title or DEFAULT_TITLE, _values(spec))
 
 
 def render(spec: PullRequestSpec) -> str:
     """The PR body: the user's text, what changed, links, and the marker."""
-    extra = fill(spec.body or "", spec).strip()
+    extra = fill(spec.body or "", _values(spec)).strip()
     parts = [extra] if extra else []
     parts.append(f"Promotes **{spec.app}** to **{spec.env}**" + _image(spec) + ".")
     if spec.changes:
@@ -68,7 +57,7 @@ def _image(spec: PullRequestSpec) -> str:
 
 
 def _cell(text: str) -> str:
-    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+    return "`" + one_line(text).replace("|", "\\|").replace("`", "'") + "`"
 
 
 def _table(changes: tuple[tuple[str, str, str], ...]) -> str:

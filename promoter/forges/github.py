@@ -18,32 +18,20 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
-from promoter.errors import AuthError, PromoterError
+from promoter.errors import AuthError, InputError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
+from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
 from promoter.forges.retry import Backoff, call, transport_error
 from promoter.http_safety import Limits
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.github.com"
-DRAFT = {
-    True: "mutation($id: ID!) { convertPullRequestToDraft(input: {pullRequestId: $id})"
-    " { pullRequest { isDraft } } }",
-    False: "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id})"
-    " { pullRequest { isDraft } } }",
-}
-AUTO_MERGE = (
-    "mutation($id: ID!, $method: PullRequestMergeMethod!) {"
-    " enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method})"
-    " { pullRequest { number } } }"
-)
-
-
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubForge:
     """A forge for ``settings.slug`` (``owner/name``) with a token or a GitHub App."""
     if not settings.slug or settings.slug.count("/") != 1:
-        raise PromoterError(
+        raise InputError(
             f"cannot tell the GitHub repository from {settings.repo!r};"
             " pass --repo https://github.com/OWNER/NAME"
         )
@@ -80,7 +68,7 @@ def _private_key(value: str) -> str:
     path = Path(value).expanduser()
     if path.is_file():
         return path.read_text()
-    raise PromoterError(
+    raise InputError(
         "--app-private-key is neither a PEM key nor a readable file;"
         " pass the key text or the path to the .pem file"
     )
@@ -170,11 +158,14 @@ class GitHubForge:
         assert self.gh is not None
         gh = self.gh
         if self.repository is None:
-            self.repository = self._call("reading the repository", "metadata: read",
-                                         lambda: gh.get_repo(self.slug))
+            lazy = gh.withLazy(True)  # no request: the first call on it says if it exists
+            self.repository = lazy.get_repo(self.slug)
         return self.repository
 
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        """One request for a no-op (find); a creation adds the create and one
+        search for the promoter PRs it supersedes; labels, reviewers, assignees,
+        draft and auto-merge cost one request each, only when they change."""
         repo = self._repo()
         if spec.delete_branch:
             self.delete_after_merge.add(spec.branch)
@@ -183,17 +174,22 @@ class GitHubForge:
         new = None if pr else self._create(repo, spec, title, text)
         if new is not None:
             pr, operation = new, "created"
-            self._sync(pr, spec, title, text, review=True)
+            seen = self._sync(pr, spec, title, text, review=True)
         else:
             raced = pr is None  # another run created it between our find and our create
             pr = pr or self._refind(repo, spec.branch)
-            differs = self._sync(pr, spec, title, text, review=changed or raced)
-            operation = "updated" if differs or changed or raced else "none"
-        superseded = self._supersede(repo, spec, pr)
-        if operation != "none":  # labels and draft state as GitHub now has them
-            pr = self._call("reading the pull request", "pull-requests: read",
-                            lambda: repo.get_pull(pr.number))
-        return ForgeResult(_view(pr), operation, superseded)
+            seen = self._sync(pr, spec, title, text, review=changed or raced)
+            operation = "updated" if seen.changed or changed or raced else "none"
+        closed = self._supersede(spec, pr) if operation == "created" else ()
+        shown = view(pr, labels=seen.labels, draft=seen.draft)
+        if seen.merged:
+            shown = replace(shown, state="merged", merge_commit_sha=seen.merged)
+        return ForgeResult(shown, operation, closed, seen.error)
+
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        repo = self._repo()
+        pr = self._find(repo, branch)
+        return None if pr is None else self._close(pr, note)
 
     def get(self, number: int) -> PullRequest:
         repo = self._repo()
@@ -202,11 +198,11 @@ class GitHubForge:
             lambda: repo.get_pull(number),
             missing=f"pull request #{number} not found in {self.slug}; check the number",
         )
-        view = _view(pr)
-        if view.state == "merged" and view.branch in self.delete_after_merge:
-            self.delete_after_merge.discard(view.branch)
-            self._delete_branch(repo, view.branch)
-        return view
+        shown = view(pr)
+        if shown.state == "merged" and shown.branch in self.delete_after_merge:
+            self.delete_after_merge.discard(shown.branch)
+            self._delete_branch(repo, shown.branch)
+        return shown
 
     def _delete_branch(self, repo: Any, branch: str) -> None:
         """--delete-branch after a merge promoter waited for; best effort, since
@@ -255,7 +251,7 @@ class GitHubForge:
 
     def _sync(
         self, pr: Any, spec: PullRequestSpec, title: str, text: str, review: bool
-    ) -> bool:
+    ) -> Seen:
         """Bring the open PR in line with ``spec``; True if anything changed.
         Reviewers are (re-)requested only with ``review`` or a new title/body:
         a reviewer who has reviewed leaves the requested list, and asking again
@@ -268,25 +264,51 @@ class GitHubForge:
         if bool(pr.draft) != spec.draft:
             self._graphql(what, DRAFT[spec.draft], {"id": pr.node_id})
             changed = True
-        changed |= self._labels(pr, spec.labels, what)
+        labels = self._labels(pr, spec.labels, what)
+        changed |= labels != tuple(label.name for label in pr.labels)
         changed |= self._reviewers(pr, spec, what) if review else False
         changed |= self._assignees(pr, spec, what)
+        merged, error = None, None
         if spec.auto_merge and pr.auto_merge is None:
-            method = (spec.merge_method or "merge").upper()
-            self._graphql(f"enabling auto-merge on #{pr.number}", AUTO_MERGE,
-                          {"id": pr.node_id, "method": method})
+            merged, error = self._auto_merge(pr, spec)
             changed = True
-        return changed
+        return Seen(changed, labels, spec.draft, merged, error)
 
-    def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> bool:
-        have = {label.name for label in pr.labels}
+    def _auto_merge(self, pr: Any, spec: PullRequestSpec) -> tuple[str | None, str | None]:
+        """Enable auto-merge; (merge commit, refusal). A PR in "clean status"
+        (mergeable, no required checks pending) cannot get auto-merge: merge it
+        now, as ``gh pr merge --auto`` does. "Not allowed" is a refusal."""
+        what = f"enabling auto-merge on #{pr.number}"
+        try:
+            self._graphql(what, AUTO_MERGE, {"id": pr.node_id,
+                                             "method": (spec.merge_method or "merge").upper()})
+        except PromoterError as exc:
+            text = exc.message.lower()
+            if "clean status" in text:
+                return self._merge_now(pr, spec), None
+            if "not allowed" in text:
+                return None, (f"auto-merge is not allowed for {self.slug} (pull request"
+                              f" #{pr.number} is open); enable Settings -> General ->"
+                              " 'Allow auto-merge', or drop --auto-merge")
+            raise
+        return None, None
+
+    def _merge_now(self, pr: Any, spec: PullRequestSpec) -> str:
+        method = spec.merge_method or "merge"
+        merged = self._call(f"merging clean pull request #{pr.number}", "contents: write",
+                            lambda: pr.merge(merge_method=method))
+        return str(merged.sha)
+
+    def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> tuple[str, ...]:
+        """Add the missing ``labels``; the labels the PR has now."""
+        have = tuple(label.name for label in pr.labels)
         missing = [label for label in labels if label not in have]
         if missing:  # {"labels": [...]}, the documented form (add_to_labels sends a bare list)
             assert self.gh is not None
             requester, url = self.gh.requester, f"{pr.issue_url}/labels"
             self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
                 "POST", url, input={"labels": missing}))
-        return bool(missing)
+        return have + tuple(missing)
 
     def _reviewers(self, pr: Any, spec: PullRequestSpec, what: str) -> bool:
         users = {u.login for u in pr.requested_reviewers}
@@ -306,39 +328,41 @@ class GitHubForge:
             self._call(what, "pull-requests: write", lambda: pr.add_to_assignees(*assign))
         return bool(assign)
 
-    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> None:
+    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         assert self.gh is not None
         requester = self.gh.requester
-        self._call(what, "pull-requests: write",
-                   lambda: requester.graphql_query(query, variables))
+        _, answer = self._call(what, "pull-requests: write",
+                               lambda: requester.graphql_query(query, variables))
+        return dict((answer or {}).get("data") or {})
 
-    def _supersede(self, repo: Any, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
-        def stale() -> list[Any]:
-            return [
-                p for p in repo.get_pulls(state="open")
-                if p.number != keep.number and body.has_marker(p.body, spec.app, spec.env)
-            ]
-
-        closed = []
-        for pr in self._call("listing open pull requests", "pull-requests: read", stale):
-            note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
-                    f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
-            closed.append(self._close(pr, note))
+    def _supersede(self, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
+        """Close the other open promoter PRs of this app and env (after a change
+        of branch template): one search; a PR counts only if it is on another
+        branch of this repository, was opened by the same user as ``keep`` and
+        its body ends with the marker."""
+        query = f'repo:{self.slug} is:pr is:open in:body "promoter:{spec.app}/{spec.env}"'
+        found = self._graphql("searching superseded pull requests", SEARCH, {"q": query})
+        note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
+                f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
+        nodes = (found.get("search") or {}).get("nodes") or []
+        closed = [self._close_number(node, note) for node in
+                  superseded(nodes, spec, self.slug, keep.number, keep.user.login)]
         return tuple(closed)
 
+    def _close_number(self, node: dict[str, Any], note: str) -> PullRequest:
+        assert self.gh is not None
+        requester, number = self.gh.requester, int(node["number"])
+        what = f"closing superseded pull request #{number}"
+        base = f"/repos/{self.slug}"
+        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
+            "POST", f"{base}/issues/{number}/comments", input={"body": note}))
+        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
+            "PATCH", f"{base}/pulls/{number}", input={"state": "closed"}))
+        return PullRequest(number=number, url=str(node.get("url") or ""),
+                           branch=str(node.get("headRefName") or ""), base="", state="closed")
+
     def _close(self, pr: Any, note: str) -> PullRequest:
-        what = f"closing superseded pull request #{pr.number}"
+        what = f"closing pull request #{pr.number}"
         self._call(what, "pull-requests: write", lambda: pr.create_issue_comment(note))
         self._call(what, "pull-requests: write", lambda: pr.edit(state="closed"))
-        return _view(pr, state="closed")
-
-
-def _view(pr: Any, state: str | None = None) -> PullRequest:
-    if state is None:
-        state = "open" if pr.state == "open" else "merged" if pr.merged_at else "closed"
-    return PullRequest(
-        number=pr.number, url=pr.html_url, branch=pr.head.ref, base=pr.base.ref,
-        state=state, title=pr.title, head_sha=pr.head.sha,
-        merge_commit_sha=pr.merge_commit_sha if state == "merged" else None,
-        draft=bool(pr.draft), labels=tuple(label.name for label in pr.labels),
-    )
+        return view(pr, state="closed")

@@ -17,7 +17,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabError
 
-from promoter.errors import AuthError, PromoterError, RetryableError
+from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
 from promoter.forges.http import SafeSession
 from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
@@ -45,7 +45,7 @@ class _Gitlab(gitlab.Gitlab):
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabForge:
     """A forge for the project ``settings.slug`` (``group/sub/project``)."""
     if not settings.slug or "/" not in settings.slug:
-        raise PromoterError(
+        raise InputError(
             f"cannot tell the GitLab project from {settings.repo!r};"
             " pass --repo https://gitlab.example/GROUP/PROJECT"
         )
@@ -128,9 +128,13 @@ class GitLabForge:
     # -- the Forge protocol ----------------------------------------------------
 
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
+        """One request for a no-op: the open MRs carrying this app and env's marker
+        (which also finds the ones to supersede); a creation adds the create.
+        Reviewer and assignee usernames are looked up only when they are missing."""
         title = (DRAFT if spec.draft else "") + body.title(spec)
         text = body.render(spec)
-        mr = self._find(spec.branch)
+        marked = self._marked(spec)
+        mr = next((m for m in marked if m["source_branch"] == spec.branch), None)
         new = None if mr else self._create(spec, title, text)
         if new is not None:
             mr, operation = new, "created"
@@ -141,8 +145,17 @@ class GitLabForge:
         if spec.auto_merge and not mr.get("merge_when_pipeline_succeeds"):
             mr = self._auto_merge(mr["iid"], spec)
             operation = "updated" if operation == "none" else operation
-        superseded = self._supersede(spec, mr)
+        superseded = self._supersede(spec, mr, marked)
         return ForgeResult(_view(mr), operation, superseded)
+
+    def _marked(self, spec: PullRequestSpec) -> list[dict[str, Any]]:
+        return self._list(f"listing merge requests of {spec.app} in {spec.env}",
+                          state="opened", search=f"promoter:{spec.app}/{spec.env}",
+                          **{"in": "description"})
+
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        mr = self._find(branch)  # by branch: the branch is proven promoter's own
+        return None if mr is None else self._close(mr["iid"], note)
 
     def get(self, number: int) -> PullRequest:
         mr = self._call(f"reading merge request !{number}",
@@ -220,10 +233,11 @@ class GitLabForge:
         if missing:
             data["add_labels"] = ",".join(missing)
         for key, names in (("assignee_ids", spec.assignees), ("reviewer_ids", spec.reviewers)):
-            have = [u["id"] for u in mr.get(key.replace("_ids", "s")) or []]
-            wanted = [i for i in self._ids(names) if i not in have]
-            if wanted:
-                data[key] = have + wanted
+            users = mr.get(key.replace("_ids", "s")) or []
+            known = {u["username"] for u in users}
+            absent = tuple(n for n in names if n.lstrip("@") not in known)
+            if absent:  # look up only the usernames the MR does not have yet
+                data[key] = [u["id"] for u in users] + self._ids(absent)
         if bool(mr.get("force_remove_source_branch")) != spec.delete_branch:
             data["remove_source_branch"] = spec.delete_branch
         if not data:
@@ -251,17 +265,25 @@ class GitLabForge:
 
         return self._call(what, put)
 
-    def _supersede(self, spec: PullRequestSpec, keep: dict[str, Any]) -> tuple[PullRequest, ...]:
+    def _supersede(
+        self, spec: PullRequestSpec, keep: dict[str, Any], marked: list[dict[str, Any]]
+    ) -> tuple[PullRequest, ...]:
+        """Close the other promoter MRs of this app and env: on another branch of
+        this project, opened by the same user as ``keep``, the marker last."""
+        author = (keep.get("author") or {}).get("username")
         stale = [
-            m for m in self._list("listing open merge requests", state="opened")
-            if m["iid"] != keep["iid"] and body.has_marker(m.get("description"), spec.app, spec.env)
+            m for m in marked
+            if m["iid"] != keep["iid"] and m["source_branch"] != spec.branch
+            and (m.get("author") or {}).get("username") == author
+            and m.get("source_project_id") == keep.get("source_project_id")
+            and body.has_marker(m.get("description"), spec.app, spec.env)
         ]
         note = (f"Superseded by !{keep['iid']} ({keep['web_url']}): promoter now promotes"
                 f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
         return tuple(self._close(m["iid"], note) for m in stale)
 
     def _close(self, iid: int, note: str) -> PullRequest:
-        what = f"closing superseded merge request !{iid}"
+        what = f"closing merge request !{iid}"
         managers = self.project.mergerequests
         self._call(what, lambda: managers.get(iid, lazy=True).notes.create({"body": note}))
         return _view(self._call(what, lambda: managers.update(iid, {"state_event": "close"})))

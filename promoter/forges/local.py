@@ -17,6 +17,9 @@ class LocalForge:
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
         return ForgeResult(pull_request=None, operation="created" if changed else "none")
 
+    def close(self, branch: str, note: str) -> PullRequest | None:
+        return None  # no pull request: deleting the branch is all there is
+
     def get(self, number: int) -> PullRequest:
         raise InputError(
             f"the local forge has no pull request #{number}; merge branch promoter/... by hand"

@@ -21,7 +21,16 @@ from promoter.manifests.edit import (
     splice_for,
 )
 from promoter.manifests.locate import Ref, refs_in, with_template
-from promoter.manifests.nodes import NULL_TAG, BadYaml, check_document, compose_all, kind_of, walk
+from promoter.manifests.nodes import (
+    NULL_TAG,
+    BadYaml,
+    check_document,
+    compose_all,
+    kind_of,
+    scalar_items,
+    string_value,
+    walk,
+)
 from promoter.manifests.records import Change, Skip
 from promoter.manifests.render import position, span_of
 
@@ -60,6 +69,7 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
             node = visit.node
             if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
                 skips.extend(_block_refs(node, file, repository))
+            skips.extend(_untagged_helm(node, file, repository))
             for found in refs_in(visit, repository, keys):
                 if compose and found.kind == "image-key":
                     continue
@@ -71,6 +81,22 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
                     refs.append(ref)
                 seen |= ids
     return Located(tuple(refs), tuple(aliases), tuple(skips), tuple(docs))
+
+
+def _untagged_helm(node: Any, file: str, repository: str) -> Iterator[Skip]:
+    """A Helm values block naming the image's ``repository`` with no ``tag``,
+    ``digest`` or ``sha`` key: nothing to edit, so reported, never silently passed."""
+    if kind_of(node) != "mapping":
+        return
+    items = scalar_items(node)
+    value = items.get("repository")
+    if value is None or {"tag", "digest", "sha", "newTag", "newName"} & items.keys():
+        return
+    registry, name = string_value(items.get("registry")), string_value(value)
+    ref = images.try_parse(f"{registry}/{name}" if registry and name else name or "")
+    if ref is not None and ref.repository == repository and not (ref.tag or ref.digest):
+        yield Skip(file, int(value.start_mark.line) + 1,
+                   f"Helm image block with repository {name} has no tag key; not edited")
 
 
 def _block_refs(node: Any, file: str, repository: str) -> Iterator[Skip]:

@@ -86,4 +86,11 @@ def log_lines(record: Mapping[str, Any]) -> list[str]:
     for name, keys in (("merge", ("merge", "state")), ("verify", ("verify", "status"))):
         if value_at(record, *keys) is not None:
             lines.append(f"{name}: {as_text(value_at(record, *keys))}")
+    for skip in record.get("skipped") or []:
+        lines.append(f"skipped: {as_text(skip.get('file'))}:{as_text(skip.get('line'))}: "
+                     f"{as_text(skip.get('reason'))}")
+    for sha in record.get("discarded") or []:
+        lines.append(f"discarded (--force): {as_text(sha)}")
+    if record.get("deleted_branch"):
+        lines.append(f"deleted branch: {as_text(record['deleted_branch'])}")
     return lines

@@ -56,13 +56,12 @@ def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, st
 
 
 def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
-    values = {"{app}": app, "{env}": env}
+    from promoter.template import fill
+
     found = []
     for kind, attribute in _LISTS:
         for template in getattr(spec, attribute):
-            for key, value in values.items():
-                template = template.replace(key, value)
-            found.append(parse_target(kind, template))
+            found.append(parse_target(kind, fill(template, {"app": app, "env": env})))
     return found
 
 

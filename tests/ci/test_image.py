@@ -153,7 +153,7 @@ def config_repository(rootfs: Path, uid: int, gid: int, app_image: str) -> str:
     """A bare config repository inside the image, owned by the image's user,
     whose app api runs ``app_image``."""
     work, bare = rootfs / "tmp" / "config-work", rootfs / "tmp" / "config.git"
-    for env, tag in (("staging", "1.4.1"), ("production", "1.4.0")):
+    for env, tag in (("staging", "0.0.2"), ("production", "0.0.1")):  # older than the image
         overlay = work / "apps" / "api" / "overlays" / env
         overlay.mkdir(parents=True)
         text = KUSTOMIZATION.format(tag=tag).replace("ghcr.io/acme/api", app_image)

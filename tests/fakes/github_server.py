@@ -59,6 +59,8 @@ class Pull:
     assignees: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     auto_merge: str | None = None
+    merge_method: str | None = None  # how it was merged through the REST merge endpoint
+    author: str = "promoter"  # the login that opened it (the token's user, for the API)
 
 
 @dataclass
@@ -88,6 +90,8 @@ class FakeGitHub:
         self.installation_id = 4242
         self.issued: set[str] = set()
         self.auto_merge_allowed = True
+        # no required checks and mergeable: GitHub refuses auto-merge ("clean status")
+        self.clean_status = False
         self.merge_on_auto_merge: str | None = None  # merge at once with this commit SHA
         # called with the head branch as a create request arrives, before it is handled:
         # e.g. another promoter run opening the pull request first
@@ -120,9 +124,10 @@ class FakeGitHub:
     ) -> None:
         self.failures.append(Failure(status, message, headers or {}, method, path, times))
 
-    def open_pull(self, head: str, base: str = "main", title: str = "t", body: str = "") -> Pull:
+    def open_pull(self, head: str, base: str = "main", title: str = "t", body: str = "",
+                  author: str = "promoter") -> Pull:
         number = len(self.pulls) + 1
-        self.pulls[number] = Pull(number, head, base, title, body)
+        self.pulls[number] = Pull(number, head, base, title, body, author=author)
         return self.pulls[number]
 
     def merge(self, number: int, sha: str = "f" * 40) -> None:
@@ -229,7 +234,8 @@ class FakeGitHub:
             return _json(200, make("installation", id=self.installation_id,
                                    account=self._user(self.owner)))
         if rest == "/pulls" and method == "GET":
-            return _json(200, [self._pull(p, "pull-request-simple") for p in self._list(request)])
+            return self._page(request, [self._pull(p, "pull-request-simple")
+                                        for p in self._list(request)])
         if rest == "/pulls" and method == "POST":
             return self._create(data)
         m = re.fullmatch(r"/(pulls|issues)/(\d+)(/[a-z_]+)?", rest)
@@ -257,10 +263,27 @@ class FakeGitHub:
             pull.assignees += [a for a in data["assignees"] if a not in pull.assignees]
             users = [self._user(a) for a in pull.assignees]
             return _json(201, make("issue", number=pull.number, assignees=users))
+        if sub == "/merge" and method == "PUT":
+            if pull.state != "open":
+                return _error(405, "Pull Request is not mergeable")
+            self.merge(pull.number, hashlib.sha1(f"merge {pull.number}".encode()).hexdigest())
+            pull.merge_method = (data or {}).get("merge_method", "merge")
+            return _json(200, {"sha": pull.merge_commit_sha, "merged": True,
+                               "message": "Pull Request successfully merged"})
         if sub == "/comments" and method == "POST":
             pull.comments.append(data["body"])
             return _json(201, make("issue-comment", body=data["body"]))
         return _error(404, "Not Found")
+
+    def _page(self, request: Request, items: list[Any]) -> Response:
+        """GitHub's pagination: ``per_page`` (default 30), ``page``, a Link header."""
+        page, size = int(request.args.get("page", 1)), int(request.args.get("per_page", 30))
+        headers = {}
+        if page * size < len(items):
+            args = {**request.args, "page": str(page + 1)}
+            query = "&".join(f"{k}={quote(str(v), safe=':')}" for k, v in args.items())
+            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        return _json(200, items[(page - 1) * size:page * size], headers)
 
     def _list(self, request: Request) -> list[Pull]:
         state, head = request.args.get("state", "open"), request.args.get("head")
@@ -316,7 +339,8 @@ class FakeGitHub:
             schema, number=pull.number, id=pull.number, node_id=f"PR_{pull.number}",
             url=f"{base}/pulls/{pull.number}", issue_url=f"{base}/issues/{pull.number}",
             html_url=f"{self.url}/{self.owner}/{self.name}/pull/{pull.number}",
-            state=pull.state, title=pull.title, body=pull.body, draft=pull.draft,
+            user=self._user(pull.author), state=pull.state, title=pull.title, body=pull.body,
+            draft=pull.draft,
             labels=[make_item(schema, "labels", name=n, url=f"{self.api_url}/labels/{n}")
                     for n in pull.labels],
             head=self._ref(pull.head), base=self._ref(pull.base),
@@ -361,6 +385,8 @@ class FakeGitHub:
             pull = self._by_node(input["pullRequestId"])
             if not self.auto_merge_allowed:
                 raise FakeGraphQLError("Auto merge is not allowed for this repository")
+            if self.clean_status:
+                raise FakeGraphQLError("Pull request is in clean status")
             pull.auto_merge = input.get("mergeMethod", "MERGE").lower()
             if self.merge_on_auto_merge:
                 self.merge(pull.number, self.merge_on_auto_merge)
@@ -373,11 +399,26 @@ class FakeGitHub:
                 return {"pullRequest": self._gql_pull(pull)}
             return mutate
 
+        def search(info: Any, query: str, type: str, **_: Any) -> Any:
+            """Issue search: ``repo:``, ``is:pr``, ``is:open`` and one quoted phrase."""
+            phrase = query.split('"')[1] if query.count('"') >= 2 else ""
+            wanted = "is:open" in query
+            found = [p for p in sorted(self.pulls.values(), key=lambda p: p.number)
+                     if phrase in p.body and (not wanted or p.state == "open")]
+            return {"issueCount": len(found), "nodes": [self._gql_search(p) for p in found]}
+
         return {
+            "search": search,
             "enablePullRequestAutoMerge": auto_merge,
             "convertPullRequestToDraft": drafting(True),
             "markPullRequestReadyForReview": drafting(False),
         }
+
+    def _gql_search(self, pull: Pull) -> dict[str, Any]:
+        return {"__typename": "PullRequest", "number": pull.number, "body": pull.body,
+                "url": f"{self.url}/{self.owner}/{self.name}/pull/{pull.number}",
+                "headRefName": pull.head, "author": {"__typename": "User", "login": pull.author},
+                "headRepository": {"nameWithOwner": f"{self.owner}/{self.name}"}}
 
     def _gql_pull(self, pull: Pull) -> dict[str, Any]:
         return {"number": pull.number, "isDraft": pull.draft, "id": f"PR_{pull.number}"}

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import jsonschema
 from referencing import Registry, Resource
@@ -54,6 +54,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "note": {"required": ["body"], "properties": {"body": TEXT}},
     "list": {"properties": {
         "source_branch": TEXT, "state": {"enum": ["opened", "closed", "locked", "merged", "all"]},
+        "search": TEXT, "in": {"enum": ["title", "description", "title,description"]},
         "page": TEXT, "per_page": TEXT, "pagination": TEXT, "order_by": TEXT, "sort": TEXT}},
     "users": {"properties": {"username": TEXT, "page": TEXT, "per_page": TEXT}},
 }
@@ -104,6 +105,7 @@ class MergeRequest:
     squash: bool = False
     remove_source_branch: bool = False
     merge_commit_sha: str | None = None
+    author: str = "promoter"  # the username that opened it (the token's user, for the API)
 
 
 class FakeGitLab:
@@ -142,9 +144,9 @@ class FakeGitLab:
         self.failures.append((status, message, headers or {}, method, path, [times]))
 
     def open_mr(self, source: str, target: str = "main", title: str = "t",
-                description: str = "") -> MergeRequest:
+                description: str = "", author: str = "promoter") -> MergeRequest:
         iid = len(self.mrs) + 1
-        self.mrs[iid] = MergeRequest(iid, source, target, title, description)
+        self.mrs[iid] = MergeRequest(iid, source, target, title, description, author=author)
         return self.mrs[iid]
 
     def merge(self, iid: int, sha: str = "e" * 40) -> None:
@@ -228,9 +230,26 @@ class FakeGitLab:
     def _list(self, args: dict[str, str]) -> Response:
         state = args.get("state", "all")
         found = [m for m in self.mrs.values() if state in ("all", m.state)
-                 and args.get("source_branch", m.source) == m.source]
+                 and args.get("source_branch", m.source) == m.source
+                 and self._matches(m, args.get("search"), args.get("in", "title,description"))]
         items = [self._mr(m) for m in sorted(found, key=lambda m: -m.iid)]
-        return self._answer(200, items, _array("merge_request.json"))
+        page, size = int(args.get("page", 1)), int(args.get("per_page", 20))
+        headers = {"x-next-page": str(page + 1) if page * size < len(items) else ""}
+        if page * size < len(items):
+            query = "&".join(f"{k}={v}" for k, v in {**args, "page": str(page + 1)}.items())
+            headers["Link"] = f'<{self.url}/api/v4/projects/{quote(self.project, safe="")}' \
+                f'/merge_requests?{query}>; rel="next"'
+        page_items = items[(page - 1) * size:page * size]
+        self._check("response 200", page_items, _array("merge_request.json"))
+        return _json(200, page_items, headers)
+
+    @staticmethod
+    def _matches(mr: MergeRequest, search: str | None, where: str) -> bool:
+        """GitLab's ``search`` (a substring of the title and/or description)."""
+        if not search:
+            return True
+        fields = {"title": mr.title, "description": mr.description}
+        return any(search.lower() in fields[name].lower() for name in where.split(","))
 
     def _create(self, data: dict[str, Any]) -> Response:
         if self.before_create:
@@ -289,7 +308,7 @@ class FakeGitLab:
             "updated_at": stamp, "merged_at": stamp if mr.state == "merged" else None,
             "closed_at": stamp if mr.state == "closed" else None,
             "target_branch": mr.target, "source_branch": mr.source, "upvotes": 0,
-            "downvotes": 0, "author": self._user("promoter"),
+            "downvotes": 0, "author": self._user(mr.author),
             "assignee": self._by_id(mr.assignees[0]) if mr.assignees else None,
             "assignees": [self._by_id(u) for u in mr.assignees],
             "reviewers": [self._by_id(u) for u in mr.reviewers],

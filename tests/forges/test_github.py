@@ -184,9 +184,9 @@ def test_labels_reviewers_assignees_draft_and_auto_merge(
 
 def test_auto_merge_refused_is_an_error(fake: FakeGitHub, slept: list[float]) -> None:
     fake.auto_merge_allowed = False
-    with pytest.raises(PromoterError, match=r"auto-merge.*not allowed") as info:
-        connect(fake, slept).publish(spec(auto_merge=True), changed=True)
-    assert info.value.exit_code == 1
+    result = connect(fake, slept).publish(spec(auto_merge=True), changed=True)
+    assert result.error is not None and "auto-merge is not allowed" in result.error
+    assert result.pull_request is not None and result.operation == "created"
 
 
 def test_enterprise_url_from_github_api_url(
@@ -383,7 +383,7 @@ def test_fake_rejects_responses_that_violate_the_schema(
     original = fake._repo_fields
     fake._repo_fields = lambda: {**original(), "name": 42}  # type: ignore[method-assign]
     connect(fake, slept).publish(spec(), changed=True)
-    assert any("GET /repos/acme/config 200" in v for v in fake.violations)
+    assert any("POST /repos/acme/config/pulls 201" in v for v in fake.violations)
     fake.violations.clear()
 
 

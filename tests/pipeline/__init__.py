@@ -1,0 +1,1 @@
+"""Tests of the promotion pipeline (promoter.promote and its stages)."""
