@@ -126,6 +126,11 @@ def compose_all(text: str) -> list[Any]:
     both reject it, the C composer's error is raised."""
     from ruamel.yaml.error import MarkedYAMLError
 
+    from promoter.manifests import depth
+
+    deep = depth.too_deep(text)  # the C composer would crash on it
+    if deep is not None:
+        raise BadYaml(depth.MESSAGE, deep)
     try:
         return _compose(text, False)
     except MarkedYAMLError as exc:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
-from promoter.manifests import depth, flux, overlay, regions
+from promoter.manifests import flux, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
@@ -109,7 +109,6 @@ def _edit_file(
             pieces.append(region.text)
             continue
         with _lines_from(region):
-            _check_depth(region.text)
             located = locate(region.text, cand.file, ref.repository, keys)
             if expect is not None:
                 _check_expect(cand.file, region, located.editable, expect, ref)
@@ -199,7 +198,6 @@ def _found_in(
         if not region.wanted:
             continue
         with _lines_from(region):
-            _check_depth(region.text)
             located = locate(region.text, cand.file, repository, keys)
         for r in located.editable:
             line, column = found_line(region.text, r)
@@ -237,12 +235,6 @@ def _bad(cand: Candidate, exc: BadYaml) -> Skip:
             f"{where}: {exc.reason}; fix the file or leave it out (nothing was written)"
         )
     return Skip(cand.file, exc.line, exc.reason)
-
-
-def _check_depth(body: str) -> None:
-    line = depth.too_deep(body)
-    if line is not None:
-        raise BadYaml(depth.MESSAGE, line)
 
 
 def _decode(cand: Candidate) -> str:

@@ -98,3 +98,16 @@ def test_depth_bound_exact_at_the_limit() -> None:
     assert too_deep("".join(" " * i + "a:\n" for i in range(0, 3 * MAX_DEPTH))) == MAX_DEPTH + 1
     assert too_deep("\r".join(" " * i + "a:" for i in range(3 * MAX_DEPTH))) == MAX_DEPTH + 1
     assert too_deep("a: '" + "[" * 5000 + "'\n") is None  # brackets in a string are no depth
+
+
+def test_deep_kustomization_without_the_image_is_no_crash(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "dep.yaml").write_text(POD)
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- dep.yaml\n")
+    (tmp_path / "overlay").mkdir()
+    (tmp_path / "overlay" / "kustomization.yaml").write_text(
+        "resources:\n- ../base\nx: " + "[" * DEEP + "]" * DEEP + "\n"
+    )
+    result = promoter(tmp_path, "update", NEW, "overlay")
+    assert result.returncode in (0, 2), result  # before: -11 (SIGSEGV)
+    assert (tmp_path / "base" / "dep.yaml").read_text() == POD
