@@ -110,12 +110,14 @@ def recover(root: Path) -> str | None:
 
 
 def _read(path: Path) -> tuple[str, str, list[str]]:
+    from promoter.manifests.scan import NotRegular, read_regular
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, 16 * 1024 * 1024).decode("utf-8"))
         run, state, files = data["id"], data["state"], data["files"]
         valid = (isinstance(run, str) and _ID.fullmatch(run) and state in ("staging", "committing")
                  and isinstance(files, list) and all(isinstance(f, str) for f in files))
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, NotRegular):
         valid = False
     if not valid:
         raise PromoterError(f"{path} is not a promoter journal; remove it and run again")
