@@ -71,7 +71,7 @@ def _common_prefix(a: bytes, b: bytes, pa: int, pb: int) -> int:
     while done < limit:
         size = min(step, limit - done)
         if a[pa + done : pa + done + size] == b[pb + done : pb + done + size]:
-            done, step = done + size, step * 2
+            done, step = done + size, min(step * 2, 1 << 16)  # small: no mmap per slice
             continue
         low, high = done, done + size  # a[..low] equal; the first difference is before high
         while high - low > 1:
