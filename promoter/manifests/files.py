@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from promoter.errors import PromoterError
+from promoter.errors import Interrupted, PromoterError
 from promoter.manifests import journal
 from promoter.manifests.records import FileEdit, Plan
 from promoter.manifests.scan import NotRegular, read_regular
@@ -22,7 +22,7 @@ def write_plan(root: Path, plan: Plan) -> None:
     try:
         with journal.Signals() as signals:
             _write(root, plan, signals, written)
-    except journal.Interrupted as sig:
+    except Interrupted as sig:
         if written:
             raise PromoterError(
                 f"interrupted by {sig.name} while writing; all {len(plan.edits)} file(s) were"
@@ -37,7 +37,7 @@ def _write(root: Path, plan: Plan, signals: journal.Signals, written: list[bool]
     try:
         with signals.blocked():
             journal.begin(root, run, files)
-    except journal.Interrupted:
+    except Interrupted:
         journal.end(root)  # begin had finished (signals were blocked): it is this run's
         raise
     staged = _stage(root, run, plan, signals)

@@ -28,19 +28,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from promoter.errors import PromoterError
+from promoter.errors import Interrupted, PromoterError
 
 NAME = ".promoter-update.journal"
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _ID = re.compile(r"[0-9a-f]{16}")
-
-
-class Interrupted(BaseException):
-    """A deferred signal, raised where it may be handled."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.name = signal.Signals(signum).name
 
 
 def new_id() -> str:
