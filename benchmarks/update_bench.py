@@ -1,26 +1,41 @@
-"""Benchmark ``promoter update`` on a generated config repository.
+"""Benchmark ``promoter update`` / ``diff`` against ``grep -rl``, in one run.
 
-Generates benchmarks/work/config: 10,000 apps, each a Deployment and a
-kustomization (20,000 files), then times (best of N runs, wall clock):
+Trees and files (generated under benchmarks/work, gitignored):
 
-- ``promoter update ghcr.io/acme/app-04242:2.0.0 .`` vs ``grep -rl app-04242 .``
-- ``promoter --help`` vs ``python -c "import click"``
+- ordinary trees: N apps, each a Deployment and a kustomization (2N files);
+  ``promoter update ghcr.io/acme/app-XXXXX:<v> .`` vs ``grep -rl app-XXXXX .``;
+- candidate-heavy trees: the same plus one copy of the argo-cd install.yaml
+  (1.9 MB, tests/data/corpus) per 2,000 files; the image
+  ``quay.io/argoproj/argocd`` is in all of them; vs ``grep -rl argocd .``;
+- big files: one file of D Deployments (12,000 make 8 MB) referencing the
+  image once, or in every document;
+- ``promoter --help`` vs ``python -c "import click"``.
 
-Usage: ``.venv/bin/python benchmarks/update_bench.py [--apps N] [--runs N]``.
-Targets: update <= 3x grep; --help <= 1.5x import click.
+Every command runs as a subprocess; wall time, CPU (user+sys) and peak RSS
+come from ``os.wait4``; each figure is the best of ``--runs``. Updates
+alternate two versions so every run really edits. Ratios are taken in the
+same run, interleaved, because the shared VM's load changes by the minute.
+
+Usage: ``.venv/bin/python benchmarks/update_bench.py [--apps 5000 100000]
+[--docs 4000 12000] [--runs 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.data import data_file
+
 WORK = Path(__file__).resolve().parent / "work"
+PROMOTER = [sys.executable, "-m", "promoter"]
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -40,7 +55,7 @@ spec:
     spec:
       containers:
       - name: app
-        image: ghcr.io/acme/app-{n:05d}:1.0.0  # {{"$imagepolicy": "flux-system:app-{n:05d}"}}
+        image: {image}  # {{"$imagepolicy": "flux-system:app-{n:05d}"}}
         ports:
         - containerPort: 8080
         resources:
@@ -55,64 +70,118 @@ images:
 - name: ghcr.io/acme/app-{n:05d}
   newTag: 1.0.0
 """
+Measure = tuple[float, float, float]  # wall s, cpu s, peak RSS MB
 
 
-def generate(root: Path, apps: int) -> None:
-    if (root / f"apps/app-{apps - 1:05d}/kustomization.yaml").is_file():
-        return
+def ordinary(apps: int, heavy: bool) -> Path:
+    root = WORK / f"{'heavy' if heavy else 'tree'}-{apps}"
+    if (root / "done").is_file():
+        return root
     shutil.rmtree(root, ignore_errors=True)
+    install = data_file("corpus", "files", "argoproj__argo-cd", "manifests", "install.yaml")
     for n in range(apps):
         app = root / "apps" / f"app-{n:05d}"
         app.mkdir(parents=True)
-        (app / "deployment.yaml").write_text(DEPLOYMENT.format(n=n))
+        image = f"ghcr.io/acme/app-{n:05d}:1.0.0"
+        (app / "deployment.yaml").write_text(DEPLOYMENT.format(n=n, image=image))
         (app / "kustomization.yaml").write_text(KUSTOMIZATION.format(n=n))
+        if heavy and n % 1000 == 0:  # one per 2,000 files
+            shutil.copy(install, app / "install.yaml")
+    (root / "done").write_text("")
+    return root
 
 
-def best(cmd: list[str], cwd: Path, runs: int, cpu: bool = False) -> float:
-    """Minimum wall time (or, with ``cpu``, user+system CPU time) over ``runs``."""
-    times = []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        times.append(used if cpu else wall)
-    return min(times)
+def big_file(docs: int, refs: int) -> Path:
+    root = WORK / f"big-{docs}-{refs}"
+    if (root / "big.yaml").is_file():
+        return root
+    root.mkdir(parents=True, exist_ok=True)
+    every = max(docs // refs, 1)
+    note = "  annotations:\n    note: \"" + "padding " * 21 + "\"\n"  # 12,000 documents: 8 MB
+    parts = ["---\n" + DEPLOYMENT.format(
+        n=n, image="ghcr.io/acme/api:1.0.0" if n % every == 0 else f"ghcr.io/acme/w{n}:1.0.0"
+    ).replace("  labels:\n", note + "  labels:\n", 1) for n in range(docs)]
+    (root / "big.yaml").write_text("".join(parts))
+    return root
+
+
+def run(cmd: Sequence[str], cwd: Path) -> Measure:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # grep -l exits 1 on no match
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def best(runs: list[Measure]) -> Measure:
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
+
+
+def compare(
+    label: str, base: list[str], ours: list[list[str]], cwd: Path, runs: int, target: str
+) -> Measure:
+    """Interleave ``base`` and ``ours`` (commands taken in turn); print ratios."""
+    run(base, cwd)  # warm the page cache
+    a: list[Measure] = []
+    b: list[Measure] = []
+    for i in range(runs):
+        a.append(run(base, cwd))
+        b.append(run(ours[i % len(ours)], cwd))
+    (wa, ca, _), (wb, cb, rss) = best(a), best(b)
+    print(f"| {label} | {wa:.3f} s / {ca:.3f} s | {wb:.3f} s / {cb:.3f} s "
+          f"| {wb / wa:.2f}x / {cb / ca:.2f}x | {rss:.0f} MB | {target} |")
+    return best(b)
+
+
+def updates(image: str, cwd: Path, command: str = "update") -> list[list[str]]:
+    """Two commands that always change something: updates alternate 2.0.0 and
+    1.0.0, diffs ask for versions no update writes."""
+    versions = ("2.0.0", "1.0.0") if command == "update" else ("3.0.0", "4.0.0")
+    return [[*PROMOTER, command, f"{image}:{v}", "."] for v in versions]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--apps", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--apps", type=int, nargs="*", default=[5_000, 100_000])
+    parser.add_argument("--docs", type=int, nargs="*", default=[4_000, 12_000])
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    root = WORK / "config"
-    generate(root, args.apps)
-    app = f"app-{args.apps // 2:05d}"
-    promoter = [sys.executable, "-m", "promoter"]
-    best(["grep", "-rl", app, "."], root, 1)  # warm the page cache
-    grep = best(["grep", "-rl", app, "."], root, args.runs)
-    # alternate versions so every run really edits two files
-    update = min(
-        best([*promoter, "update", f"ghcr.io/acme/{app}:{v}", "."], root, 1)
-        for v in ["2.0.0", "1.0.0"] * args.runs
-    )
-    grep_cpu = best(["grep", "-rl", app, "."], root, args.runs, cpu=True)
-    same = [*promoter, "update", f"ghcr.io/acme/{app}:1.0.0", "."]  # already at 1.0.0
-    update_cpu = best(same, root, args.runs, cpu=True)
-    click = best([sys.executable, "-c", "import click"], root, args.runs)
-    help_ = best([*promoter, "--help"], root, args.runs)
-    click_cpu = best([sys.executable, "-c", "import click"], root, args.runs, cpu=True)
-    help_cpu = best([*promoter, "--help"], root, args.runs, cpu=True)
-    print(f"files: {2 * args.apps}")
-    print(f"grep -rl {app} .: {grep:.3f} s")
-    print(f"promoter update: {update:.3f} s ({update / grep:.2f}x grep; target <= 3x)")
-    print(f"python -c 'import click': {click:.3f} s")
-    print(f"promoter --help: {help_:.3f} s ({help_ / click:.2f}x import click; target <= 1.5x)")
-    print(f"CPU time (user+sys): grep {grep_cpu:.3f} s, update {update_cpu:.3f} s "
-          f"({update_cpu / grep_cpu:.2f}x); import click {click_cpu:.3f} s, "
-          f"--help {help_cpu:.3f} s ({help_cpu / click_cpu:.2f}x)")
+    runs = args.runs
+    print("| measure | baseline wall / CPU | promoter wall / CPU | ratio wall / CPU "
+          "| peak RSS | target |")
+    print("|---|---|---|---|---|---|")
+    for apps in args.apps:
+        root = ordinary(apps, heavy=False)
+        app = f"app-{apps // 2:05d}"
+        compare(f"update, {2 * apps} files (vs grep -rl)", ["grep", "-rl", app, "."],
+                updates(f"ghcr.io/acme/{app}", root), root, runs, "<= 1.5x")
+    for apps in args.apps:
+        root = ordinary(apps, heavy=True)
+        files = 2 * apps + (apps + 999) // 1000
+        grep = ["grep", "-rl", "argocd", "."]
+        image = "quay.io/argoproj/argocd"
+        upd = compare(f"update, candidate-heavy, {files} files", grep,
+                      updates(image, root), root, runs, "<= 3x")
+        dif = compare(f"diff, candidate-heavy, {files} files", grep,
+                      updates(image, root, "diff"), root, runs, "")
+        print(f"| diff / update, candidate-heavy, {files} files | | | "
+              f"{dif[0] / upd[0]:.2f}x / {dif[1] / upd[1]:.2f}x | | <= 1.2x |")
+    for docs in args.docs:
+        for refs in (1, docs):
+            root = big_file(docs, refs)
+            size = (root / "big.yaml").stat().st_size / 1e6
+            cat = ["cat", "big.yaml"]
+            label = f"{docs} documents, {size:.1f} MB, {refs} reference(s)"
+            upd = compare(f"update, {label} (vs cat)", cat,
+                          updates("ghcr.io/acme/api", root), root, runs, "")
+            dif = compare(f"diff, {label} (vs cat)", cat,
+                          updates("ghcr.io/acme/api", root, "diff"), root, runs, "")
+            print(f"| diff / update, {label} | | | {dif[0] / upd[0]:.2f}x / "
+                  f"{dif[1] / upd[1]:.2f}x | RSS limit {10 * size + 50:.0f} MB | <= 1.2x |")
+    compare("--help (vs python -c 'import click')", [sys.executable, "-c", "import click"],
+            [[*PROMOTER, "--help"]], WORK, max(runs, 5), "<= 1.2x")
 
 
 if __name__ == "__main__":

@@ -147,8 +147,12 @@ def _read_yaml(path: Path) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from promoter.manifests.depth import guard_depth
+
     try:
-        return YAML(typ="safe", pure=False).load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        guard_depth(text, FILE)
+        return YAML(typ="safe", pure=False).load(text)
     except (YAMLError, UnicodeDecodeError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""

@@ -85,6 +85,7 @@ def _run(
 
     ref = images.parse_new(ref_text)
     root, relative = _root(Path.cwd(), paths)
+    _finish_interrupted(root, dry_run)
     plan = plan_update(root, relative, ref, keys=keys, expect=expect)
     if not dry_run:
         write_plan(root, plan)
@@ -100,6 +101,23 @@ def _run(
         _text(plan)
     if output == "json" and dry_run:
         click.echo(unified_diff(plan), nl=False, err=True)
+
+
+def _finish_interrupted(root: Any, dry_run: bool) -> None:
+    """Complete or roll back an update that was killed in ``root`` (update only:
+    a dry run writes nothing, so it refuses instead)."""
+    from promoter.errors import PromoterError
+    from promoter.manifests import journal
+
+    if dry_run and journal.pending(root):
+        raise PromoterError(
+            f"an interrupted update left {root / journal.NAME}; run promoter update"
+            " (not --dry-run/diff) to complete or roll it back"
+        )
+    if not dry_run:
+        note = journal.recover(root)
+        if note:
+            click.echo(f"note: {note}", err=True)
 
 
 def _root(cwd: Any, paths: tuple[str, ...]) -> tuple[Any, list[str]]:

@@ -150,9 +150,9 @@ def edit_text(
     changes = []
     lead: dict[int, str] = {}  # text inserted earlier at the same offset
     for kind, assign, splice in plans:
-        before = body[: splice.start] + lead.get(splice.start, "")
-        changes.append(_change(before, file, kind, assign, splice, found.aliases))
-        lead[splice.start] = lead.get(splice.start, "") + splice.text
+        earlier = lead.get(splice.start, "")
+        changes.append(_change(body, earlier, file, kind, assign, splice, found.aliases))
+        lead[splice.start] = earlier + splice.text
     return Edited(bom + new_body, tuple(changes), tuple(skips))
 
 
@@ -174,19 +174,20 @@ def _line(ref: Ref) -> int:
 
 
 def _change(
-    before: str, file: str, kind: str, assign: Assign, splice: Splice,
+    body: str, earlier: str, file: str, kind: str, assign: Assign, splice: Splice,
     aliases: Sequence[tuple[str, str]],
 ) -> Change:
-    """The record of one assignment; ``before`` is the text up to its splice.
-    An added key reports the position of its value in the new text."""
+    """The record of one assignment; ``earlier`` is text inserted before it at
+    the same offset. An added key reports the position of its value in the new
+    text."""
     path = assign.slot.path
     old = ""
     if assign.mapping is not None:
         path = f"{path.rsplit('.', 1)[0]}.{assign.key}" if "." in path else assign.key
-        inserted = before + splice.text[: splice.text.index(": ") + 2]
-        line, column = position(inserted, len(inserted))
+        extra = earlier + splice.text[: splice.text.index(": ") + 2]
+        line, column = _after(body, splice.start, extra)
     else:
-        line, column = position(before, len(before))
+        line, column = _after(body, splice.start, earlier)
         if assign.node.tag != NULL_TAG:
             old = str(assign.node.value)
     notes = assign.notes + tuple(
@@ -195,6 +196,14 @@ def _change(
         if path == anchor or path.startswith((anchor + ".", anchor + "["))
     )
     return Change(file, line, column, path, kind, old, assign.value, notes)
+
+
+def _after(body: str, start: int, extra: str) -> tuple[int, int]:
+    """Position of the end of ``body[:start] + extra``, without building it."""
+    line, column = position(body, start)
+    if "\n" in extra:
+        return line + extra.count("\n"), len(extra) - extra.rfind("\n")
+    return line, column + len(extra)
 
 
 def found_line(body: str, ref: Ref) -> tuple[int, int]:

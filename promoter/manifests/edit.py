@@ -181,9 +181,13 @@ def apply(text: str, splices: Sequence[Splice]) -> str:
     for later, earlier in itertools.pairwise(ordered):
         if earlier.end > later.start:
             raise NotEditable("two edits overlap")
-    for splice in ordered:
-        text = text[: splice.start] + splice.text + text[splice.end :]
-    return text
+    pieces: list[str] = []
+    end = len(text)
+    for splice in ordered:  # last first: collect the pieces backwards, join once
+        pieces += (text[splice.end : end], splice.text)
+        end = splice.start
+    pieces.append(text[:end])
+    return "".join(reversed(pieces))
 
 
 def prove(old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign]) -> None:

@@ -2,60 +2,116 @@
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 from pathlib import Path
 
-from promoter.errors import PromoterError
-from promoter.manifests.records import Plan
+from promoter.errors import Interrupted, PromoterError
+from promoter.manifests import journal
+from promoter.manifests.records import FileEdit, Plan
+from promoter.manifests.scan import NotRegular, read_regular
+from promoter.manifests.udiff import file_diff
 
 
 def write_plan(root: Path, plan: Plan) -> None:
-    """Write every edited file, or none: temp files beside each target first,
-    then rename them all into place, keeping each file's mode."""
-    staged: list[tuple[str, Path]] = []
+    """Write every edited file, or none, keeping each file's mode: temp files
+    beside each target first, then rename them all into place, with a journal
+    so that signals and kills leave a recoverable state (see journal.py)."""
+    if not plan.edits:
+        return
+    written: list[bool] = []
+    try:
+        with journal.Signals() as signals:
+            _write(root, plan, signals, written)
+    except Interrupted as sig:
+        if written:
+            raise PromoterError(
+                f"interrupted by {sig.name} while writing; all {len(plan.edits)} file(s) were"
+                " written first (the update is complete)"
+            ) from None
+        raise PromoterError(f"interrupted by {sig.name}; nothing was written") from None
+
+
+def _write(root: Path, plan: Plan, signals: journal.Signals, written: list[bool]) -> None:
+    run = journal.new_id()
+    files = [edit.file for edit in plan.edits]
+    try:
+        with signals.blocked():
+            journal.begin(root, run, files)
+    except Interrupted:
+        journal.end(root)  # begin had finished (signals were blocked): it is this run's
+        raise
+    staged = _stage(root, run, plan, signals)
+    with signals.blocked():
+        journal.commit(root, run, files)
+        _rename_all(root, staged, plan)
+        journal.end(root)
+        written.append(True)
+
+
+def _stage(root: Path, run: str, plan: Plan, signals: journal.Signals) -> list[tuple[Path, Path]]:
+    """Temp files holding the new texts; on any failure or signal, none."""
+    staged: list[tuple[Path, Path]] = []
+    edit = plan.edits[0]
     try:
         for edit in plan.edits:
             target = root / edit.file
-            if target.read_bytes() != edit.before:
-                raise PromoterError(
-                    f"{edit.file} changed while planning; run the update again"
-                    " (nothing was written)"
-                )
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".promoter", dir=target.parent
-            )
-            staged.append((tmp, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(edit.after)
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-    except OSError as exc:
-        _discard(staged)
-        raise PromoterError(
-            f"cannot write {exc.filename}: {exc.strerror}; nothing was written"
-        ) from exc
-    except PromoterError:
-        _discard(staged)
+            staged.append((journal.temp_path(target, run), target))
+            _write_temp(edit.file, target, staged[-1][0], edit)
+    except BaseException as exc:
+        with signals.blocked():
+            _discard(staged)
+            journal.end(root)
+        if isinstance(exc, OSError):
+            raise PromoterError(
+                f"cannot write {edit.file}: {exc.strerror}; nothing was written"
+            ) from None
         raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    return staged
 
 
-def _discard(staged: list[tuple[str, Path]]) -> None:
+def _write_temp(file: str, target: Path, tmp: Path, edit: FileEdit) -> None:
+    try:
+        current = read_regular(target, len(edit.before))
+    except NotRegular as exc:
+        raise PromoterError(f"{file}: {exc}; nothing was written") from None
+    if current != edit.before:
+        raise PromoterError(
+            f"{file} changed while planning; run the update again (nothing was written)"
+        )
+    mode = os.stat(target).st_mode & 0o7777
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        view = memoryview(edit.after)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def _rename_all(root: Path, staged: list[tuple[Path, Path]], plan: Plan) -> None:
+    """Rename every temp over its target; if one fails, put the old texts back."""
+    done = 0
+    try:
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            done += 1
+    except OSError as exc:
+        for edit, (_, target) in zip(plan.edits[:done], staged, strict=False):
+            target.write_bytes(edit.before)
+        _discard(staged[done:])
+        journal.end(root)
+        raise PromoterError(
+            f"cannot replace {plan.edits[done].file}: {exc.strerror}; nothing was written"
+        ) from None
+
+
+def _discard(staged: list[tuple[Path, Path]]) -> None:
     for tmp, _ in staged:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def unified_diff(plan: Plan) -> str:
-    """The plan as a unified diff with ``a/<path>`` and ``b/<path>`` headers."""
-    out: list[str] = []
-    for edit in plan.edits:
-        before = edit.before.decode("utf-8").splitlines(keepends=True)
-        after = edit.after.decode("utf-8").splitlines(keepends=True)
-        for line in difflib.unified_diff(before, after, f"a/{edit.file}", f"b/{edit.file}"):
-            if line.endswith("\n"):
-                out.append(line)
-            else:
-                out.append(line + "\n\\ No newline at end of file\n")
-    return "".join(out)
+    """The plan as a unified diff with ``a/<path>`` and ``b/<path>`` headers
+    (udiff.py: linear in bytes, lines ended by "\n" only)."""
+    return "".join("".join(file_diff(e.file, e.before, e.after)) for e in plan.edits)

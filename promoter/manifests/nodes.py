@@ -84,12 +84,53 @@ def _resolver_class() -> Any:
     return FastResolver
 
 
+@lru_cache(maxsize=1)
+def _c_loader() -> Any:
+    """The C parser+composer with the fast resolver, as one class made once
+    (``YAML.compose_all`` builds a new class per call: costly per document)."""
+    try:
+        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - clib missing
+        return None
+    resolver = _resolver_class()
+
+    class Loader(CParser, resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            resolver.__init__(self, loadumper=self)
+
+    return Loader
+
+
+def _composed(text: str) -> list[Any]:
+    loader_class = _c_loader()
+    if loader_class is None:  # pragma: no cover - clib missing
+        return [doc for doc in _yaml().compose_all(text) if doc is not None]
+    loader = loader_class(text)
+    try:
+        docs = []
+        while loader.check_node():
+            doc = loader.get_node()
+            if doc is not None:
+                docs.append(doc)
+        return docs
+    finally:
+        loader.dispose()
+        vars(loader).clear()  # the resolver's references to itself: cycles that kept
+        # every parser and its C buffers alive until a garbage collection
+
+
 def compose_all(text: str) -> list[Any]:
     """Compose every document of ``text`` (BOM already removed) into node trees:
     the C composer first, the pure (YAML 1.2) one for a text it rejects; when
     both reject it, the C composer's error is raised."""
     from ruamel.yaml.error import MarkedYAMLError
 
+    from promoter.manifests import depth
+
+    deep = depth.too_deep(text)  # the C composer would crash on it
+    if deep is not None:
+        raise BadYaml(depth.MESSAGE, deep)
     try:
         return _compose(text, False)
     except MarkedYAMLError as exc:
@@ -110,7 +151,9 @@ def _compose(text: str, pure: bool) -> list[Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal in YAML 1.2
-            return [doc for doc in _yaml(pure).compose_all(text) if doc is not None]
+            if not pure:
+                return _composed(text)
+            return [doc for doc in _yaml(True).compose_all(text) if doc is not None]
     except MarkedYAMLError:
         raise
     except (YAMLError, ValueError, RecursionError) as exc:

@@ -11,8 +11,11 @@ float was a latent bug (``1.10`` would have deployed ``1.1``).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 NON_STRING = re.compile(
@@ -80,6 +83,14 @@ def render(value: str, style: str) -> str:
 
 
 def position(text: str, index: int) -> tuple[int, int]:
-    """1-based (line, column in characters) of ``index``."""
-    line_start = text.rfind("\n", 0, index) + 1
-    return text.count("\n", 0, index) + 1, index - line_start + 1
+    """1-based (line, column in characters) of ``index``. The line starts of
+    the last few texts are kept, so many positions in one text cost a binary
+    search each, not a count from offset 0."""
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
+
+
+@lru_cache(maxsize=4)
+def _line_starts(text: str) -> list[int]:
+    return [0, *itertools.accumulate(len(line) + 1 for line in text.split("\n")[:-1])]

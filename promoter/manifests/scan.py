@@ -12,24 +12,32 @@ while walking (their targets are visited where they live, once); a PATH that
 is such a symlink is used as its target.
 
 Files that cannot be edited (invalid YAML or UTF-8, duplicate keys, alias
-bombs, over MAX_BYTES) are reported in ``skipped`` when met while walking a
-directory, and are an InputError when named as a PATH.
+bombs, nesting deeper than depth.MAX_DEPTH, over MAX_BYTES, not a regular
+file: a FIFO would block the read forever) are reported in ``skipped`` when
+met while walking a directory, and are an InputError when named as a PATH.
+Only regular files are opened, with O_NOFOLLOW | O_NONBLOCK, and checked
+again after opening, so a file swapped for a FIFO or a symlink meanwhile is
+refused rather than read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import gc
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from promoter.errors import ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
-from promoter.manifests import flux, overlay
+from promoter.manifests import flux, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.nodes import BadYaml
-from promoter.manifests.records import FileEdit, Found, Plan, Skip
+from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
 
 MAX_BYTES = 8 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -43,6 +51,7 @@ class Candidate:
     file: str  # posix, relative to the root
     explicit: bool
     data: bytes
+    problem: str = ""  # why the file was not read (not a regular file)
 
 
 def plan_update(
@@ -54,24 +63,22 @@ def plan_update(
     edits: list[FileEdit] = []
     skipped: list[Skip] = []
     referenced: list[str] = []  # files holding a reference, edited or not
-    for cand in candidates(root, paths, _needles(ref.repository, keys)):
-        try:
-            text = _decode(cand)
-            body = text[len(BOM):] if text.startswith(BOM) else text
-            located = locate(body, cand.file, ref.repository, keys)
-            if expect is not None:
-                _check_expect(cand.file, body, located.editable, expect, ref)
-            result = edit_text(text, cand.file, ref, keys, located)
-        except BadYaml as exc:
-            skipped.append(_bad(cand, exc))
-            referenced.append(cand.file)
-            continue
-        if located.refs or result.skips:
-            referenced.append(cand.file)
-        skipped.extend(result.skips)
-        if result.changes:
-            after = result.text.encode("utf-8")
-            edits.append(FileEdit(cand.file, cand.data, after, result.changes))
+    needles = _needles(ref.repository, keys)
+    words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
+    with _collector_paused():
+        for cand in candidates(root, paths, needles):
+            try:
+                edited = _edit_file(cand, ref, keys, expect, words)
+            except BadYaml as exc:
+                skipped.append(_bad(cand, exc))
+                referenced.append(cand.file)
+                continue
+            if edited.referenced:
+                referenced.append(cand.file)
+            skipped.extend(edited.skips)
+            if edited.changes:
+                after = edited.text.encode("utf-8")
+                edits.append(FileEdit(cand.file, cand.data, after, tuple(edited.changes)))
     plan = overlay.add_entries(  # a kustomize overlay without an images entry gets one
         root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced,
         lambda where: find_references(root, where, ref.repository, keys=keys),
@@ -79,11 +86,70 @@ def plan_update(
     return flux.follow(root, plan, ref, lambda needles: _tree_files(root, needles))
 
 
+@dataclass
+class _Edited:
+    text: str
+    changes: list[Change]
+    skips: list[Skip]
+    referenced: bool  # a reference was found, edited or not
+
+
+def _edit_file(
+    cand: Candidate, ref: ImageRef, keys: Sequence[str], expect: str | None,
+    words: regions.Prefilter,
+) -> _Edited:
+    """The new text of one file, its changes and skips: only the documents
+    holding a prefilter word are composed (regions.py)."""
+    text = _decode(cand)
+    bom = BOM if text.startswith(BOM) else ""
+    pieces = [bom]
+    edited = _Edited("", [], [], False)
+    for region in regions.split(text[len(bom):], words):
+        if not region.wanted:
+            pieces.append(region.text)
+            continue
+        with _lines_from(region):
+            located = locate(region.text, cand.file, ref.repository, keys)
+            if expect is not None:
+                _check_expect(cand.file, region, located.editable, expect, ref)
+            result = edit_text(region.text, cand.file, ref, keys, located)
+        pieces.append(result.text)
+        edited.changes += regions.shifted(result.changes, region.line)
+        edited.skips += regions.shifted(result.skips, region.line)
+        edited.referenced = edited.referenced or bool(located.refs or result.skips)
+    edited.text = "".join(pieces)
+    return edited
+
+
+@contextlib.contextmanager
+def _lines_from(region: regions.Region) -> Iterator[None]:
+    """BadYaml raised inside ``region`` with the line counted in the file."""
+    try:
+        yield
+    except BadYaml as exc:
+        raise BadYaml(exc.reason, exc.line + region.line if exc.line else 0) from None
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while composing: node trees hold no cycles
+    (reference counting frees them), and full collections over millions of
+    live nodes took half of the time on large files."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _tree_files(root: Path, needles: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
     """(file, bytes) of every manifest of the tree holding a needle (for flux.py)."""
     try:
         for cand in candidates(root, ["."], needles):
-            yield cand.file, cand.data
+            if not cand.problem:
+                yield cand.file, cand.data
     except InputError:
         return  # a symlink out of the tree: the definitions beyond it are not read
 
@@ -98,19 +164,18 @@ def find_references(
     repository = normalise_repository(repository)
     found: list[Found] = []
     substituted: list[str] = []
-    for cand in candidates(root, paths, _needles(repository, keys)):
-        try:
-            text = _decode(cand)
-            body = text[len(BOM):] if text.startswith(BOM) else text
-            located = locate(body, cand.file, repository, keys)
-        except BadYaml as exc:
-            _bad(cand, exc)
-            continue
-        for r in located.editable:
-            line, column = found_line(body, r)
-            found.append(Found(cand.file, line, column, r.path, r.kind, r.current))
-        if any(flux.MARK in r.reason for r in located.refs):
-            substituted.append(cand.file)
+    needles = _needles(repository, keys)
+    words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
+    with _collector_paused():
+        for cand in candidates(root, paths, needles):
+            try:
+                here, flux_marked = _found_in(cand, repository, keys, words)
+            except BadYaml as exc:
+                _bad(cand, exc)
+                continue
+            found += here
+            if flux_marked:
+                substituted.append(cand.file)
     if substituted:  # Flux ${var}: the value where it is set
         found += flux.found(root, substituted, repository, lambda n: _tree_files(root, n))
     if depth > 0:
@@ -121,6 +186,26 @@ def find_references(
     return found
 
 
+def _found_in(
+    cand: Candidate, repository: str, keys: Sequence[str], words: regions.Prefilter
+) -> tuple[list[Found], bool]:
+    """The editable references of one file, and whether a Flux ``${var}`` stands
+    for one."""
+    text = _decode(cand)
+    found: list[Found] = []
+    marked = False
+    for region in regions.split(text[len(BOM):] if text.startswith(BOM) else text, words):
+        if not region.wanted:
+            continue
+        with _lines_from(region):
+            located = locate(region.text, cand.file, repository, keys)
+        for r in located.editable:
+            line, column = found_line(region.text, r)
+            found.append(Found(cand.file, line + region.line, column, r.path, r.kind, r.current))
+        marked = marked or any(flux.MARK in r.reason for r in located.refs)
+    return found, marked
+
+
 def _needles(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
     words = [repository.rsplit("/", 1)[-1]]
     words += [key.rsplit(".", 1)[-1].split("[", 1)[0] for key in keys]
@@ -128,7 +213,7 @@ def _needles(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
 
 
 def _check_expect(
-    file: str, body: str, refs: Sequence[Ref], expect: str, new: ImageRef
+    file: str, region: regions.Region, refs: Sequence[Ref], expect: str, new: ImageRef
 ) -> None:
     for ref in refs:
         current = ref.current
@@ -136,7 +221,7 @@ def _check_expect(
             continue
         if current.version == new.version:
             continue  # already promoted: re-running is safe
-        line, _ = found_line(body, ref)
+        line = found_line(region.text, ref)[0] + region.line
         raise ConflictError(
             f"{file}:{line}: {ref.path} is {current.version or '(no tag)'!r}, not {expect!r}"
             "; someone changed it, re-check before promoting (nothing was written)"
@@ -153,6 +238,8 @@ def _bad(cand: Candidate, exc: BadYaml) -> Skip:
 
 
 def _decode(cand: Candidate) -> str:
+    if cand.problem:
+        raise BadYaml(cand.problem)
     if len(cand.data) > MAX_BYTES:
         raise BadYaml(f"file larger than {MAX_BYTES // (1024 * 1024)} MiB; not parsed")
     try:
@@ -170,7 +257,7 @@ def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> It
         start = _inside(real_root, root / given, given)
         if start.is_dir():
             files: Iterator[tuple[str, bool]] = ((f, False) for f in _walk(real_root, str(start)))
-        elif start.is_file():
+        elif os.path.lexists(start):
             files = iter([(str(start), True)])
         else:
             raise InputError(f"{given}: no such file or directory; check the PATH arguments")
@@ -178,10 +265,17 @@ def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> It
             if path in seen:
                 continue
             seen.add(path)
-            data = _read(path)
+            try:
+                data = read_regular(path)
+            except NotRegular as exc:
+                yield Candidate(Path(path), _rel(path, real_root), explicit, b"", str(exc))
+                continue
             if any(needle in data for needle in needles):
-                rel = Path(path).relative_to(real_root).as_posix()
-                yield Candidate(Path(path), rel, explicit, data)
+                yield Candidate(Path(path), _rel(path, real_root), explicit, data)
+
+
+def _rel(path: str, real_root: Path) -> str:
+    return Path(path).relative_to(real_root).as_posix()
 
 
 def _inside(real_root: Path, path: Path, given: str) -> Path:
@@ -191,12 +285,30 @@ def _inside(real_root: Path, path: Path, given: str) -> Path:
     return real
 
 
-def _read(path: str) -> bytes:
-    """The file's bytes, at most MAX_BYTES + 1 (small reads: no big buffers)."""
-    fd = os.open(path, os.O_RDONLY)
+class NotRegular(Exception):
+    """A path that is not a regular file (FIFO, socket, device, symlink)."""
+
+
+_KINDS = {stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
+          stat.S_IFBLK: "block device", stat.S_IFLNK: "symlink", stat.S_IFDIR: "directory"}
+
+
+def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``limit`` + 1 (small reads: no big
+    buffers). Never blocks on a FIFO and never follows a final symlink."""
     try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise NotRegular("not a regular file (symlink); not read") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+            raise NotRegular(f"not a regular file ({kind}); not read")
         chunks = [os.read(fd, CHUNK)]
-        while len(chunks[-1]) == CHUNK and len(chunks) * CHUNK <= MAX_BYTES:
+        while len(chunks[-1]) == CHUNK and len(chunks) * CHUNK <= limit:
             chunks.append(os.read(fd, CHUNK))
     finally:
         os.close(fd)
