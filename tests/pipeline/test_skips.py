@@ -56,7 +56,8 @@ def test_asked_to_skip_the_promotion_goes_on_and_reports_the_skip(tmp_path: Path
         (f"{OVERLAY}/junk.yaml", 3), (f"{OVERLAY}/pod.yaml", 6)]
     text = render(result.record(), "text", {}, result.diff, result.notes)
     assert f"skipped  {OVERLAY}/pod.yaml:6" in text
-    environ = {"PROMOTER_DOTENV": str(tmp_path / "promoter.env")}
+    environ = {"PROMOTER_DOTENV": str(tmp_path / "promoter.env"),
+               "PROMOTER_RESULT_FILE": str(tmp_path / "promoter-result.json")}
     for output in ("github", "gitlab", "json"):
         shown = render(result.record(), output, environ, result.diff, result.notes)
         assert f"{OVERLAY}/pod.yaml" in shown and "skipped" in shown, output
