@@ -6,6 +6,7 @@ environment rebuilt from the base, the lease, the trailers."""
 from __future__ import annotations
 
 import base64
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,14 @@ def test_lost_lease_fetches_and_tries_again(hub: Hub, tmp_path: Path) -> None:
     raced: list[str] = []
 
     def someone_pushes(name: str) -> None:
-        if name == "updateRefs" and not raced:  # another run moves the branch first
+        if name == "updateRefs" and not raced:  # another run rebuilds the branch first
             raced.append(name)
-            main = heads(hub.bare)["main"]
-            git(hub.bare, "update-ref", "refs/heads/promoter/staging/api", main)
+            branch = "refs/heads/promoter/staging/api"
+            text = git(hub.bare, "log", "-1", "--format=%B", branch)
+            other = subprocess.run(
+                ["git", "commit-tree", f"{branch}^{{tree}}", "-p", "main", "-m", text + "\n"],
+                cwd=hub.bare, capture_output=True, text=True, check=True).stdout.strip()
+            git(hub.bare, "update-ref", branch, other)
 
     hub.fake.before_mutation = someone_pushes
     waits: list[float] = []
