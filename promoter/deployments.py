@@ -33,6 +33,8 @@ def record(job: Job, result: Promotion, forge_name: str, forge: Any,
     ref = merged or result.commit
     if not job.request.record or job.request.dry_run or ref is None:
         return result
+    if result.exit_code and result.verify is None:
+        return result  # closed, blocked or timed out before verification: nothing deployed
     if result.commit is None and merged is not None and cfg.load(job.ws.work) is not None:
         # nothing new was pushed: verification proved the commit that already holds
         # the image (an ancestor of the verified head), which is what the gate reads

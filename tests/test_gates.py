@@ -294,3 +294,10 @@ def test_reverifying_what_staging_holds_marks_the_commit_that_holds_it(world: Wo
     result = promote(world.request("production", from_env="staging", require_verified=True),
                      world.environ())
     assert result.exit_code == 0 and result.image == f"{IMAGE}:1.5.0"
+
+
+def test_a_pull_request_that_never_merges_leaves_no_deployment(world: World) -> None:
+    result = promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True,
+                                   wait_merge=True, timeout=0.0), world.environ())
+    assert result.exit_code == 5
+    assert world.fake.records.deployments == {} and world.fake.records.statuses == []
