@@ -326,3 +326,13 @@ def _lost_race(text: str) -> bool:
         "[rejected]", "stale info", "non-fast-forward", "fetch first",
         "cannot lock ref", "failed to update ref", "incorrect old value", "failed to lock",
     )) and "hook declined" not in low
+
+
+def last_change(git: Git, work: Path, branch: str, paths: Sequence[str]) -> str | None:
+    """The newest commit on HEAD's first-parent line that changed ``paths``; a
+    shallow clone of ``branch`` is deepened first (blobless: commits and trees)."""
+    if out(git, ["rev-parse", "--is-shallow-repository"], work) == "true":
+        run(git, ["fetch", "--quiet", "--filter=blob:none", "--unshallow", "--no-tags",
+                  "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"], work)
+    found = out(git, ["log", "--first-parent", "-1", "--format=%H", "HEAD", "--", *paths], work)
+    return found or None

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import git, guards, plan, remote, workspace
+from promoter import deployments, forge_commit, gates, git, guards, plan, remote, workspace
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
@@ -29,6 +29,7 @@ from promoter.publish import (
     retire,
 )
 from promoter.registry import gate
+from promoter.signing import signing
 from promoter.template import fill
 
 __all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
@@ -43,8 +44,8 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
         raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
                          "pass --forge github|gitlab, or drop it")
     found, forge = git_credentials(request, forge_name, environ)
-    session = git.session(url, found, request.network_limit)
-    with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
+    with signing(git.session(url, found, request.network_limit), request.sign,
+                 environ) as session, tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         try:
             return _run(request, session, url, Path(tmp) / "repo", forge_name, environ, forge)
         except PromoterError as exc:
@@ -55,17 +56,23 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
          environ: Mapping[str, str], forge: Forge | None) -> Promotion:
     ws = workspace.open_clone(session, url, dest, request.base, request.repo)
     job = _prepare(request, ws, environ)
+    forge = gates.check(job, forge_name, forge, environ)  # --require-verified
+    job = forge_commit.prepared(job, forge_name, forge, environ)  # --sign github
+    forge = job.forge or forge
     if forge is None and not job.direct and not request.dry_run:
         forge = connect_forge(request, forge_name, environ)  # slug and token: before any push
     result, first, existing = _apply(job)
     if request.dry_run:
         return _planned(job, result, first)
     if job.direct:
-        return after_direct(job, result, environ)
-    assert forge is not None
-    if result.commit is None and existing is not None:
-        return retire(job, result, existing, forge)
-    return publish(job, result, first, forge, environ, forge_name)
+        result = after_direct(job, result, environ)
+    elif result.commit is None and existing is not None:
+        assert forge is not None
+        result = retire(job, result, existing, forge)
+    else:
+        assert forge is not None
+        result = publish(job, result, first, forge, environ, forge_name)
+    return deployments.record(job, result, forge_name, forge, environ)  # --record
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -255,12 +262,18 @@ def _attempt(
         return replace(record, changed=True, operation=operation)
     write_plan(job.ws.work, edits)
     template = job.request.message or job.target.commit_message
+    message = plan.message(template, job.target, edits, job.ref, job.source)
+    lease = None if job.direct else (existing.sha if existing else "")
+    if job.forge is not None:  # --sign github: the forge makes the commit
+        sha = forge_commit.attempt(
+            job.forge, job.ws, record.branch, lease, {e.file: e.after for e in edits.edits},
+            forge_commit.with_signoff(message, job.request.signoff, str(job.committer)))
+        return None if sha is None else replace(record, changed=True, operation=operation,
+                                                 commit=sha)
     sha = git.commit(
-        job.ws.git, job.ws.work, [edit.file for edit in edits.edits],
-        plan.message(template, job.target, edits, job.ref, job.source),
+        job.ws.git, job.ws.work, [edit.file for edit in edits.edits], message,
         job.author, job.committer, job.request.signoff,
     )
-    lease = None if job.direct else (existing.sha if existing else "")
     pushed = guards.push(job, sha, record.branch, lease)
     if not pushed.ok:
         return None

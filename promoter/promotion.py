@@ -61,6 +61,10 @@ class Request:
     force: bool = False  # rebuild a promoter branch that holds commits of others
     allow_downgrade: bool | None = None  # None: as the environment says
     skip_uneditable: bool = False  # go on past target files holding the image that cannot be edited
+    sign: str | None = None  # gpg | ssh (promoter.signing) | github (promoter.forge_commit)
+    require_verified: bool = False  # --from: the gate (promoter.gates)
+    record: bool = False  # deployment records and commit status (promoter.deployments)
+    environment_url: str | None = None  # shown on the deployment record
 
     @property
     def network_limit(self) -> float:
@@ -138,3 +142,4 @@ class Job:
     committer: git.Identity
     source: plan.Source
     registry: Any = None  # the registry client that checked ``ref`` (promoter.registry)
+    forge: Any = None  # the forge that makes the commit (--sign github, promoter.forge_commit)

@@ -119,6 +119,13 @@ def _emit(result: Any, output: str) -> None:
             help="Registry to speak plain HTTP to (in-cluster; repeatable).")
 @env_option("--registry-timeout", default="10s", show_default=True,
             help="Time limit of each registry request.")
+@env_option("--sign", type=click.Choice(["gpg", "ssh", "github"]),
+            help="Sign the commit: gpg/ssh with PROMOTER_SIGNING_KEY; github: GitHub makes it.")
+@env_option("--require-verified", is_flag=True,
+            help="With --from: refuse unless that environment's commit was verified.")
+@env_option("--record", is_flag=True,
+            help="Record a deployment and, after --verify, the commit status promoter/ENV.")
+@env_option("--environment-url", help="URL shown on the deployment record.")
 @click.pass_context
 def promote(ctx: click.Context, /, **options: Any) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
@@ -172,6 +179,8 @@ def _request(options: dict[str, Any]) -> Any:
         registry=_registry_options(options),
         force=options["force"], allow_downgrade=options["allow_downgrade"] or None,
         skip_uneditable=options["skip_uneditable"],
+        sign=options["sign"], require_verified=options["require_verified"],
+        record=options["record"], environment_url=options["environment_url"],
     )
 
 
@@ -204,8 +213,14 @@ def _check_options(options: dict[str, Any]) -> None:
 @env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
 @env_option("--base", help="Branch to read (default: the working tree, or the default branch).")
 @env_option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@env_option("--deployments", is_flag=True,
+            help="Add the newest deployment promoter recorded per app and environment.")
+@env_option("--forge", type=click.Choice(["github", "gitlab"]),
+            help="With --deployments: where they are recorded (default: inferred).")
+@env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
 @click.pass_context
-def status(ctx: click.Context, repo: str, base: str | None, output: str) -> None:
+def status(ctx: click.Context, repo: str, base: str | None, output: str, deployments: bool,
+           forge: str | None, api_url: str | None) -> None:
     """Print the app x environment matrix of the images the repository holds."""
     _setup_logging(ctx)
     import json
@@ -215,7 +230,16 @@ def status(ctx: click.Context, repo: str, base: str | None, output: str) -> None
 
     with status_mod.tree(repo, base, os.environ) as root:
         matrix = status_mod.matrix(root)
-    click.echo(json.dumps(matrix, indent=2) if output == "json" else status_text(matrix))
+        pairs = [(t.app, t.env) for t in status_mod.targets(status_mod.require(root))]
+    text = json.dumps(matrix, indent=2) if output == "json" else status_text(matrix)
+    if deployments:
+        from promoter.deployments import latest_text, status_records
+
+        found = status_records(repo, forge, api_url, pairs, os.environ)
+        matrix["deployments"] = found
+        text = (json.dumps(matrix, indent=2) if output == "json"
+                else f"{text}\n\n{latest_text(found)}")
+    click.echo(text)
 
 
 @click.group()

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,8 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from openapi_core.testing import MockRequest
 from werkzeug.wrappers import Request, Response
 
+from fakes.github_commits import mutations as commit_mutations
+from fakes.github_records import Records
 from fakes.github_schema import (
     FakeGraphQLError,
     details,
@@ -103,6 +106,18 @@ class FakeGitHub:
         self.failures: list[Failure] = []
         self.url = ""
         self._serving: Any = None
+        self._records: Records | None = None
+        self.git_dir: Path | None = None  # the bare repository createCommitOnBranch writes to
+        self.commits: list[dict[str, Any]] = []  # recorded by createCommitOnBranch
+        self.before_mutation: Callable[[str], None] | None = None  # called with its name
+
+    @property
+    def records(self) -> Records:
+        """Commit statuses and deployments (fakes.github_records)."""
+        if self._records is None:
+            self._records = Records(f"{self.api_url}/repos/{self.owner}/{self.name}",
+                                    self._user("promoter"))
+        return self._records
 
     # -- lifecycle and test controls -------------------------------------------
 
@@ -233,6 +248,9 @@ class FakeGitHub:
         if rest == "/installation":
             return _json(200, make("installation", id=self.installation_id,
                                    account=self._user(self.owner)))
+        answer = self.records.route(rest, method, request.args, data, self._sha_of)
+        if answer is not None:
+            return answer
         if rest == "/pulls" and method == "GET":
             return self._page(request, [self._pull(p, "pull-request-simple")
                                         for p in self._list(request)])
@@ -317,11 +335,16 @@ class FakeGitHub:
         return _json(201, make("installation-token", token=token,
                                expires_at="2099-01-01T00:00:00Z"))
 
+    def _sha_of(self, ref: str) -> str | None:
+        """A full sha stays itself; a branch name is its head."""
+        return ref if re.fullmatch(r"[0-9a-f]{40}", ref) else self.head_sha(ref)
+
     # -- objects ---------------------------------------------------------------
 
     def _repo_fields(self) -> dict[str, Any]:
         return {
             "name": self.name, "full_name": f"{self.owner}/{self.name}",
+            "node_id": f"R_{self.name}",
             "owner": self._user(self.owner),
             "url": f"{self.api_url}/repos/{self.owner}/{self.name}",
             "html_url": f"{self.url}/{self.owner}/{self.name}", "default_branch": "main",
@@ -409,6 +432,9 @@ class FakeGitHub:
 
         return {
             "search": search,
+            **commit_mutations(lambda: self.git_dir, f"R_{self.name}",
+                               f"{self.owner}/{self.name}", self.commits,
+                               lambda name: self.before_mutation and self.before_mutation(name)),
             "enablePullRequestAutoMerge": auto_merge,
             "convertPullRequestToDraft": drafting(True),
             "markPullRequestReadyForReview": drafting(False),

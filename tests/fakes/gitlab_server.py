@@ -30,6 +30,7 @@ from referencing.jsonschema import DRAFT7
 from support.data import data_file
 from werkzeug.wrappers import Request, Response
 
+from fakes.gitlab_records import Records
 from fakes.schemas import serving
 
 SCHEMAS = data_file("schemas", "gitlab")
@@ -128,6 +129,7 @@ class FakeGitLab:
         self.failures: list[tuple[int, str, dict[str, str], str | None, str | None, list[int]]] = []
         self.url = ""
         self._serving: Any = None
+        self.records = Records(self._check, self._user("promoter"))  # fakes.gitlab_records
 
     def __enter__(self) -> FakeGitLab:
         self._serving = serving(self)
@@ -188,6 +190,16 @@ class FakeGitLab:
             name = args.get("username", "")
             found = [self._user(name)] if name in self.users else []
             return self._answer(200, found, _array("user/basic.json"))
+        project = f"/projects/{self.project}"
+        if path.startswith(project + "/") and not path.startswith(project + "/merge_requests"):
+            answer = self.records.route(path[len(project):], method, args,
+                                        request.get_json(silent=True) or {})
+            if answer is None:
+                return _json(404, {"message": "404 Not found"})
+            status, body, schema = answer
+            if "$ref" in schema:
+                schema = {"$ref": BASE + schema["$ref"]}
+            return self._answer(status, body, schema)
         prefix = f"/projects/{self.project}/merge_requests"
         if not path.startswith(prefix):
             return _json(404, {"message": "404 Project Not Found"})

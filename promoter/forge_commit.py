@@ -1,0 +1,65 @@
+"""``--sign github``: one attempt at the promotion commit through the forge
+(promoter.forges.github_commit) instead of ``git commit`` + ``git push``.
+
+The branch contract holds: one branch per app and environment, rebuilt from
+the base head with a lease (the branch must still be where it was fetched, or
+not exist), the commit message with its trailers. A lost race (the branch or
+the base moved) returns None, like a rejected push, and the caller fetches and
+tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from promoter import workspace
+from promoter.errors import InputError, PromoterError
+
+FORGES = ("github",)
+
+
+def check(sign: str | None, forge_name: str) -> None:
+    if sign == "github" and forge_name not in FORGES:
+        raise InputError(f"--sign github needs --forge github, not {forge_name};"
+                         " use --sign gpg or --sign ssh")
+
+
+def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
+            files: Mapping[str, bytes], message: str) -> str | None:
+    """The new commit's sha, or None when another push won the race. ``lease``
+    None: a direct commit on ``branch`` (the base) at ``ws.head``."""
+    from promoter.forges import github_commit
+
+    expected = ws.head if lease is None else (lease or None)  # where the branch must be
+    try:
+        if lease is not None:
+            github_commit.move_branch(forge, branch, lease or None, ws.head)
+            expected = ws.head
+        return github_commit.create_commit(forge, branch, ws.head, files, message)
+    except PromoterError:
+        now = workspace.fetch_branch(ws, branch)
+        if (now.sha if now else None) != expected:
+            return None  # the branch moved under us: fetch, plan again, retry
+        raise
+
+
+def prepared(job: Any, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Any:
+    """``job`` with the forge that will commit (--sign github), connected here."""
+    if job.request.sign != "github":
+        return job
+    check(job.request.sign, forge_name)
+    if forge is None:
+        from promoter.publish import connect_forge
+
+        forge = connect_forge(job.request, forge_name, environ)
+    return replace(job, forge=forge)
+
+
+def with_signoff(message: str, signoff: bool, who: str) -> str:
+    """git's --signoff, for a commit git does not make."""
+    trailer = f"Signed-off-by: {who}"
+    if not signoff or trailer in message:
+        return message
+    return message.rstrip("\n") + ("\n" if "\n\n" in message.strip() else "\n\n") + trailer + "\n"
