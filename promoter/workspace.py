@@ -82,6 +82,11 @@ class Branch:
     foreign: tuple[Commit, ...]
 
 
+# What git says when --shallow-exclude leaves no commit to fetch, i.e. the branch is
+# all on the base: over file:// and protocol v0/v1, and over smart HTTP (v2).
+NOTHING_OF_ITS_OWN = ("no commits selected for shallow", "error processing shallow info")
+
+
 def fetch_branch(ws: Workspace, branch: str) -> Branch | None:
     """``branch`` on the remote with every commit it has that the base has not
     (``--shallow-exclude``), or None when there is no such branch."""
@@ -95,7 +100,7 @@ def fetch_branch(ws: Workspace, branch: str) -> Branch | None:
         low = str(exc).lower()
         if "couldn't find remote ref" in low:
             return None
-        if "no commits selected for shallow" not in low:
+        if not any(sign in low for sign in NOTHING_OF_ITS_OWN):
             raise
         git.run(ws.git, [  # the branch is all on the base: nothing of its own
             "fetch", "--quiet", "--filter=blob:none", "--depth=1", "--no-tags", "origin",

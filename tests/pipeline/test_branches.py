@@ -137,3 +137,18 @@ def test_a_base_moved_elsewhere_rebuilds_the_branch(tmp_path: Path, remote: Path
     assert (again.changed, again.operation) == (True, "updated")
     assert again.commit != first.commit
     assert git(remote, "rev-parse", f"{BRANCH}^") == heads(remote)["main"]
+
+
+def test_a_promoter_branch_at_the_base_head_is_rebuilt_over_http(tmp_path: Path) -> None:
+    """The branch exists but holds nothing of its own (someone reset it to the base,
+    or a fast-forward merge left it there): over smart HTTP, git's shallow-exclude
+    fetch has nothing to select, and the promotion must still go on."""
+    from support.gitserver import GitServer
+
+    with GitServer(tmp_path / "srv") as server:
+        bare = server.create("acme/config", example_copy(tmp_path / "tree"))
+        git(bare, "branch", BRANCH, "main")
+        result = promote(Request(repo=server.url("acme/config"), app="api", env="staging",
+                                 image="ghcr.io/acme/api:1.5.0"), {})
+        assert result.operation in {"created", "updated"}
+        assert heads(bare)[BRANCH] != heads(bare)["main"]
