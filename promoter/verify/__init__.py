@@ -138,7 +138,9 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    settings.is_ancestor, settings.repo_url)
+                    settings.is_ancestor, settings.repo_url,
+                    commit_elsewhere=any(t.kind in ("argocd-app", "flux-kustomization")
+                                         for t in targets))
 
     @functools.cache
     def api() -> object:

@@ -7,8 +7,8 @@ repository is unknown) is the commit or a descendant; ``sync.status`` is
 Synced; the sync operation that concerns that revision Succeeded; health was
 assessed after that operation (``reconciledAt`` >=
 ``operationState.finishedAt``); and ``health.status`` is Healthy. A SyncError
-condition, a Failed or Error operation for the revision, or Degraded health
-after the revision was applied fail at once.
+condition, a Failed or Error operation for the revision, Degraded health
+after the revision was applied, or a ``deletionTimestamp`` fail at once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from promoter.verify.rules import (
     Check,
     Expect,
     Obj,
+    deleting,
     failed,
     mismatch,
     normalize_repo_url,
@@ -125,6 +126,9 @@ def sync_errors(status: Mapping[str, Any]) -> list[str]:
 
 def check_application(app: Obj, expect: Expect) -> Check:
     """The verdict on one Application object (a dict as the API returns it)."""
+    gone = deleting(app)
+    if gone is not None:
+        return gone
     revisions, note = candidate_revisions(app, expect)
     check = _check(app, expect, revisions)
     return replace(check, reason=f"{check.reason} ({note})") if note else check

@@ -17,6 +17,7 @@ from promoter.verify.rules import (
     Expect,
     Obj,
     condition,
+    deleting,
     failed,
     image_matches,
     ready,
@@ -156,6 +157,9 @@ RULES: dict[str, Rule] = {
 def check_workload(obj: Obj, expect: Expect) -> Check:
     """Rolled out by kubectl's rules (or Argo Rollouts') and running the image."""
     kind = str(obj.get("kind", ""))
+    gone = deleting(obj)
+    if gone is not None:
+        return gone
     if kind == "Rollout":
         rolled = rollout_status(obj, expect.allow_paused)
     elif kind in RULES:

@@ -57,6 +57,7 @@ class Store:
     watches: int = 0
     gone: int = 0
     closing: bool = False
+    pruned: list[str] = field(default_factory=list)  # fields a client wrote that were dropped
     cond: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -155,6 +156,11 @@ class FakeKube:
         key = (res.plural, meta.get("namespace", ""), meta.get("name", ""))
         old = old if old is not None else self.store.objects.get(key)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        dropped = api.prune(res, obj)
+        if dropped and writer == "controller":
+            raise AssertionError(f"test fixture writes fields the {res.kind} schema lacks "
+                                 f"(a real API server prunes them): {', '.join(dropped)}")
+        self.store.pruned += [f"{res.kind} {meta.get('name')}: {p}" for p in dropped]
         api.set_generation(res, obj, old, writer)
         api.validate(res, obj)
         self.store.rv += 1
@@ -247,7 +253,8 @@ class Handler(BaseHTTPRequestHandler):
         meta = obj["metadata"]
         if namespace and meta.get("namespace") != namespace:
             return False
-        return api.fields_match(query.get("fieldSelector", ""), meta)
+        return (api.fields_match(query.get("fieldSelector", ""), meta)
+                and api.labels_match(query.get("labelSelector", ""), meta))
 
     def list(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
         store = self.fake.store

@@ -74,9 +74,11 @@ def test_auth_error_exits_3_without_the_token(kube: FakeKube, capsys: pytest.Cap
 def test_github_outputs(kube: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                         capsys: pytest.CaptureFixture[str]) -> None:
     kube.apply(o.flux("HelmRelease", f"main/{SHA}"))
+    kube.apply(o.flux("Kustomization", f"main@sha1:{SHA}"))
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    code = promoter("--flux-helmrelease", "flux-system/api", "--revision", SHA, "--settle", "0",
+    code = promoter("--flux-helmrelease", "flux-system/api", "--flux-kustomization",
+                    "flux-system/api", "--revision", SHA, "--settle", "0", "--timeout", "10s",
                     "--kubeconfig", kube.kubeconfig(), "--output", "github")
     capsys.readouterr()
     assert code == 0

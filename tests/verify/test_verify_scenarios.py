@@ -193,7 +193,8 @@ def test_flux_both_revision_formats(kube: FakeKube, kind: str, form: str) -> Non
     thread = in_thread(controller)
     result = run([target], settings(kube))
     join_ok(thread)
-    assert result.synced_revision == SHA
+    # a HelmRelease shows the commit as its chart version's 12-character build metadata
+    assert result.synced_revision == (SHA if kind == "Kustomization" else SHA[:12])
 
 
 def test_flux_stalled_fails(kube: FakeKube) -> None:
@@ -339,17 +340,24 @@ def test_a_cut_watch_keeps_the_last_state_seen(kube: FakeKube) -> None:
     join_ok(thread)
 
 
-@pytest.mark.parametrize(("kind", "status"), [
-    ("StatefulSet", {"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2,
-                     "currentRevision": "api-2", "updateRevision": "api-2"}),
-    ("DaemonSet", {"observedGeneration": 1, "desiredNumberScheduled": 3,
-                   "updatedNumberScheduled": 3, "numberAvailable": 3}),
-])
-def test_statefulset_and_daemonset(kube: FakeKube, kind: str, status: dict[str, Any]) -> None:
-    obj = o.deployment(f"{o.IMAGE}:2.0")
-    obj["kind"], obj["status"] = kind, status
-    kube.apply(obj)
+@pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet"])
+def test_statefulset_and_daemonset(kube: FakeKube, kind: str) -> None:
+    make = o.statefulset if kind == "StatefulSet" else o.daemonset
+    kube.apply(make(f"{o.IMAGE}:2.0"))
     result = run([parse_target("workload", f"{kind}/prod/api")],
                  settings(kube, image=parse(f"{o.IMAGE}:2.0")))
     assert result.targets[0]["workload_kind"] == kind
     assert result.targets[0]["status"] == "ready"
+
+
+@pytest.mark.parametrize("target", [APP, parse_target("flux-kustomization", "flux-system/api"),
+                                    DEPLOY])
+def test_an_object_being_deleted_never_passes(kube: FakeKube, target: Target) -> None:
+    obj = {APP: o.application(SHA), DEPLOY: o.deployment(f"{o.IMAGE}:2.0")}.get(
+        target, o.flux("Kustomization", f"main@sha1:{SHA}"))
+    obj["metadata"].update(deletionTimestamp=o.T2, finalizers=["example.test/keep"])
+    kube.apply(obj)
+    with pytest.raises(VerifyFailure) as caught:
+        run([target], settings(kube, timeout=20))
+    assert f"being deleted (deletionTimestamp {o.T2})" in caught.value.message
+    assert len(caught.value.message.splitlines()) == 1
