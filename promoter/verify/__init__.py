@@ -117,10 +117,12 @@ def _source(target: Target, settings: VerifySettings, api: Callable[[], object])
             raise InputError("--argocd-server needs --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
         return ArgoCDSource(settings.argocd_server, settings.argocd_token, target.namespace,
                             target.name, settings.refresh)
-    from promoter.verify.kube import KubeSource, refresh_annotations
+    from promoter.verify.kube import WATCH_SECONDS, KubeSource, refresh_annotations
 
     annotations = refresh_annotations(target.kind) if settings.refresh else None
-    return KubeSource(api(), target.resource(), target.namespace, target.name, annotations)
+    relist = min(WATCH_SECONDS, max(settings.settle / 2, 1.0))
+    return KubeSource(api(), target.resource(), target.namespace, target.name, annotations,
+                      relist=relist)
 
 
 def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:

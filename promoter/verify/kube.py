@@ -10,14 +10,19 @@ VerifyFailed; the rest a waiting reason while the thread retries with backoff.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any
 
-from promoter.errors import AuthError, InputError, PromoterError, VerifyFailed
+from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
 from promoter.verify.watch import Sink
 
-WATCH_SECONDS = 60  # server-side watch timeout; the watch is re-established after it
+WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
 BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+CONNECT_SECONDS = 5.0
+UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
+JOIN_SECONDS = 5.0
+STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
 # what installs a resource type: "group/plural" first, then "group"
 PROVIDERS = {"argoproj.io/applications": "Argo CD", "argoproj.io/rollouts": "Argo Rollouts",
              "kustomize.toolkit.fluxcd.io": "Flux", "helm.toolkit.fluxcd.io": "Flux"}
@@ -45,7 +50,7 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
     return client.ApiClient(configuration)
 
 
-def translate(exc: Exception, what: str) -> PromoterError:
+def translate(exc: Exception, what: str, server: str = "") -> PromoterError:
     """An SDK or connection error as promoter's own."""
     from kubernetes.client.exceptions import ApiException
 
@@ -57,7 +62,26 @@ def translate(exc: Exception, what: str) -> PromoterError:
                          f"kubeconfig's credentials and RBAC ({word})")
     if isinstance(exc, ApiException):
         return PromoterError(f"Kubernetes API error on {what}: {exc.status} {exc.reason}")
-    return PromoterError(f"cannot reach the Kubernetes API for {what}: {type(exc).__name__}")
+    where = f" at {server}" if server else ""
+    return PromoterError(f"cannot reach the Kubernetes API{where} for {what}: {cause(exc)}")
+
+
+def cause(exc: BaseException) -> str:
+    """The innermost reason of a connection error, in words (not ``MaxRetryError``)."""
+    inner: BaseException = exc
+    while True:
+        nxt = getattr(inner, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException) or nxt is inner:
+            break
+        inner = nxt
+    text = str(inner)
+    for words in ("Connection refused", "timed out", "Name or service not known",
+                  "certificate verify failed", "No route to host", "Connection reset"):
+        if words.lower() in text.lower():
+            return words.lower()
+    return text.rpartition(": ")[2][:200] or type(inner).__name__
 
 
 def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
@@ -70,73 +94,110 @@ def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
 
 
 class KubeSource:
-    """Follows one namespaced object with list + watch."""
+    """Follows one namespaced object with list + watch.
+
+    The watch lasts at most ``relist`` seconds (server side, and a client read
+    timeout a little longer): then the object is listed again and judged, so a
+    watch that stalls silently (connection open, no events, no bookmarks) is
+    noticed within that time. A broken connection is reported (the verdict
+    turns to "not observing") and followed by a relist. ``stop`` ends the
+    thread and joins it: nothing runs into interpreter shutdown."""
 
     def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
-                 name: str, refresh: dict[str, str] | None = None) -> None:
+                 name: str, refresh: dict[str, str] | None = None,
+                 relist: float = WATCH_SECONDS, write: dict[str, Any] | None = None) -> None:
         from kubernetes import client
 
         self.api = client.CustomObjectsApi(api_client)
         self.group, self.version, self.plural = resource
         self.namespace, self.name, self.refresh = namespace, name, refresh
+        self.write = write  # a merge patch to send once (e.g. an Argo CD sync operation)
         self.what = f"{self.plural} {namespace}/{name}"
+        self.server = str(getattr(api_client.configuration, "host", "") or "")
+        self.relist = max(1, int(relist))
         self.stopped = threading.Event()
         self.watch: Any = None
+        self.thread: threading.Thread | None = None
 
     def start(self, index: int, sink: Sink) -> None:
-        thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
-                                  name=f"verify-{self.what}")
-        thread.start()
+        self.thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
+                                       name=f"verify-{self.what}")
+        self.thread.start()
 
     def stop(self) -> None:
+        """Stop and join the thread (shutting a blocked watch's socket down)."""
         self.stopped.set()
-        if self.watch is not None:
-            self.watch.stop()
+        deadline = time.monotonic() + JOIN_SECONDS
+        while self.thread is not None and self.thread.is_alive():
+            if self.watch is not None:
+                self.watch.stop()
+            self.thread.join(0.05)
+            if time.monotonic() > deadline:
+                break
 
     def _run(self, index: int, sink: Sink) -> None:
-        failures, rv = 0, None
+        failures, rv, since = 0, None, time.monotonic()
         while not self.stopped.is_set():
             try:
-                if self.refresh:
-                    self._annotate(self.refresh)
-                    self.refresh = None
+                self._once_writes()
                 if rv is None:
                     rv = self._list(index, sink)
-                rv = self._watch(index, sink, rv)
-                failures = 0
+                    failures, since = 0, None
+                self._watch(index, sink, rv)
+                rv = None  # relist after every watch: judge the object as listed now
             except Exception as exc:  # SDK and connection errors, translated
-                status = getattr(exc, "status", None)
-                if status == 410:  # Gone: relist, then watch again
-                    rv = None
-                    continue
-                error = (not_served((self.group, self.version, self.plural)) if status == 404
-                         else translate(exc, self.what))
+                if self.stopped.is_set():
+                    return
+                rv, error = None, self._error(exc, since)
                 sink(index, error)
-                if isinstance(error, (AuthError, VerifyFailed)):
+                if isinstance(error, (AuthError, VerifyFailed, Unreachable)):
                     return
                 failures += 1
                 self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+
+    def _error(self, exc: Exception, since: float | None) -> PromoterError:
+        status = getattr(exc, "status", None)
+        if status == 404:
+            return not_served((self.group, self.version, self.plural))
+        error = translate(exc, self.what, self.server)
+        never = since is not None and getattr(exc, "status", None) is None
+        if never and time.monotonic() - since >= UNREACHABLE_SECONDS:
+            return Unreachable(f"{error.message}; check --kubeconfig/--context and that the "
+                               "cluster is reachable from here")
+        return error
+
+    def _once_writes(self) -> None:
+        if self.refresh:
+            self._annotate({"metadata": {"annotations": self.refresh}})
+            self.refresh = None
+        if self.write:
+            self._annotate(self.write)
+            self.write = None
 
     def _selector(self) -> dict[str, Any]:
         return {"field_selector": f"metadata.name={self.name}"}
 
     def _list(self, index: int, sink: Sink) -> str:
         listed: Any = self.api.list_namespaced_custom_object(
-            self.group, self.version, self.namespace, self.plural, **self._selector())
+            self.group, self.version, self.namespace, self.plural,
+            _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE), **self._selector())
         items = listed.get("items") or []
         sink(index, items[0] if items else None)
         return str(listed["metadata"]["resourceVersion"])
 
     def _watch(self, index: int, sink: Sink, rv: str) -> str | None:
-        """Watch from ``rv``; the last resourceVersion seen, or None after 410 Gone."""
+        """Watch from ``rv`` for at most ``relist`` seconds; the last
+        resourceVersion seen, or None after 410 Gone."""
         from kubernetes import watch
 
         make: Any = watch.Watch
         self.watch = make()
+        if self.stopped.is_set():
+            return rv
         stream = self.watch.stream(
             self.api.list_namespaced_custom_object, self.group, self.version, self.namespace,
-            self.plural, resource_version=rv, timeout_seconds=WATCH_SECONDS,
-            allow_watch_bookmarks=True, _request_timeout=WATCH_SECONDS + 30,
+            self.plural, resource_version=rv, timeout_seconds=self.relist,
+            allow_watch_bookmarks=True, _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE),
             **self._selector())
         for event in stream:
             obj = event.get("raw_object") or {}
@@ -153,14 +214,14 @@ class KubeSource:
                 break
         return rv
 
-    def _annotate(self, annotations: dict[str, str]) -> None:
+    def _annotate(self, patch: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
 
         try:
             self.api.patch_namespaced_custom_object(
-                self.group, self.version, self.namespace, self.plural, self.name,
-                {"metadata": {"annotations": annotations}},
-                _content_type="application/merge-patch+json")
+                self.group, self.version, self.namespace, self.plural, self.name, patch,
+                _content_type="application/merge-patch+json",
+                _request_timeout=(CONNECT_SECONDS, 30))
         except ApiException as exc:
             if exc.status != 404:  # absent: nothing to refresh; the watch reports it
                 raise

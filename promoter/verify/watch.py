@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from promoter.errors import AuthError, VerifyFailed, WaitTimeout
+from promoter.errors import AuthError, Unreachable, VerifyFailed, WaitTimeout
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -106,17 +106,20 @@ def result_of(status: str, watched: Sequence[Watched], checks: Sequence[Check]) 
 
 
 def _judge(item: Watched, obj: Any, before: Check) -> Check:
-    """The new verdict; a VerifyFailed from the source (the resource type is not
-    served) is terminal; a transient read error keeps the verdict on the last
-    object seen (the source re-establishes its watch)."""
-    if isinstance(obj, AuthError):
+    """The new verdict. A VerifyFailed from the source (the resource type is not
+    served) is terminal. A read error means promoter is blind until the source
+    re-lists: the verdict is "not observing", so the settle window restarts
+    and the re-listed object is judged afresh. An object that was seen and is
+    gone was deleted."""
+    if isinstance(obj, (AuthError, Unreachable)):
         raise obj
     if isinstance(obj, VerifyFailed):
         return failed(str(obj))
     if isinstance(obj, Exception):
-        return waiting(f"cannot read it yet ({obj})") if before is UNSEEN else before
+        return waiting(f"not observing it ({obj}); reconnecting", before.revision)
     if obj is None:
-        return waiting("not found yet")
+        seen = before is not UNSEEN and not before.reason.startswith(("not found", "not obs"))
+        return failed("deleted while waiting") if seen else waiting("not found yet")
     return item.judge(obj)
 
 

@@ -57,6 +57,7 @@ class Store:
     watches: int = 0
     gone: int = 0
     closing: bool = False
+    stalled: bool = False  # watches stay open and silent, whatever timeoutSeconds says
     pruned: list[str] = field(default_factory=list)  # fields a client wrote that were dropped
     cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -127,6 +128,12 @@ class FakeKube:
         with self.store.cond:
             self.store.drops += 1
             self.store.abrupt = abrupt
+            self.store.cond.notify_all()
+
+    def stall_watches(self) -> None:
+        """From now on every watch stays open and sends nothing (a stalled proxy)."""
+        with self.store.cond:
+            self.store.stalled = True
             self.store.cond.notify_all()
 
     def expire(self, *objects: dict[str, Any]) -> None:
@@ -334,6 +341,7 @@ class Handler(BaseHTTPRequestHandler):
             yield {"type": "ADDED", "object": copy.deepcopy(obj)}
         while True:
             with store.cond:
+                store.cond.wait_for(lambda: not store.stalled or store.closing)
                 store.cond.wait_for(lambda pos=pos: store.rv > pos or store.drops != drops
                                     or store.closing or time.monotonic() >= deadline,
                                     max(deadline - time.monotonic(), 0))

@@ -268,7 +268,25 @@ def test_dropped_watch_and_410_gone_recover(kube: FakeKube) -> None:
     result = run([APP], settings(kube))
     join_ok(thread)
     assert result.status == "verified"
-    assert kube.store.gone >= 1
+
+
+def test_a_silently_stalled_watch_is_noticed_within_the_settle_window(kube: FakeKube) -> None:
+    """The server keeps the watch open and sends nothing (no events, no
+    bookmarks): the periodic relist (every settle/2, at least 1 s) sees the new
+    state long before the old 90 s read timeout."""
+    kube.apply(o.application(o.OLD))
+
+    def controller() -> None:
+        kube.wait_watches(1)
+        kube.stall_watches()
+        kube.apply(o.application(SHA))
+
+    thread = in_thread(controller)
+    result = run([APP], VerifySettings(revision=SHA, timeout=20, settle=2.0,
+                                       kubeconfig=kube.kubeconfig()))
+    join_ok(thread)
+    assert result.status == "verified"
+    assert kube.store.watches >= 2
 
 
 @pytest.mark.parametrize(("token", "code"), [("wrong-token", "401"), (NOBODY_TOKEN, "403")])
