@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
+from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.watch import Sink
 
 WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
@@ -105,13 +106,13 @@ class KubeSource:
 
     def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
                  name: str, refresh: dict[str, str] | None = None,
-                 relist: float = WATCH_SECONDS, write: dict[str, Any] | None = None) -> None:
+                 relist: float = WATCH_SECONDS, sync: bool = False) -> None:
         from kubernetes import client
 
         self.api = client.CustomObjectsApi(api_client)
         self.group, self.version, self.plural = resource
         self.namespace, self.name, self.refresh = namespace, name, refresh
-        self.write = write  # a merge patch to send once (e.g. an Argo CD sync operation)
+        self.sync = sync  # Argo CD: set a sync operation once, when the app needs one
         self.what = f"{self.plural} {namespace}/{name}"
         self.server = str(getattr(api_client.configuration, "host", "") or "")
         self.relist = max(1, int(relist))
@@ -136,10 +137,13 @@ class KubeSource:
                 break
 
     def _run(self, index: int, sink: Sink) -> None:
-        failures, rv, since = 0, None, time.monotonic()
+        failures, rv = 0, None
+        since: float | None = time.monotonic()  # None once the API server answered
         while not self.stopped.is_set():
             try:
-                self._once_writes()
+                if self.refresh:
+                    self._annotate({"metadata": {"annotations": self.refresh}})
+                    self.refresh = None
                 if rv is None:
                     rv = self._list(index, sink)
                     failures, since = 0, None
@@ -161,18 +165,10 @@ class KubeSource:
             return not_served((self.group, self.version, self.plural))
         error = translate(exc, self.what, self.server)
         never = since is not None and getattr(exc, "status", None) is None
-        if never and time.monotonic() - since >= UNREACHABLE_SECONDS:
+        if never and since is not None and time.monotonic() - since >= UNREACHABLE_SECONDS:
             return Unreachable(f"{error.message}; check --kubeconfig/--context and that the "
                                "cluster is reachable from here")
         return error
-
-    def _once_writes(self) -> None:
-        if self.refresh:
-            self._annotate({"metadata": {"annotations": self.refresh}})
-            self.refresh = None
-        if self.write:
-            self._annotate(self.write)
-            self.write = None
 
     def _selector(self) -> dict[str, Any]:
         return {"field_selector": f"metadata.name={self.name}"}
@@ -182,6 +178,9 @@ class KubeSource:
             self.group, self.version, self.namespace, self.plural,
             _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE), **self._selector())
         items = listed.get("items") or []
+        if items and self.sync and needs_sync(items[0]):
+            self._annotate(SYNC_OPERATION)  # the Argo CD controller runs .operation
+        self.sync = False
         sink(index, items[0] if items else None)
         return str(listed["metadata"]["resourceVersion"])
 
@@ -197,7 +196,8 @@ class KubeSource:
         stream = self.watch.stream(
             self.api.list_namespaced_custom_object, self.group, self.version, self.namespace,
             self.plural, resource_version=rv, timeout_seconds=self.relist,
-            allow_watch_bookmarks=True, _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE),
+            allow_watch_bookmarks=True,
+            _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE),
             **self._selector())
         for event in stream:
             obj = event.get("raw_object") or {}
