@@ -40,6 +40,9 @@ def deployment_status(obj: Obj) -> Check:
     if generation > int(status.get("observedGeneration") or 0):
         return waiting("Waiting for deployment spec update to be observed...")
     progressing = condition(obj, "Progressing") or {}
+    if spec.get("paused"):
+        return waiting(f'deployment "{name}" is paused (spec.paused): its rollout will not '
+                       "finish until it is resumed (kubectl rollout resume)")
     if progressing.get("reason") == "ProgressDeadlineExceeded":
         return failed(f'deployment "{name}" exceeded its progress deadline')
     replicas = int(spec.get("replicas", 1))
@@ -104,20 +107,52 @@ def daemonset_status(obj: Obj) -> Check:
     return ready(f'daemon set "{name}" successfully rolled out')
 
 
+def _pause(spec: Mapping[str, Any], status: Mapping[str, Any]) -> str | None:
+    """Why a paused Rollout stays paused until someone acts ("" when the pause
+    is timed and ends by itself): a manual pause (``spec.paused``), a canary
+    ``pause: {}`` step without a duration, a blue-green pause without
+    ``autoPromotionSeconds``, an inconclusive analysis."""
+    if spec.get("paused"):
+        return "spec.paused is set"
+    strategy = spec.get("strategy") or {}
+    steps = (strategy.get("canary") or {}).get("steps") or []
+    index = status.get("currentStepIndex")
+    for cond in status.get("pauseConditions") or ():
+        reason = cond.get("reason")
+        if reason == "CanaryPauseStep" and isinstance(index, int) and index < len(steps):
+            if (steps[index].get("pause") or {}).get("duration") is None:
+                return f"step {index} is a pause without a duration"
+        elif reason == "BlueGreenPause":
+            if (strategy.get("blueGreen") or {}).get("autoPromotionSeconds") is None:
+                return "blue-green pause without autoPromotionSeconds"
+        else:
+            return f"paused: {reason}"
+    return ""
+
+
 def rollout_status(obj: Obj, allow_paused: bool = False) -> Check:
-    """Argo Rollout: phase Healthy and stableRS == currentPodHash; Paused fails
-    unless allowed; Degraded (e.g. ProgressDeadlineExceeded) fails."""
+    """Argo Rollout: phase Healthy and stableRS == currentPodHash. A timed pause
+    (``pause: {duration}``) is followed until the Rollout resumes; an indefinite
+    pause fails, or passes with ``allow_paused``; aborted or Degraded fails."""
     spec, status, generation = _meta(obj)
     observed = str(status.get("observedGeneration") or "0")  # a string in Argo Rollouts
     if observed.isdigit() and generation > int(observed):
         return waiting("Waiting for rollout spec update to be observed...")
     phase = status.get("phase")
     message = status.get("message") or ""
+    if status.get("abort"):
+        return failed(f"aborted: {message or 'the update was aborted'}".strip())
     paused = phase == "Paused" or bool(spec.get("paused")) or bool(status.get("pauseConditions"))
-    if paused and not allow_paused:
-        return failed(f"paused, waiting for promotion {message}".strip())
-    if paused:
-        return ready(f"paused (allowed) at pod hash {status.get('currentPodHash')}")
+    why = _pause(spec, status) if paused else None
+    if why == "":
+        return waiting(f"timed pause at step {status.get('currentStepIndex')}; it resumes by "
+                       "itself")
+    if why and allow_paused:
+        return ready(f"paused indefinitely ({why}; allowed) at pod hash "
+                     f"{status.get('currentPodHash')}")
+    if why:
+        return failed(f"paused indefinitely ({why}), waiting for promotion "
+                      f"(kubectl argo rollouts promote) {message}".strip())
     if phase == "Degraded":
         return failed(f"Degraded: {message}".strip())
     if phase != "Healthy":

@@ -45,7 +45,7 @@ def test_failure_prints_the_record_and_exits_6(kube: FakeKube,
     out, err = capsys.readouterr()
     assert code == 6
     assert "verify: failed" in out
-    assert "paused, waiting for promotion" in out
+    assert "paused indefinitely" in out
     assert err.strip().splitlines()[-1].startswith("error: verification failed: workload ")
 
 

@@ -13,7 +13,7 @@ import verify_objects as o
 from fakes.kube_server import ADMIN_TOKEN, NOBODY_TOKEN, FakeKube
 from verify_objects import in_thread, join_ok
 
-from promoter.errors import AuthError
+from promoter.errors import AuthError, PromoterError
 from promoter.images import parse
 from promoter.verify import (
     Target,
@@ -232,7 +232,7 @@ def test_argo_rollout_paused_fails_unless_allowed(kube: FakeKube) -> None:
     kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
     target = parse_target("workload", "Rollout/prod/api")
     image = parse(f"{o.IMAGE}:2.0")
-    with pytest.raises(VerifyFailure, match="paused, waiting for promotion"):
+    with pytest.raises(VerifyFailure, match="paused indefinitely"):
         run([target], settings(kube, image=image))
     result = run([target], settings(kube, image=image, allow_paused=True))
     assert result.status == "verified"
@@ -378,3 +378,83 @@ def test_an_object_being_deleted_never_passes(kube: FakeKube, target: Target) ->
         run([target], settings(kube, timeout=20))
     assert f"being deleted (deletionTimestamp {o.T2})" in caught.value.message
     assert len(caught.value.message.splitlines()) == 1
+
+
+def test_a_timed_canary_pause_is_followed_to_healthy(kube: FakeKube) -> None:
+    steps = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 100}]
+    image = parse(f"{o.IMAGE}:2.0")
+    target = parse_target("workload", "Rollout/prod/api")
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True,
+                         steps=steps))
+    seen = Lines()
+
+    def controller() -> None:  # the pause ends by itself; the Rollout goes on to Healthy
+        seen.wait_for("timed pause at step 1; it resumes by itself")
+        kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Progressing", current="def456", step=2,
+                             steps=steps))
+        kube.apply(o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456", step=3,
+                             steps=steps))
+
+    for allow in (False, True):  # neither fails nor passes at a timed pause
+        thread = in_thread(controller)
+        result = run([target], settings(kube, image=image, allow_paused=allow), progress=seen)
+        join_ok(thread)
+        assert result.targets[0]["reason"] == "rollout Healthy at pod hash def456"
+        kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True,
+                             steps=steps))
+        seen.lines.clear()
+
+
+def test_an_indefinite_pause_fails_or_passes_only_when_allowed(kube: FakeKube) -> None:
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
+    target = parse_target("workload", "Rollout/prod/api")
+    with pytest.raises(VerifyFailure, match=r"paused indefinitely \(step 1 is a pause without"):
+        run([target], settings(kube))
+    assert "allowed" in run([target], settings(kube, allow_paused=True)).targets[0]["reason"]
+
+
+def test_an_aborted_rollout_fails(kube: FakeKube) -> None:
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", current="def456", aborted=True))
+    with pytest.raises(VerifyFailure, match="aborted: RolloutAborted"):
+        run([parse_target("workload", "Rollout/prod/api")], settings(kube, allow_paused=True))
+
+
+def test_a_paused_deployment_says_so(kube: FakeKube) -> None:
+    deploy = o.deployment(f"{o.IMAGE}:2.0", updated=1)
+    deploy["spec"]["paused"] = True
+    kube.apply(deploy)
+    with pytest.raises(VerifyTimeout, match=r'deployment "api" is paused \(spec.paused\)'):
+        run([DEPLOY], settings(kube, timeout=1.0))
+
+
+def test_an_unreachable_cluster_says_so_quickly(kube: FakeKube, tmp_path: Path) -> None:
+    import json
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config = json.loads(Path(kube.kubeconfig()).read_text())
+    config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    path = tmp_path / "unreachable"
+    path.write_text(json.dumps(config))
+    with pytest.raises(PromoterError) as caught:
+        run([APP], settings(kube, timeout=120, kubeconfig=str(path)))
+    assert caught.value.exit_code == 1
+    assert f"cannot reach the Kubernetes API at https://127.0.0.1:{port}" in caught.value.message
+    assert "connection refused" in caught.value.message
+    assert "MaxRetryError" not in caught.value.message
+
+
+def test_sync_through_the_kubernetes_api_sets_the_operation(kube: FakeKube) -> None:
+    kube.apply(o.application(o.OLD, sync="OutOfSync", phase=None))
+
+    def controller() -> None:  # Argo CD's controller runs .operation, then clears it
+        with kube.store.cond:
+            kube.store.cond.wait_for(lambda: "operation" in kube.store.objects[
+                ("applications", "argocd", "api")], 10)
+        kube.apply(o.application(SHA))
+
+    thread = in_thread(controller)
+    assert run([APP], settings(kube, sync=True)).status == "verified"
+    join_ok(thread)

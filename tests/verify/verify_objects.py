@@ -191,18 +191,25 @@ def daemonset(image: str, *, name: str = "api", namespace: str = "prod", desired
 
 
 def rollout(image: str, *, name: str = "api", namespace: str = "prod", phase: str = "Healthy",
-            stable: str = "abc123", current: str = "abc123",
-            paused: bool = False) -> dict[str, Any]:
+            stable: str = "abc123", current: str = "abc123", paused: bool = False,
+            step: int = 1, steps: list[dict[str, Any]] | None = None,
+            aborted: bool = False) -> dict[str, Any]:
+    """A canary Rollout; ``paused`` puts it at step ``step`` (by default the
+    indefinite ``pause: {}``) as the controller does."""
     status: dict[str, Any] = {"observedGeneration": "1", "phase": phase,
-                              "stableRS": stable, "currentPodHash": current}
+                              "stableRS": stable, "currentPodHash": current,
+                              "currentStepIndex": step}
     if paused:
         status["pauseConditions"] = [{"reason": "CanaryPauseStep", "startTime": T0}]
         status["message"] = "CanaryPauseStep"
+    if aborted:
+        status.update(abort=True, abortedAt=T1, phase="Degraded",
+                      message="RolloutAborted: Rollout aborted update to revision 2")
     return checked({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
                     "metadata": {"name": name, "namespace": namespace},
                     "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                             "strategy": {"canary": {"steps": [{"setWeight": 20},
-                                                               {"pause": {}}]}},
+                             "strategy": {"canary": {"steps": steps or [
+                                 {"setWeight": 20}, {"pause": {}}]}},
                              "template": {"metadata": {"labels": {"app": name}},
                                           "spec": pod_spec(image)}},
                     "status": status})
