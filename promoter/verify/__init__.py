@@ -122,11 +122,19 @@ def _source(target: Target, settings: VerifySettings, api: Callable[[], object])
         return ArgoCDSource(settings.argocd_server, settings.argocd_token, target.namespace,
                             target.name, refresh=settings.refresh, ca=settings.argocd_ca,
                             sync=settings.sync, relist=relist)
-    from promoter.verify.kube import KubeSource, refresh_annotations
+    from promoter.verify.kube import (
+        KubeSource,
+        refresh_annotations,
+        with_pods,
+        with_workload_health,
+    )
 
     annotations = refresh_annotations(target.kind) if settings.refresh else None
+    enrich = (with_workload_health(api()) if target.kind == "argocd-app" else
+              with_pods(api()) if target.kind == "workload" and settings.image else None)
     return KubeSource(api(), target.resource(), target.namespace, target.name, annotations,
-                      relist=relist, sync=settings.sync and target.kind == "argocd-app")
+                      relist=relist, sync=settings.sync and target.kind == "argocd-app",
+                      enrich=enrich)
 
 
 def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:

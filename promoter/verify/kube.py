@@ -9,8 +9,10 @@ VerifyFailed; the rest a waiting reason while the thread retries with backoff.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -106,13 +108,15 @@ class KubeSource:
 
     def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
                  name: str, refresh: dict[str, str] | None = None,
-                 relist: float = WATCH_SECONDS, sync: bool = False) -> None:
+                 relist: float = WATCH_SECONDS, sync: bool = False,
+                 enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         from kubernetes import client
 
         self.api = client.CustomObjectsApi(api_client)
         self.group, self.version, self.plural = resource
         self.namespace, self.name, self.refresh = namespace, name, refresh
         self.sync = sync  # Argo CD: set a sync operation once, when the app needs one
+        self.enrich = enrich or (lambda obj: obj)  # adds what the rule needs besides obj
         self.what = f"{self.plural} {namespace}/{name}"
         self.server = str(getattr(api_client.configuration, "host", "") or "")
         self.relist = max(1, int(relist))
@@ -181,7 +185,7 @@ class KubeSource:
         if items and self.sync and needs_sync(items[0]):
             self._annotate(SYNC_OPERATION)  # the Argo CD controller runs .operation
         self.sync = False
-        sink(index, items[0] if items else None)
+        sink(index, self.enrich(items[0]) if items else None)
         return str(listed["metadata"]["resourceVersion"])
 
     def _watch(self, index: int, sink: Sink, rv: str) -> str | None:
@@ -207,7 +211,7 @@ class KubeSource:
                 raise PromoterError(f"watch error on {self.what}: {obj.get('message')}")
             rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
             if event["type"] in ("ADDED", "MODIFIED"):
-                sink(index, obj)
+                sink(index, self.enrich(obj))
             elif event["type"] == "DELETED":
                 sink(index, None)
             if self.stopped.is_set():
@@ -225,6 +229,66 @@ class KubeSource:
         except ApiException as exc:
             if exc.status != 404:  # absent: nothing to refresh; the watch reports it
                 raise
+
+
+def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]) -> list[Any]:
+    """ReplicaSets or Pods matching ``labels``, as plain dicts (not SDK models)."""
+    from kubernetes import client
+
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    options: dict[str, Any] = {"label_selector": selector, "_preload_content": False,
+                               "_request_timeout": (CONNECT_SECONDS, 30)}
+    response: Any = (
+        client.CoreV1Api(api_client).list_namespaced_pod(namespace, **options) if kind == "pods"
+        else client.AppsV1Api(api_client).list_namespaced_replica_set(namespace, **options))
+    return list(json.loads(response.data).get("items") or [])
+
+
+def with_pods(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An enricher attaching the Pods of a workload's newest revision (for the
+    image check on containerStatuses); none when that revision is unknown."""
+    from promoter.verify.workloads import PODS, new_pods_labels
+
+    def enrich(obj: dict[str, Any]) -> dict[str, Any]:
+        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+        labels = dict(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+        wanted = new_pods_labels(obj, lambda: _raw_list(api_client, "replicasets", namespace,
+                                                         labels))
+        pods = _raw_list(api_client, "pods", namespace, wanted) if wanted else []
+        return {**obj, PODS: pods}
+
+    return enrich
+
+
+def with_workload_health(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An enricher for Argo CD 3.x apps, whose ``status.resources`` carry no
+    health: the health of their workloads, judged from the workloads themselves."""
+    from kubernetes import client
+
+    from promoter.verify.argocd import fill_health
+    from promoter.verify.workloads import RESOURCES_OF, workload_health
+
+    api = client.CustomObjectsApi(api_client)
+
+    def health(res: dict[str, Any]) -> dict[str, Any] | None:
+        plural = RESOURCES_OF.get(str(res.get("kind")))
+        if plural is None:
+            return None
+        try:
+            obj: Any = api.get_namespaced_custom_object(
+                str(res.get("group") or ""), str(res.get("version") or "v1"),
+                str(res.get("namespace")), plural, str(res.get("name")),
+                _request_timeout=(CONNECT_SECONDS, 30))
+        except Exception:  # unreadable: no health for it (the app's own health still counts)
+            return None
+        return {**res, "health": workload_health(obj)}
+
+    def enrich(obj: dict[str, Any]) -> dict[str, Any]:
+        resources = list((obj.get("status") or {}).get("resources") or ())
+        fill_health(obj, lambda: [h for res in resources if (h := health(res))])
+        return obj
+
+    return enrich
 
 
 def refresh_annotations(kind: str) -> dict[str, str] | None:

@@ -204,4 +204,79 @@ def check_workload(obj: Obj, expect: Expect) -> Check:
                       "or Rollout")
     if rolled.state == "failed" or expect.image is None:
         return rolled
-    return image_check(obj, expect.image) or rolled
+    template = image_check(obj, expect.image)
+    if template is not None or rolled.state != "ready" or PODS not in obj:
+        return template or rolled
+    return pods_check(list(obj[PODS]), expect.image) or rolled
+
+
+PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
+RESOURCES_OF = {"Deployment": "deployments", "StatefulSet": "statefulsets",
+                "DaemonSet": "daemonsets", "Rollout": "rollouts"}
+
+
+def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str, str] | None:
+    """The labels of the Pods of the workload's newest revision, None if unknown:
+    Deployment -- its ReplicaSet of the same ``deployment.kubernetes.io/revision``
+    (``pod-template-hash``); StatefulSet -- ``controller-revision-hash`` =
+    ``status.updateRevision``; DaemonSet -- ``pod-template-generation``;
+    Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``."""
+    spec, status, generation = _meta(obj)
+    labels = dict((spec.get("selector") or {}).get("matchLabels") or {})
+    kind, meta = obj.get("kind"), obj.get("metadata") or {}
+    if kind == "Deployment":
+        key = "deployment.kubernetes.io/revision"
+        revision = (meta.get("annotations") or {}).get(key)
+        owned = [rs for rs in replicasets()
+                 if any(ref.get("kind") == "Deployment" and ref.get("name") == meta.get("name")
+                        for ref in (rs.get("metadata") or {}).get("ownerReferences") or ())
+                 and ((rs.get("metadata") or {}).get("annotations") or {}).get(key) == revision]
+        hashes = [((rs.get("metadata") or {}).get("labels") or {}).get("pod-template-hash")
+                  for rs in owned]
+        found = {"pod-template-hash": hashes[0]} if revision and hashes and hashes[0] else None
+    elif kind == "StatefulSet" and status.get("updateRevision"):
+        found = {"controller-revision-hash": str(status["updateRevision"])}
+    elif kind == "DaemonSet":
+        found = {"pod-template-generation": str(generation)}
+    elif kind == "Rollout" and status.get("currentPodHash"):
+        found = {"rollouts-pod-template-hash": str(status["currentPodHash"])}
+    else:
+        found = None
+    return {**labels, **found} if found else None
+
+
+def _pod_ready(pod: Obj) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or ())
+
+
+def pods_check(pods: list[Obj], want: ImageRef) -> Check | None:
+    """None when every ready Pod of the new revision runs ``want`` (containerStatuses
+    ``image``, and ``imageID`` when a digest is wanted), and at least one is ready."""
+    ready_pods = [p for p in pods if _pod_ready(p)]
+    if not ready_pods:
+        return waiting(f"no ready Pod of the new revision runs {want} yet")
+    stale = []
+    for pod in ready_pods:
+        for status in (pod.get("status") or {}).get("containerStatuses") or ():
+            ref = try_parse(str(status.get("image", "")))
+            image_id = str(status.get("imageID", ""))
+            if ref is None or ref.repository != want.repository:
+                continue
+            digest_ok = not want.digest or image_id.endswith(want.digest)
+            tag_ok = bool(want.digest) or image_matches(want, str(status.get("image")))
+            if not (digest_ok and tag_ok):
+                name = (pod.get("metadata") or {}).get("name")
+                stale.append(f"{name}/{status.get('name')}={status.get('image')} "
+                             f"({image_id or 'no imageID'})")
+    if stale:
+        return waiting(f"ready Pods run another image ({', '.join(stale)}), want {want}")
+    return None
+
+
+def workload_health(obj: Obj) -> dict[str, str]:
+    """Argo CD-style health of a workload, from kubectl's rules (for Argo CD 3.x
+    apps whose resources carry no health)."""
+    check = check_workload(obj, Expect(""))
+    status = {"ready": "Healthy", "failed": "Degraded"}.get(check.state, "Progressing")
+    return {"status": status, "message": check.reason}

@@ -25,7 +25,7 @@ def promoter(*argv: str) -> int:
 def test_json_output_and_environment_variables(kube: FakeKube, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     kube.apply(o.application(SHA))
-    kube.apply(o.deployment(f"{o.IMAGE}:2.0"))
+    o.running(kube, o.deployment(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     monkeypatch.setenv("PROMOTER_REVISION", SHA)
     monkeypatch.setenv("PROMOTER_KUBECONFIG", kube.kubeconfig())
     code = promoter("--argocd-app", "api", "--workload", "Deployment/prod/api",

@@ -219,7 +219,8 @@ def test_right_revision_but_old_image_keeps_waiting(kube: FakeKube) -> None:
         seen.wait_for("verify 1/2 ready; workload Deployment/prod/api: containers still run "
                       "the old image (api=ghcr.io/acme/api:1.0)")
         generation = kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=0))["metadata"]
-        kube.apply(o.deployment(f"{o.IMAGE}:2.0", observed=generation["generation"]))
+        o.running(kube, o.deployment(f"{o.IMAGE}:2.0", observed=generation["generation"]),
+                  f"{o.IMAGE}:2.0")
 
     thread = in_thread(controller)
     result = run([APP, DEPLOY], settings(kube, image=parse(f"{o.IMAGE}:2.0")), progress=seen)
@@ -229,7 +230,8 @@ def test_right_revision_but_old_image_keeps_waiting(kube: FakeKube) -> None:
 
 
 def test_argo_rollout_paused_fails_unless_allowed(kube: FakeKube) -> None:
-    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
+    o.running(kube, o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True),
+              f"{o.IMAGE}:2.0")
     target = parse_target("workload", "Rollout/prod/api")
     image = parse(f"{o.IMAGE}:2.0")
     with pytest.raises(VerifyFailure, match="paused indefinitely"):
@@ -243,7 +245,8 @@ def test_argo_rollout_healthy(kube: FakeKube) -> None:
 
     def controller() -> None:
         kube.wait_watches(1)
-        kube.apply(o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456"))
+        o.running(kube, o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456"),
+                  f"{o.IMAGE}:2.0")
 
     thread = in_thread(controller)
     result = run([parse_target("workload", "ro/prod/api")],
@@ -360,7 +363,7 @@ def test_a_cut_watch_keeps_the_last_state_seen(kube: FakeKube) -> None:
 @pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet"])
 def test_statefulset_and_daemonset(kube: FakeKube, kind: str) -> None:
     make = o.statefulset if kind == "StatefulSet" else o.daemonset
-    kube.apply(make(f"{o.IMAGE}:2.0"))
+    o.running(kube, make(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     result = run([parse_target("workload", f"{kind}/prod/api")],
                  settings(kube, image=parse(f"{o.IMAGE}:2.0")))
     assert result.targets[0]["workload_kind"] == kind
@@ -392,8 +395,8 @@ def test_a_timed_canary_pause_is_followed_to_healthy(kube: FakeKube) -> None:
         seen.wait_for("timed pause at step 1; it resumes by itself")
         kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Progressing", current="def456", step=2,
                              steps=steps))
-        kube.apply(o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456", step=3,
-                             steps=steps))
+        o.running(kube, o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456", step=3,
+                                  steps=steps), f"{o.IMAGE}:2.0")
 
     for allow in (False, True):  # neither fails nor passes at a timed pause
         thread = in_thread(controller)
@@ -458,3 +461,37 @@ def test_sync_through_the_kubernetes_api_sets_the_operation(kube: FakeKube) -> N
     thread = in_thread(controller)
     assert run([APP], settings(kube, sync=True)).status == "verified"
     join_ok(thread)
+
+
+@pytest.mark.parametrize(("pod_args", "want", "missing"), [
+    ({"running": f"{o.IMAGE}:1.0"}, f"{o.IMAGE}:2.0", "ready Pods run another image"),
+    ({"ready": False}, f"{o.IMAGE}:2.0", "no ready Pod of the new revision"),
+    ({"image_id": f"{o.IMAGE}@sha256:{'c' * 64}"}, f"{o.IMAGE}:2.0@{o.DIGEST}",
+     "ready Pods run another image"),  # the tag moved: another digest runs
+])
+def test_the_ready_pods_of_the_new_revision_must_run_the_image(
+        kube: FakeKube, pod_args: dict[str, Any], want: str, missing: str) -> None:
+    """Rolled out by kubectl's rules and the template names the image, but the
+    Pods' containerStatuses (image, imageID) say otherwise: not verified."""
+    o.running(kube, o.deployment(want), want, **pod_args)
+    with pytest.raises(VerifyTimeout, match=missing):
+        run([DEPLOY], settings(kube, timeout=1.5, image=parse(want)))
+
+
+def test_pods_with_the_promoted_digest_verify(kube: FakeKube) -> None:
+    want = f"{o.IMAGE}:2.0@{o.DIGEST}"
+    o.running(kube, o.deployment(want), want)
+    kube.apply(o.pod("api-old", {"app": "api", "pod-template-hash": "0ld"}, f"{o.IMAGE}:1.0"))
+    result = run([DEPLOY], settings(kube, image=parse(want)))
+    assert result.targets[0]["status"] == "ready"
+
+
+def test_argocd_3_without_resource_health_names_the_failing_workload(kube: FakeKube) -> None:
+    resources = [{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "prod",
+                  "name": "api", "status": "Synced"}]
+    kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=1, available=1, deadline=True))
+    kube.apply(o.application(SHA, health="Degraded", resources=resources))
+    with pytest.raises(VerifyFailure) as caught:
+        run([APP], settings(kube))
+    assert caught.value.result.targets[0]["resources"] == [
+        'Deployment/prod/api: Degraded: deployment "api" exceeded its progress deadline']

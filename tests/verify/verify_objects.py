@@ -237,3 +237,64 @@ def join_ok(thread: threading.Thread) -> None:
     errors = thread.errors  # type: ignore[attr-defined]
     if errors:
         raise errors[0]
+
+
+POD_HASH = "7d9f8c6b5"
+DIGEST = "sha256:" + "b" * 64
+
+
+def replicaset(owner: str, *, revision: str = "2", pod_hash: str = POD_HASH,
+               namespace: str = "prod", image: str = f"{IMAGE}:2.0") -> dict[str, Any]:
+    labels = {"app": owner, "pod-template-hash": pod_hash}
+    return checked({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"name": f"{owner}-{pod_hash}", "namespace": namespace,
+                                 "labels": labels,
+                                 "annotations": {"deployment.kubernetes.io/revision": revision},
+                                 "ownerReferences": [{"apiVersion": "apps/v1",
+                                                      "kind": "Deployment", "name": owner,
+                                                      "uid": f"uid-{owner}",
+                                                      "controller": True}]},
+                    "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                             "template": {"metadata": {"labels": labels},
+                                          "spec": pod_spec(image)}},
+                    "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}})
+
+
+def pod(name: str, labels: dict[str, str], image: str, *, namespace: str = "prod",
+        ready: bool = True, image_id: str | None = None,
+        running: str | None = None) -> dict[str, Any]:
+    """A Pod as the kubelet reports it: ``running`` is the image in
+    containerStatuses (default ``image``), ``image_id`` the resolved digest."""
+    repo = image.split("@")[0].rsplit(":", 1)[0]
+    statuses = [{"name": "api", "image": running or image, "ready": ready, "restartCount": 0,
+                 "imageID": image_id or f"{repo}@{DIGEST}"},
+                {"name": "proxy", "image": "docker.io/library/envoy:1.30", "ready": ready,
+                 "restartCount": 0, "imageID": f"docker.io/library/envoy@{DIGEST}"}]
+    return checked({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                    "spec": pod_spec(image),
+                    "status": {"phase": "Running", "containerStatuses": statuses,
+                               "conditions": [{"type": "Ready",
+                                               "status": "True" if ready else "False"}]}})
+
+
+def running(kube: Any, workload: dict[str, Any], image: str, **pod_args: Any) -> dict[str, Any]:
+    """Apply ``workload`` with the ReplicaSet/Pods of its newest revision running
+    ``image``, as the controllers would; returns the workload as stored."""
+    kind, name = workload["kind"], workload["metadata"]["name"]
+    namespace = workload["metadata"]["namespace"]
+    labels = {"app": name}
+    if kind == "Deployment":
+        workload["metadata"].setdefault("annotations", {})[
+            "deployment.kubernetes.io/revision"] = "2"
+        kube.apply(replicaset(name, image=image, namespace=namespace))
+        labels["pod-template-hash"] = POD_HASH
+    elif kind == "StatefulSet":
+        labels["controller-revision-hash"] = workload["status"]["updateRevision"]
+    elif kind == "DaemonSet":
+        labels["pod-template-generation"] = "1"
+    else:
+        labels["rollouts-pod-template-hash"] = workload["status"]["currentPodHash"]
+    for n in range(2):
+        kube.apply(pod(f"{name}-{n}", labels, image, namespace=namespace, **pod_args))
+    return dict(kube.apply(checked(workload)))
