@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -124,3 +125,7 @@ def _finish(record: dict[str, Any], output: str, render: Any) -> None:
     if sys.stderr.isatty():
         click.echo("", err=True)
     click.echo(text(record) if output == "text" else render(record, output, os.environ))
+    sys.stdout.flush()
+    # the verdict is out: spare the exit the collector's walk over the kubernetes
+    # client's objects (about 0.4 s of interpreter shutdown otherwise)
+    gc.freeze()
