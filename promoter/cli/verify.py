@@ -67,7 +67,8 @@ def text(record: Mapping[str, Any]) -> str:
 @env_option("--sync", is_flag=True,
             help="Sync an OutOfSync Argo CD app (for apps without auto-sync).")
 @env_option("--refresh", is_flag=True, help="Ask Argo CD / Flux to reconcile now.")
-@env_option("--allow-paused", is_flag=True, help="Accept an Argo Rollout paused indefinitely (timed pauses are followed).")
+@env_option("--allow-paused", is_flag=True,
+            help="Accept an Argo Rollout paused indefinitely (timed pauses are followed).")
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
             default="text", show_default=True)
 def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],

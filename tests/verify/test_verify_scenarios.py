@@ -495,3 +495,16 @@ def test_argocd_3_without_resource_health_names_the_failing_workload(kube: FakeK
         run([APP], settings(kube))
     assert caught.value.result.targets[0]["resources"] == [
         'Deployment/prod/api: Degraded: deployment "api" exceeded its progress deadline']
+
+
+def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
+    kube.apply(o.application(o.OLD))
+
+    def controller() -> None:
+        kube.wait_watches(1)
+        kube.delete("applications", "argocd", "api")
+
+    thread = in_thread(controller)
+    with pytest.raises(VerifyFailure, match="argocd-app argocd/api: deleted while waiting"):
+        run([APP], settings(kube))
+    join_ok(thread)
