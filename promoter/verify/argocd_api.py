@@ -11,8 +11,9 @@ turns to "not observing") and followed by a re-read.
 Trust and secrets: TLS trust from ``--argocd-ca`` (a CA bundle), else the
 system store or ``SSL_CERT_FILE``; a TLS failure says so and is not retried.
 The token goes only into the Authorization header and only to the origin of
-``--argocd-server``: a redirect to another origin is refused. Every message
-that quotes the server is redacted (promoter.git's redaction).
+``--argocd-server``: a redirect to another origin is refused (exit 2). Every
+message that quotes the server is redacted (promoter.http_safety, the rule all
+of promoter's HTTP clients follow).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from promoter import git
-from promoter.errors import AuthError, PromoterError, Unreachable
+from promoter import http_safety
+from promoter.errors import AuthError, InputError, PromoterError, Unreachable
 from promoter.verify.argocd import fill_health, needs_sync
 from promoter.verify.watch import Sink
 
@@ -38,26 +39,17 @@ STALL_GRACE = 2.0
 JOIN_SECONDS = 5.0
 
 
-def origin(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
 class _SameOrigin(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only within the origin the token was given for."""
+    """Follows a redirect only within the origin the token was given for
+    (promoter.http_safety's rule; anything else is refused, nothing is sent)."""
 
-    def __init__(self, allowed: str, redact: git.Git) -> None:
-        self.allowed, self.redact = allowed, redact
+    def __init__(self, bound: str) -> None:
+        self.bound = bound
 
     def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
                          headers: Any, newurl: str) -> urllib.request.Request | None:
-        if origin(newurl) != self.allowed:
-            where = self.redact.redact(urllib.parse.urlsplit(newurl)._replace(
-                query="", fragment="").geturl())
-            raise Unreachable(f"Argo CD API redirected ({code}) to another origin, {where}; "
-                              "refused (the token goes only to --argocd-server's origin); "
-                              "point --argocd-server at the API server itself")
+        where = urllib.parse.urlsplit(newurl)._replace(query="", fragment="").geturl()
+        http_safety.refuse_other_origin(self.bound, where, f"the Argo CD API ({code})")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -71,11 +63,11 @@ class ArgoCDSource:
         self.base = base if "://" in base else "https://" + base
         self.token, self.namespace, self.name = token, namespace, name
         self.what = f"application {namespace}/{name} on {self.base}"
-        self.redact = git.Git(secrets=(token,))
+        http_safety.remember(token)
         context = ssl.create_default_context(cafile=ca) if ca else ssl.create_default_context()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPSHandler(context=context),
-            _SameOrigin(origin(self.base), self.redact))
+            _SameOrigin(self.base))
         self.refresh, self.sync, self.relist = refresh, sync, max(relist, 1.0)
         self.stopped = threading.Event()
         self.response: Any = None
@@ -113,7 +105,7 @@ class ArgoCDSource:
                                  body={"appNamespace": self.namespace, "name": self.name})
                 self.sync = False
                 self._follow(index, sink, app)
-            except (AuthError, Unreachable) as exc:
+            except (AuthError, InputError, Unreachable) as exc:
                 if not self.stopped.is_set():
                     sink(index, exc)
                 return
@@ -176,7 +168,7 @@ class ArgoCDSource:
                 raise
             if not self.stopped.is_set():
                 raise PromoterError(f"Argo CD stream for {self.what} broke: "
-                                    f"{self.redact.redact(str(exc))}") from None
+                                    f"{http_safety.redact(str(exc))}") from None
         finally:
             self.response = None
             response.close()
@@ -220,7 +212,7 @@ class ArgoCDSource:
             quoted = json.loads(exc.read() or b"{}").get("message", "")
         except (ValueError, AttributeError, OSError):
             quoted = ""
-        quoted = self.redact.redact(str(quoted))[:300]
+        quoted = http_safety.redact(str(quoted))[:300]
         if exc.code == 401:
             return AuthError(f"Argo CD API refused the token for {self.what} (401 {quoted}); "
                              "check --argocd-token")
@@ -240,12 +232,12 @@ class ArgoCDSource:
             return Unreachable(f"TLS verification of {self.base} failed ({detail}); pass "
                                "--argocd-ca with the CA bundle that signed the Argo CD "
                                "server's certificate (or set SSL_CERT_FILE)")
-        text = self.redact.redact(str(getattr(reason, "strerror", None) or reason))
+        text = http_safety.redact(str(getattr(reason, "strerror", None) or reason))
         return PromoterError(f"cannot reach the Argo CD API for {self.what}: {text}")
 
     def _quote(self, what: str, error: Any) -> str:
         message = error.get("message") if isinstance(error, dict) else error
-        return f"Argo CD {what} for {self.what}: {self.redact.redact(str(message))[:300]}"
+        return f"Argo CD {what} for {self.what}: {http_safety.redact(str(message))[:300]}"
 
 
 class _Absent(PromoterError):

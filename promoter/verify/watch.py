@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from promoter.errors import AuthError, Unreachable, VerifyFailed, WaitTimeout
+from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -111,7 +111,7 @@ def _judge(item: Watched, obj: Any, before: Check) -> Check:
     re-lists: the verdict is "not observing", so the settle window restarts
     and the re-listed object is judged afresh. An object that was seen and is
     gone was deleted."""
-    if isinstance(obj, (AuthError, Unreachable)):
+    if isinstance(obj, (AuthError, InputError, Unreachable)):
         raise obj
     if isinstance(obj, VerifyFailed):
         return failed(str(obj))

@@ -78,7 +78,9 @@ def test_a_redirect_to_another_origin_is_refused_without_the_token(
     kube.argocd_redirect = (code, other.url)
     with pytest.raises(PromoterError) as caught:
         run([APP], through_api(kube))
-    assert f"redirected ({code}) to another origin" in caught.value.message
+    assert caught.value.exit_code == 2
+    assert f"the Argo CD API ({code}) redirected to {other.url}" in caught.value.message
+    assert "another origin" in caught.value.message
     assert ADMIN_TOKEN not in caught.value.message
     assert other.seen_auth == []
 
