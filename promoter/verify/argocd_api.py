@@ -9,7 +9,8 @@ app is read again and judged; a broken connection is reported (the verdict
 turns to "not observing") and followed by a re-read.
 
 Trust and secrets: TLS trust from ``--argocd-ca`` (a CA bundle), else the
-system store or ``SSL_CERT_FILE``; a TLS failure says so and is not retried.
+system store or ``SSL_CERT_FILE``; a TLS failure says so and is not retried
+(exit 2, as everywhere in promoter).
 The token goes only into the Authorization header and only to the origin of
 ``--argocd-server``: a redirect to another origin is refused (exit 2). Every
 message that quotes the server is redacted (promoter.http_safety, the rule all
@@ -229,7 +230,7 @@ class ArgoCDSource:
             detail = str(getattr(reason, "verify_message", None) or reason.reason or reason)
             if isinstance(reason, ssl.SSLCertVerificationError):
                 detail = f"certificate verify failed: {detail}"
-            return Unreachable(f"TLS verification of {self.base} failed ({detail}); pass "
+            return InputError(f"TLS verification of {self.base} failed ({detail}); pass "
                                "--argocd-ca with the CA bundle that signed the Argo CD "
                                "server's certificate (or set SSL_CERT_FILE)")
         text = http_safety.redact(str(getattr(reason, "strerror", None) or reason))

@@ -91,7 +91,7 @@ def test_tls_failure_names_its_cause_and_argocd_ca_fixes_it(
     kube.apply(o.application(SHA))
     with pytest.raises(PromoterError) as caught:
         run([APP], through_api(kube, argocd_ca=None))
-    assert caught.value.exit_code == 1
+    assert caught.value.exit_code == 2
     assert "TLS verification" in caught.value.message
     assert "certificate verify failed" in caught.value.message
     assert "--argocd-ca" in caught.value.message
