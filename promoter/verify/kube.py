@@ -50,11 +50,21 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
         raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
+    from promoter import http_safety
+
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
     return client.ApiClient(configuration)
 
 
 def translate(exc: Exception, what: str, server: str = "") -> PromoterError:
-    """An SDK or connection error as promoter's own."""
+    """An SDK or connection error as promoter's own (server text redacted)."""
+    from promoter.http_safety import redacted
+
+    return redacted(_translate(exc, what, server))
+
+
+def _translate(exc: Exception, what: str, server: str) -> PromoterError:
     from kubernetes.client.exceptions import ApiException
 
     if isinstance(exc, PromoterError):

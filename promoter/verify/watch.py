@@ -105,7 +105,7 @@ def result_of(status: str, watched: Sequence[Watched], checks: Sequence[Check]) 
     return VerifyResult(status, synced, targets)
 
 
-def _judge(item: Watched, obj: Any, before: Check) -> Check:
+def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
     """The new verdict. A VerifyFailed from the source (the resource type is not
     served) is terminal. A read error means promoter is blind until the source
     re-lists: the verdict is "not observing", so the settle window restarts
@@ -118,7 +118,6 @@ def _judge(item: Watched, obj: Any, before: Check) -> Check:
     if isinstance(obj, Exception):
         return waiting(f"not observing it ({obj}); reconnecting", before.revision)
     if obj is None:
-        seen = before is not UNSEEN and not before.reason.startswith(("not found", "not obs"))
         return failed("deleted while waiting") if seen else waiting("not found yet")
     return item.judge(obj)
 
@@ -153,12 +152,14 @@ def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: b
                             result_of("timeout", watched, checks))
 
 
-def _drain(watched: Sequence[Watched], checks: list[Check],
+def _drain(watched: Sequence[Watched], checks: list[Check], seen: set[int],
            events: queue.Queue[tuple[int, Any]], event: tuple[int, Any] | None) -> None:
     """Judge ``event`` and everything else already queued."""
     while event is not None:
         index = event[0]
-        checks[index] = _judge(watched[index], event[1], checks[index])
+        checks[index] = _judge(watched[index], event[1], checks[index], index in seen)
+        if isinstance(event[1], dict):
+            seen.add(index)
         try:
             event = events.get_nowait()
         except queue.Empty:
@@ -169,6 +170,7 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
           events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float],
           clock: Clock, progress: Progress | None) -> VerifyResult:
     timeout, settle, heartbeat = limits
+    seen: set[int] = set()  # targets whose object was seen at least once
     start = clock.now()
     deadline, said, said_at, ready_since = start + timeout, "", start, None
     while True:
@@ -185,7 +187,7 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         until = min(deadline, said_at + heartbeat)
         if ready_since is not None:
             until = min(until, ready_since + settle)
-        _drain(watched, checks, events, clock.get(events, until - now))
+        _drain(watched, checks, seen, events, clock.get(events, until - now))
 
 
 __all__ = ["SystemClock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
