@@ -6,6 +6,7 @@
     ├── BlockedError (4)          the pull request was closed or cannot merge
     ├── WaitTimeout (5)           a wait ran out of time
     ├── VerifyFailed (6)          the cluster proves the promotion did not go live
+    ├── Unreachable (1)           a server was never reached (verify stops early)
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
     └── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
 
@@ -60,6 +61,12 @@ class VerifyFailed(PromoterError):
 
 
 class ConflictError(PromoterError):
+    exit_code = EXIT_FAILED
+
+
+class Unreachable(PromoterError):
+    """A server (the Kubernetes API) was never reached: not worth waiting out the timeout."""
+
     exit_code = EXIT_FAILED
 
 

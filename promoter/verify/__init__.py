@@ -55,6 +55,7 @@ JUDGES: dict[str, Callable[[Obj, Expect], Check]] = {
     "argocd-app": check_application, "flux-kustomization": check_flux,
     "flux-helmrelease": check_flux, "workload": check_workload,
 }
+RELIST_SECONDS = 60.0
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
@@ -84,7 +85,9 @@ class VerifySettings:
     context: str | None = None
     argocd_server: str | None = None
     argocd_token: str | None = None
+    argocd_ca: str | None = None  # CA bundle for the Argo CD API server
     refresh: bool = False
+    sync: bool = False  # Argo CD: request a sync of an OutOfSync app (auto-sync off)
     allow_paused: bool = False
     is_ancestor: Callable[[str, str], bool] | None = None  # (ancestor, descendant)
     repo_url: str | None = None  # the config repository's URL (multi-source Argo CD apps)
@@ -110,17 +113,28 @@ def parse_target(kind: str, text: str) -> Target:
 
 
 def _source(target: Target, settings: VerifySettings, api: Callable[[], object]) -> Source:
+    relist = min(RELIST_SECONDS, max(settings.settle / 2, 1.0))  # a stall shows within settle
     if target.kind == "argocd-app" and settings.argocd_server:
         from promoter.verify.argocd_api import ArgoCDSource
 
         if not settings.argocd_token:
             raise InputError("--argocd-server needs --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
         return ArgoCDSource(settings.argocd_server, settings.argocd_token, target.namespace,
-                            target.name, settings.refresh)
-    from promoter.verify.kube import KubeSource, refresh_annotations
+                            target.name, refresh=settings.refresh, ca=settings.argocd_ca,
+                            sync=settings.sync, relist=relist)
+    from promoter.verify.kube import (
+        KubeSource,
+        refresh_annotations,
+        with_pods,
+        with_workload_health,
+    )
 
     annotations = refresh_annotations(target.kind) if settings.refresh else None
-    return KubeSource(api(), target.resource(), target.namespace, target.name, annotations)
+    enrich = (with_workload_health(api()) if target.kind == "argocd-app" else
+              with_pods(api()) if target.kind == "workload" and settings.image else None)
+    return KubeSource(api(), target.resource(), target.namespace, target.name, annotations,
+                      relist=relist, sync=settings.sync and target.kind == "argocd-app",
+                      enrich=enrich)
 
 
 def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
@@ -138,7 +152,9 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    settings.is_ancestor, settings.repo_url)
+                    settings.is_ancestor, settings.repo_url,
+                    commit_elsewhere=any(t.kind in ("argocd-app", "flux-kustomization")
+                                         for t in targets))
 
     @functools.cache
     def api() -> object:

@@ -7,13 +7,13 @@ repository is unknown) is the commit or a descendant; ``sync.status`` is
 Synced; the sync operation that concerns that revision Succeeded; health was
 assessed after that operation (``reconciledAt`` >=
 ``operationState.finishedAt``); and ``health.status`` is Healthy. A SyncError
-condition, a Failed or Error operation for the revision, or Degraded health
-after the revision was applied fail at once.
+condition, a Failed or Error operation for the revision, Degraded health
+after the revision was applied, or a ``deletionTimestamp`` fail at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from promoter.verify.rules import (
     Check,
     Expect,
     Obj,
+    deleting,
     failed,
     mismatch,
     normalize_repo_url,
@@ -110,6 +111,45 @@ def failing_resources(status: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _key(res: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    return (str(res.get("group") or ""), str(res.get("kind") or ""),
+            str(res.get("namespace") or ""), str(res.get("name") or ""))
+
+
+def fill_health(app: dict[str, Any], lookup: Callable[[], list[dict[str, Any]]]) -> None:
+    """Give ``status.resources`` entries their health when the app is not
+    Healthy and the entries carry none (Argo CD 3.x no longer persists it):
+    ``lookup()`` returns resources with ``health`` (the API server's resource
+    tree nodes, or the workloads as read from the cluster)."""
+    status = app.get("status") or {}
+    resources = status.get("resources") or []
+    if (status.get("health") or {}).get("status") in (None, "Healthy") or not resources:
+        return
+    if any(res.get("health") for res in resources):
+        return
+    found = {_key(node): node.get("health") for node in lookup() if node.get("health")}
+    for res in resources:
+        if found.get(_key(res)):
+            res["health"] = found[_key(res)]
+
+
+def auto_sync_off(app: Obj) -> bool:
+    automated = ((app.get("spec") or {}).get("syncPolicy") or {}).get("automated")
+    return automated is None or automated.get("enabled") is False
+
+
+def needs_sync(app: Obj) -> bool:
+    """OutOfSync with no operation running: a sync request would do something."""
+    status = app.get("status") or {}
+    running = (status.get("operationState") or {}).get("phase") in RUNNING_PHASES
+    return (status.get("sync") or {}).get("status") != "Synced" and not running and \
+        not app.get("operation")
+
+
+SYNC_OPERATION = {"operation": {"initiatedBy": {"username": "promoter"},
+                                "sync": {"syncStrategy": {"hook": {}}}}}
+
+
 def _resource_line(res: Mapping[str, Any], message: Any) -> str:
     where = f"{res.get('kind', '?')}/{res.get('namespace', '')}/{res.get('name', '?')}"
     return f"{where}: {str(message or '').strip()}".rstrip(": ")
@@ -125,6 +165,9 @@ def sync_errors(status: Mapping[str, Any]) -> list[str]:
 
 def check_application(app: Obj, expect: Expect) -> Check:
     """The verdict on one Application object (a dict as the API returns it)."""
+    gone = deleting(app)
+    if gone is not None:
+        return gone
     revisions, note = candidate_revisions(app, expect)
     check = _check(app, expect, revisions)
     return replace(check, reason=f"{check.reason} ({note})") if note else check
@@ -146,8 +189,16 @@ def _check(app: Obj, expect: Expect, revisions: list[str]) -> Check:
         message = str(op.get("message", "")).strip()
         return failed(f"sync operation {phase}: {message}", seen, failing_resources(status))
     if matched is None:
-        return waiting(mismatch(expect, "synced revision", seen), seen)
-    return _check_synced(status, op, matched)
+        return _off(app, waiting(mismatch(expect, "synced revision", seen), seen))
+    return _off(app, _check_synced(status, op, matched))
+
+
+def _off(app: Obj, check: Check) -> Check:
+    """Say at once that nothing will sync an OutOfSync app without auto-sync."""
+    if check.state != "waiting" or not auto_sync_off(app) or not needs_sync(app):
+        return check
+    return replace(check, reason=f"{check.reason}; auto-sync is off for this application, so "
+                   "nothing syncs it: pass --sync (or run argocd app sync)")
 
 
 def _check_synced(status: Mapping[str, Any], op: Mapping[str, Any], revision: str) -> Check:

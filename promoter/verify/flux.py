@@ -1,21 +1,40 @@
 """Flux Kustomization and HelmRelease readiness (pure functions).
 
-Live at the merge commit when ``status.lastAppliedRevision`` names the commit
-(``<branch>@sha1:<sha>``, the older ``<branch>/<sha>``, or a chart version
-``X.Y.Z+<sha>`` built from a Git source) or a descendant,
-``status.observedGeneration`` == ``metadata.generation`` and Ready is True.
-Stalled=True, or Ready=False with a terminal reason for this revision, fail.
+Kustomization (``kustomize.toolkit.fluxcd.io/v1``): live at the merge commit
+when ``status.lastAppliedRevision`` names the commit (``<branch>@sha1:<sha>``
+or the older ``<branch>/<sha>``) or a descendant, ``observedGeneration`` ==
+``metadata.generation`` and Ready is True.
+
+HelmRelease (``helm.toolkit.fluxcd.io/v2``, which has no lastAppliedRevision):
+the release Flux made is ``status.history[0]``. Done when its ``status`` is
+``deployed``; ``observedGeneration`` and ``lastAttemptedGeneration`` equal
+``metadata.generation`` (the spec, values included, was acted on);
+``history[0].configDigest`` equals ``lastAttemptedConfigDigest`` (the release
+carries the values last attempted); and Ready is True. The commit: a chart
+built from a GitRepository with ``reconcileStrategy: Revision`` has the version
+``X.Y.Z+<sha12>``, whose suffix must be the merge commit or a descendant. Any
+other chart (HelmRepository, OCIRepository, whose ``+<12 hex>`` suffix is a
+digest, ``chartRef``, or the default ChartVersion strategy) names no commit:
+the HelmRelease's spec then comes from the commit through whatever applied it,
+so it passes only beside a Flux Kustomization or Argo CD target that proves the
+commit (``Expect.commit_elsewhere``) and fails at once otherwise.
+
+Both: Stalled=True, or Ready=False with a terminal reason for this revision or
+generation, fail; a ``deletionTimestamp`` fails (being deleted is never live).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from promoter.verify.rules import (
     Check,
     Expect,
     Obj,
     condition,
+    deleting,
     failed,
     mismatch,
     ready,
@@ -50,26 +69,107 @@ def applied_sha(revision: str | None) -> str | None:
     return tail if _SHA.fullmatch(tail) else None
 
 
-def check_flux(obj: Obj, expect: Expect) -> Check:
-    """The verdict on one Kustomization or HelmRelease object."""
-    status = obj.get("status") or {}
-    sha = applied_sha(status.get("lastAppliedRevision"))
+def _common(obj: Obj, ours: bool, sha: str | None) -> Check | None:
+    """Deletion, Stalled and terminal Ready=False: the verdicts shared by both kinds."""
+    gone = deleting(obj)
+    if gone is not None:
+        return gone
     stalled = condition(obj, "Stalled")
     if stalled is not None and stalled.get("status") == "True":
         return failed(f"Stalled: {stalled.get('reason', '')}: {stalled.get('message', '')}", sha)
     ready_cond = condition(obj, "Ready") or {}
-    attempted = applied_sha(status.get("lastAttemptedRevision"))
-    ours = attempted is None or revision_matches(expect, attempted)
     reason = str(ready_cond.get("reason", ""))
     if ready_cond.get("status") == "False" and reason in TERMINAL_REASONS and ours:
         return failed(f"Ready=False {reason}: {ready_cond.get('message', '')}", sha)
     generation = (obj.get("metadata") or {}).get("generation")
-    observed = status.get("observedGeneration")
+    observed = (obj.get("status") or {}).get("observedGeneration")
     if generation is not None and observed != generation:
         return waiting(f"observedGeneration {observed} != generation {generation}", sha)
+    return None
+
+
+def _ready_condition(obj: Obj, sha: str | None) -> Check | None:
+    ready_cond = condition(obj, "Ready") or {}
+    if ready_cond.get("status") == "True":
+        return None
+    reason = str(ready_cond.get("reason", ""))
+    text = f"{reason}: {ready_cond.get('message', '')}" if reason else "no Ready condition"
+    return waiting(f"Ready={ready_cond.get('status', 'Unknown')} {text}".strip(), sha)
+
+
+def check_kustomization(obj: Obj, expect: Expect) -> Check:
+    status = obj.get("status") or {}
+    sha = applied_sha(status.get("lastAppliedRevision"))
+    attempted = applied_sha(status.get("lastAttemptedRevision"))
+    early = _common(obj, attempted is None or revision_matches(expect, attempted), sha)
+    if early is not None:
+        return early
     if not revision_matches(expect, sha):
         return waiting(mismatch(expect, "lastAppliedRevision", sha), sha)
-    if ready_cond.get("status") != "True":
-        text = f"{reason}: {ready_cond.get('message', '')}" if reason else "no Ready condition"
-        return waiting(f"Ready={ready_cond.get('status', 'Unknown')} {text}".strip(), sha)
-    return ready(f"Ready at {short(sha or '')}", sha)
+    return _ready_condition(obj, sha) or ready(f"Ready at {short(sha or '')}", sha)
+
+
+def chart_commit(release: Obj, version: str | None) -> str | None:
+    """The commit in a HelmRelease's chart version, when its chart names one: a
+    GitRepository chart with ``reconcileStrategy: Revision`` (``X.Y.Z+<sha12>``)."""
+    chart = (((release.get("spec") or {}).get("chart") or {}).get("spec") or {})
+    if (chart.get("sourceRef") or {}).get("kind") != "GitRepository":
+        return None
+    if chart.get("reconcileStrategy") != "Revision" or not version or "+" not in version:
+        return None
+    tail = version.rpartition("+")[2]
+    return tail if _SHA.fullmatch(tail) else None
+
+
+def _release_state(status: Mapping[str, Any], generation: Any) -> str | None:
+    """What the last release still lacks, or None when it is the one attempted."""
+    history = status.get("history") or []
+    if not history:
+        return "no Helm release yet"
+    latest = history[0]
+    if latest.get("status") != "deployed":
+        return f"release v{latest.get('version')} is {latest.get('status') or 'unknown'}"
+    tried = status.get("lastAttemptedGeneration")
+    if generation is not None and tried is not None and tried != generation:
+        return f"lastAttemptedGeneration {tried} != generation {generation}"
+    digest, wanted = latest.get("configDigest"), status.get("lastAttemptedConfigDigest")
+    if digest and wanted and digest != wanted:
+        return "the deployed release does not carry the values last attempted"
+    return None
+
+
+def check_helmrelease(obj: Obj, expect: Expect) -> Check:
+    status = obj.get("status") or {}
+    history = status.get("history") or [{}]
+    version = history[0].get("chartVersion")
+    sha = chart_commit(obj, version)
+    generation = (obj.get("metadata") or {}).get("generation")
+    tried_sha = chart_commit(obj, status.get("lastAttemptedRevision"))
+    tried_generation = status.get("lastAttemptedGeneration")
+    ours = (revision_matches(expect, tried_sha) if tried_sha
+            else tried_generation is None or tried_generation == generation)
+    early = _common(obj, ours, sha)
+    if early is not None:
+        return early
+    missing = _release_state(status, generation)
+    if missing is not None:
+        return waiting(missing, sha)
+    if sha is not None and not revision_matches(expect, sha):
+        return waiting(mismatch(expect, f"chart version {version} commit", sha), sha)
+    if sha is None and not expect.commit_elsewhere:
+        return failed(f"chart {version} names no commit (only a GitRepository chart with "
+                      "reconcileStrategy: Revision does), so this HelmRelease alone cannot "
+                      f"prove {short(expect.revision)}; also verify the Flux Kustomization "
+                      "(or Argo CD app) that applies it")
+    not_ready = _ready_condition(obj, sha)
+    if not_ready is not None:
+        return not_ready
+    where = f"at {short(sha)}" if sha else f"(chart {version}; commit proven by its applier)"
+    return ready(f"release v{history[0].get('version')} deployed, Ready {where}", sha)
+
+
+def check_flux(obj: Obj, expect: Expect) -> Check:
+    """The verdict on one Kustomization or HelmRelease object."""
+    if obj.get("kind") == "HelmRelease":
+        return check_helmrelease(obj, expect)
+    return check_kustomization(obj, expect)

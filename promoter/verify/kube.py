@@ -9,15 +9,23 @@ VerifyFailed; the rest a waiting reason while the thread retries with backoff.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from promoter.errors import AuthError, InputError, PromoterError, VerifyFailed
+from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
+from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.watch import Sink
 
-WATCH_SECONDS = 60  # server-side watch timeout; the watch is re-established after it
+WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
 BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+CONNECT_SECONDS = 5.0
+UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
+JOIN_SECONDS = 5.0
+STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
 # what installs a resource type: "group/plural" first, then "group"
 PROVIDERS = {"argoproj.io/applications": "Argo CD", "argoproj.io/rollouts": "Argo Rollouts",
              "kustomize.toolkit.fluxcd.io": "Flux", "helm.toolkit.fluxcd.io": "Flux"}
@@ -42,11 +50,21 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
         raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
+    from promoter import http_safety
+
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
     return client.ApiClient(configuration)
 
 
-def translate(exc: Exception, what: str) -> PromoterError:
-    """An SDK or connection error as promoter's own."""
+def translate(exc: Exception, what: str, server: str = "") -> PromoterError:
+    """An SDK or connection error as promoter's own (server text redacted)."""
+    from promoter.http_safety import redacted
+
+    return redacted(_translate(exc, what, server))
+
+
+def _translate(exc: Exception, what: str, server: str) -> PromoterError:
     from kubernetes.client.exceptions import ApiException
 
     if isinstance(exc, PromoterError):
@@ -57,7 +75,26 @@ def translate(exc: Exception, what: str) -> PromoterError:
                          f"kubeconfig's credentials and RBAC ({word})")
     if isinstance(exc, ApiException):
         return PromoterError(f"Kubernetes API error on {what}: {exc.status} {exc.reason}")
-    return PromoterError(f"cannot reach the Kubernetes API for {what}: {type(exc).__name__}")
+    where = f" at {server}" if server else ""
+    return PromoterError(f"cannot reach the Kubernetes API{where} for {what}: {cause(exc)}")
+
+
+def cause(exc: BaseException) -> str:
+    """The innermost reason of a connection error, in words (not ``MaxRetryError``)."""
+    inner: BaseException = exc
+    while True:
+        nxt = getattr(inner, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException) or nxt is inner:
+            break
+        inner = nxt
+    text = str(inner)
+    for words in ("Connection refused", "timed out", "Name or service not known",
+                  "certificate verify failed", "No route to host", "Connection reset"):
+        if words.lower() in text.lower():
+            return words.lower()
+    return text.rpartition(": ")[2][:200] or type(inner).__name__
 
 
 def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
@@ -70,73 +107,111 @@ def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
 
 
 class KubeSource:
-    """Follows one namespaced object with list + watch."""
+    """Follows one namespaced object with list + watch.
+
+    The watch lasts at most ``relist`` seconds (server side, and a client read
+    timeout a little longer): then the object is listed again and judged, so a
+    watch that stalls silently (connection open, no events, no bookmarks) is
+    noticed within that time. A broken connection is reported (the verdict
+    turns to "not observing") and followed by a relist. ``stop`` ends the
+    thread and joins it: nothing runs into interpreter shutdown."""
 
     def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
-                 name: str, refresh: dict[str, str] | None = None) -> None:
+                 name: str, refresh: dict[str, str] | None = None,
+                 relist: float = WATCH_SECONDS, sync: bool = False,
+                 enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         from kubernetes import client
 
         self.api = client.CustomObjectsApi(api_client)
         self.group, self.version, self.plural = resource
         self.namespace, self.name, self.refresh = namespace, name, refresh
+        self.sync = sync  # Argo CD: set a sync operation once, when the app needs one
+        self.enrich = enrich or (lambda obj: obj)  # adds what the rule needs besides obj
         self.what = f"{self.plural} {namespace}/{name}"
+        self.server = str(getattr(api_client.configuration, "host", "") or "")
+        self.relist = max(1, int(relist))
         self.stopped = threading.Event()
         self.watch: Any = None
+        self.thread: threading.Thread | None = None
 
     def start(self, index: int, sink: Sink) -> None:
-        thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
-                                  name=f"verify-{self.what}")
-        thread.start()
+        self.thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
+                                       name=f"verify-{self.what}")
+        self.thread.start()
 
     def stop(self) -> None:
+        """Stop and join the thread (shutting a blocked watch's socket down)."""
         self.stopped.set()
-        if self.watch is not None:
-            self.watch.stop()
+        deadline = time.monotonic() + JOIN_SECONDS
+        while self.thread is not None and self.thread.is_alive():
+            if self.watch is not None:
+                self.watch.stop()
+            self.thread.join(0.05)
+            if time.monotonic() > deadline:
+                break
 
     def _run(self, index: int, sink: Sink) -> None:
         failures, rv = 0, None
+        since: float | None = time.monotonic()  # None once the API server answered
         while not self.stopped.is_set():
             try:
                 if self.refresh:
-                    self._annotate(self.refresh)
+                    self._annotate({"metadata": {"annotations": self.refresh}})
                     self.refresh = None
                 if rv is None:
                     rv = self._list(index, sink)
-                rv = self._watch(index, sink, rv)
-                failures = 0
+                    failures, since = 0, None
+                self._watch(index, sink, rv)
+                rv = None  # relist after every watch: judge the object as listed now
             except Exception as exc:  # SDK and connection errors, translated
-                status = getattr(exc, "status", None)
-                if status == 410:  # Gone: relist, then watch again
-                    rv = None
-                    continue
-                error = (not_served((self.group, self.version, self.plural)) if status == 404
-                         else translate(exc, self.what))
+                if self.stopped.is_set():
+                    return
+                rv, error = None, self._error(exc, since)
                 sink(index, error)
-                if isinstance(error, (AuthError, VerifyFailed)):
+                if isinstance(error, (AuthError, VerifyFailed, Unreachable)):
                     return
                 failures += 1
                 self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+
+    def _error(self, exc: Exception, since: float | None) -> PromoterError:
+        status = getattr(exc, "status", None)
+        if status == 404:
+            return not_served((self.group, self.version, self.plural))
+        error = translate(exc, self.what, self.server)
+        never = since is not None and getattr(exc, "status", None) is None
+        if never and since is not None and time.monotonic() - since >= UNREACHABLE_SECONDS:
+            return Unreachable(f"{error.message}; check --kubeconfig/--context and that the "
+                               "cluster is reachable from here")
+        return error
 
     def _selector(self) -> dict[str, Any]:
         return {"field_selector": f"metadata.name={self.name}"}
 
     def _list(self, index: int, sink: Sink) -> str:
         listed: Any = self.api.list_namespaced_custom_object(
-            self.group, self.version, self.namespace, self.plural, **self._selector())
+            self.group, self.version, self.namespace, self.plural,
+            _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE), **self._selector())
         items = listed.get("items") or []
-        sink(index, items[0] if items else None)
+        if items and self.sync and needs_sync(items[0]):
+            self._annotate(SYNC_OPERATION)  # the Argo CD controller runs .operation
+        self.sync = False
+        sink(index, self.enrich(items[0]) if items else None)
         return str(listed["metadata"]["resourceVersion"])
 
     def _watch(self, index: int, sink: Sink, rv: str) -> str | None:
-        """Watch from ``rv``; the last resourceVersion seen, or None after 410 Gone."""
+        """Watch from ``rv`` for at most ``relist`` seconds; the last
+        resourceVersion seen, or None after 410 Gone."""
         from kubernetes import watch
 
         make: Any = watch.Watch
         self.watch = make()
+        if self.stopped.is_set():
+            return rv
         stream = self.watch.stream(
             self.api.list_namespaced_custom_object, self.group, self.version, self.namespace,
-            self.plural, resource_version=rv, timeout_seconds=WATCH_SECONDS,
-            allow_watch_bookmarks=True, _request_timeout=WATCH_SECONDS + 30,
+            self.plural, resource_version=rv, timeout_seconds=self.relist,
+            allow_watch_bookmarks=True,
+            _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE),
             **self._selector())
         for event in stream:
             obj = event.get("raw_object") or {}
@@ -146,24 +221,84 @@ class KubeSource:
                 raise PromoterError(f"watch error on {self.what}: {obj.get('message')}")
             rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
             if event["type"] in ("ADDED", "MODIFIED"):
-                sink(index, obj)
+                sink(index, self.enrich(obj))
             elif event["type"] == "DELETED":
                 sink(index, None)
             if self.stopped.is_set():
                 break
         return rv
 
-    def _annotate(self, annotations: dict[str, str]) -> None:
+    def _annotate(self, patch: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
 
         try:
             self.api.patch_namespaced_custom_object(
-                self.group, self.version, self.namespace, self.plural, self.name,
-                {"metadata": {"annotations": annotations}},
-                _content_type="application/merge-patch+json")
+                self.group, self.version, self.namespace, self.plural, self.name, patch,
+                _content_type="application/merge-patch+json",
+                _request_timeout=(CONNECT_SECONDS, 30))
         except ApiException as exc:
             if exc.status != 404:  # absent: nothing to refresh; the watch reports it
                 raise
+
+
+def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]) -> list[Any]:
+    """ReplicaSets or Pods matching ``labels``, as plain dicts (not SDK models)."""
+    from kubernetes import client
+
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    options: dict[str, Any] = {"label_selector": selector, "_preload_content": False,
+                               "_request_timeout": (CONNECT_SECONDS, 30)}
+    response: Any = (
+        client.CoreV1Api(api_client).list_namespaced_pod(namespace, **options) if kind == "pods"
+        else client.AppsV1Api(api_client).list_namespaced_replica_set(namespace, **options))
+    return list(json.loads(response.data).get("items") or [])
+
+
+def with_pods(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An enricher attaching the Pods of a workload's newest revision (for the
+    image check on containerStatuses); none when that revision is unknown."""
+    from promoter.verify.workloads import PODS, new_pods_labels
+
+    def enrich(obj: dict[str, Any]) -> dict[str, Any]:
+        namespace = str((obj.get("metadata") or {}).get("namespace") or "")
+        labels = dict(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+        wanted = new_pods_labels(obj, lambda: _raw_list(api_client, "replicasets", namespace,
+                                                         labels))
+        pods = _raw_list(api_client, "pods", namespace, wanted) if wanted else []
+        return {**obj, PODS: pods}
+
+    return enrich
+
+
+def with_workload_health(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An enricher for Argo CD 3.x apps, whose ``status.resources`` carry no
+    health: the health of their workloads, judged from the workloads themselves."""
+    from kubernetes import client
+
+    from promoter.verify.argocd import fill_health
+    from promoter.verify.workloads import RESOURCES_OF, workload_health
+
+    api = client.CustomObjectsApi(api_client)
+
+    def health(res: dict[str, Any]) -> dict[str, Any] | None:
+        plural = RESOURCES_OF.get(str(res.get("kind")))
+        if plural is None:
+            return None
+        try:
+            obj: Any = api.get_namespaced_custom_object(
+                str(res.get("group") or ""), str(res.get("version") or "v1"),
+                str(res.get("namespace")), plural, str(res.get("name")),
+                _request_timeout=(CONNECT_SECONDS, 30))
+        except Exception:  # unreadable: no health for it (the app's own health still counts)
+            return None
+        return {**res, "health": workload_health(obj)}
+
+    def enrich(obj: dict[str, Any]) -> dict[str, Any]:
+        resources = list((obj.get("status") or {}).get("resources") or ())
+        fill_health(obj, lambda: [h for res in resources if (h := health(res))])
+        return obj
+
+    return enrich
 
 
 def refresh_annotations(kind: str) -> dict[str, str] | None:

@@ -2,7 +2,8 @@
 environment's ``verify:`` config ({app}/{env} filled in); cluster access from
 the same ``PROMOTER_*`` variables ``promoter verify`` reads (KUBECONFIG,
 PROMOTER_KUBECONFIG, PROMOTER_CONTEXT, PROMOTER_ARGOCD_SERVER,
-PROMOTER_ARGOCD_TOKEN, PROMOTER_REFRESH, PROMOTER_ALLOW_PAUSED). The stage
+PROMOTER_ARGOCD_TOKEN, PROMOTER_ARGOCD_CA, PROMOTER_SYNC, PROMOTER_REFRESH,
+PROMOTER_ALLOW_PAUSED). The stage
 never raises: it returns the record's ``verify`` value, an exit code and an
 error line, like the other optional stages.
 """
@@ -92,6 +93,8 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             context=env_vars.get("PROMOTER_CONTEXT") or None,
             argocd_server=env_vars.get("PROMOTER_ARGOCD_SERVER") or None,
             argocd_token=env_vars.get("PROMOTER_ARGOCD_TOKEN") or None,
+            argocd_ca=env_vars.get("PROMOTER_ARGOCD_CA") or None,
+            sync=_flag(env_vars, "PROMOTER_SYNC"),
             refresh=_flag(env_vars, "PROMOTER_REFRESH"),
             allow_paused=_flag(env_vars, "PROMOTER_ALLOW_PAUSED"), is_ancestor=is_ancestor,
             repo_url=repo_url)

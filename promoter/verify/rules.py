@@ -39,6 +39,9 @@ class Expect:
     allow_paused: bool = False
     is_ancestor: Ancestry | None = None
     repo_url: str | None = None  # the config repository, to pick a multi-source app's source
+    # another target (a Flux Kustomization, an Argo CD app) ties the run to the commit,
+    # so a HelmRelease whose chart names no commit may pass on its own state
+    commit_elsewhere: bool = False
 
 
 def ready(reason: str, revision: str | None = None) -> Check:
@@ -116,6 +119,14 @@ def condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:
         if cond.get("type") == kind:
             return dict(cond)
     return None
+
+
+def deleting(obj: Obj) -> Check | None:
+    """Failed when the object is being deleted: never a pass, whatever its status says."""
+    when = (obj.get("metadata") or {}).get("deletionTimestamp")
+    if not when:
+        return None
+    return failed(f"being deleted (deletionTimestamp {when}); it will not stay live")
 
 
 def image_matches(want: ImageRef, text: str) -> bool:

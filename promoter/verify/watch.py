@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from promoter.errors import AuthError, VerifyFailed, WaitTimeout
+from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -105,18 +105,20 @@ def result_of(status: str, watched: Sequence[Watched], checks: Sequence[Check]) 
     return VerifyResult(status, synced, targets)
 
 
-def _judge(item: Watched, obj: Any, before: Check) -> Check:
-    """The new verdict; a VerifyFailed from the source (the resource type is not
-    served) is terminal; a transient read error keeps the verdict on the last
-    object seen (the source re-establishes its watch)."""
-    if isinstance(obj, AuthError):
+def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
+    """The new verdict. A VerifyFailed from the source (the resource type is not
+    served) is terminal. A read error means promoter is blind until the source
+    re-lists: the verdict is "not observing", so the settle window restarts
+    and the re-listed object is judged afresh. An object that was seen and is
+    gone was deleted."""
+    if isinstance(obj, (AuthError, InputError, Unreachable)):
         raise obj
     if isinstance(obj, VerifyFailed):
         return failed(str(obj))
     if isinstance(obj, Exception):
-        return waiting(f"cannot read it yet ({obj})") if before is UNSEEN else before
+        return waiting(f"not observing it ({obj}); reconnecting", before.revision)
     if obj is None:
-        return waiting("not found yet")
+        return failed("deleted while waiting") if seen else waiting("not found yet")
     return item.judge(obj)
 
 
@@ -150,12 +152,14 @@ def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: b
                             result_of("timeout", watched, checks))
 
 
-def _drain(watched: Sequence[Watched], checks: list[Check],
+def _drain(watched: Sequence[Watched], checks: list[Check], seen: set[int],
            events: queue.Queue[tuple[int, Any]], event: tuple[int, Any] | None) -> None:
     """Judge ``event`` and everything else already queued."""
     while event is not None:
         index = event[0]
-        checks[index] = _judge(watched[index], event[1], checks[index])
+        checks[index] = _judge(watched[index], event[1], checks[index], index in seen)
+        if isinstance(event[1], dict):
+            seen.add(index)
         try:
             event = events.get_nowait()
         except queue.Empty:
@@ -166,6 +170,7 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
           events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float],
           clock: Clock, progress: Progress | None) -> VerifyResult:
     timeout, settle, heartbeat = limits
+    seen: set[int] = set()  # targets whose object was seen at least once
     start = clock.now()
     deadline, said, said_at, ready_since = start + timeout, "", start, None
     while True:
@@ -182,7 +187,7 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         until = min(deadline, said_at + heartbeat)
         if ready_since is not None:
             until = min(until, ready_since + settle)
-        _drain(watched, checks, events, clock.get(events, until - now))
+        _drain(watched, checks, seen, events, clock.get(events, until - now))
 
 
 __all__ = ["SystemClock", "VerifyFailure", "VerifyResult", "VerifyTimeout",

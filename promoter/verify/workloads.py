@@ -17,6 +17,7 @@ from promoter.verify.rules import (
     Expect,
     Obj,
     condition,
+    deleting,
     failed,
     image_matches,
     ready,
@@ -39,6 +40,9 @@ def deployment_status(obj: Obj) -> Check:
     if generation > int(status.get("observedGeneration") or 0):
         return waiting("Waiting for deployment spec update to be observed...")
     progressing = condition(obj, "Progressing") or {}
+    if spec.get("paused"):
+        return waiting(f'deployment "{name}" is paused (spec.paused): its rollout will not '
+                       "finish until it is resumed (kubectl rollout resume)")
     if progressing.get("reason") == "ProgressDeadlineExceeded":
         return failed(f'deployment "{name}" exceeded its progress deadline')
     replicas = int(spec.get("replicas", 1))
@@ -103,20 +107,52 @@ def daemonset_status(obj: Obj) -> Check:
     return ready(f'daemon set "{name}" successfully rolled out')
 
 
+def _pause(spec: Mapping[str, Any], status: Mapping[str, Any]) -> str | None:
+    """Why a paused Rollout stays paused until someone acts ("" when the pause
+    is timed and ends by itself): a manual pause (``spec.paused``), a canary
+    ``pause: {}`` step without a duration, a blue-green pause without
+    ``autoPromotionSeconds``, an inconclusive analysis."""
+    if spec.get("paused"):
+        return "spec.paused is set"
+    strategy = spec.get("strategy") or {}
+    steps = (strategy.get("canary") or {}).get("steps") or []
+    index = status.get("currentStepIndex")
+    for cond in status.get("pauseConditions") or ():
+        reason = cond.get("reason")
+        if reason == "CanaryPauseStep" and isinstance(index, int) and index < len(steps):
+            if (steps[index].get("pause") or {}).get("duration") is None:
+                return f"step {index} is a pause without a duration"
+        elif reason == "BlueGreenPause":
+            if (strategy.get("blueGreen") or {}).get("autoPromotionSeconds") is None:
+                return "blue-green pause without autoPromotionSeconds"
+        else:
+            return f"paused: {reason}"
+    return ""
+
+
 def rollout_status(obj: Obj, allow_paused: bool = False) -> Check:
-    """Argo Rollout: phase Healthy and stableRS == currentPodHash; Paused fails
-    unless allowed; Degraded (e.g. ProgressDeadlineExceeded) fails."""
+    """Argo Rollout: phase Healthy and stableRS == currentPodHash. A timed pause
+    (``pause: {duration}``) is followed until the Rollout resumes; an indefinite
+    pause fails, or passes with ``allow_paused``; aborted or Degraded fails."""
     spec, status, generation = _meta(obj)
     observed = str(status.get("observedGeneration") or "0")  # a string in Argo Rollouts
     if observed.isdigit() and generation > int(observed):
         return waiting("Waiting for rollout spec update to be observed...")
     phase = status.get("phase")
     message = status.get("message") or ""
+    if status.get("abort"):
+        return failed(f"aborted: {message or 'the update was aborted'}".strip())
     paused = phase == "Paused" or bool(spec.get("paused")) or bool(status.get("pauseConditions"))
-    if paused and not allow_paused:
-        return failed(f"paused, waiting for promotion {message}".strip())
-    if paused:
-        return ready(f"paused (allowed) at pod hash {status.get('currentPodHash')}")
+    why = _pause(spec, status) if paused else None
+    if why == "":
+        return waiting(f"timed pause at step {status.get('currentStepIndex')}; it resumes by "
+                       "itself")
+    if why and allow_paused:
+        return ready(f"paused indefinitely ({why}; allowed) at pod hash "
+                     f"{status.get('currentPodHash')}")
+    if why:
+        return failed(f"paused indefinitely ({why}), waiting for promotion "
+                      f"(kubectl argo rollouts promote) {message}".strip())
     if phase == "Degraded":
         return failed(f"Degraded: {message}".strip())
     if phase != "Healthy":
@@ -156,6 +192,9 @@ RULES: dict[str, Rule] = {
 def check_workload(obj: Obj, expect: Expect) -> Check:
     """Rolled out by kubectl's rules (or Argo Rollouts') and running the image."""
     kind = str(obj.get("kind", ""))
+    gone = deleting(obj)
+    if gone is not None:
+        return gone
     if kind == "Rollout":
         rolled = rollout_status(obj, expect.allow_paused)
     elif kind in RULES:
@@ -165,4 +204,79 @@ def check_workload(obj: Obj, expect: Expect) -> Check:
                       "or Rollout")
     if rolled.state == "failed" or expect.image is None:
         return rolled
-    return image_check(obj, expect.image) or rolled
+    template = image_check(obj, expect.image)
+    if template is not None or rolled.state != "ready" or PODS not in obj:
+        return template or rolled
+    return pods_check(list(obj[PODS]), expect.image) or rolled
+
+
+PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
+RESOURCES_OF = {"Deployment": "deployments", "StatefulSet": "statefulsets",
+                "DaemonSet": "daemonsets", "Rollout": "rollouts"}
+
+
+def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str, str] | None:
+    """The labels of the Pods of the workload's newest revision, None if unknown:
+    Deployment -- its ReplicaSet of the same ``deployment.kubernetes.io/revision``
+    (``pod-template-hash``); StatefulSet -- ``controller-revision-hash`` =
+    ``status.updateRevision``; DaemonSet -- ``pod-template-generation``;
+    Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``."""
+    spec, status, generation = _meta(obj)
+    labels = dict((spec.get("selector") or {}).get("matchLabels") or {})
+    kind, meta = obj.get("kind"), obj.get("metadata") or {}
+    if kind == "Deployment":
+        key = "deployment.kubernetes.io/revision"
+        revision = (meta.get("annotations") or {}).get(key)
+        owned = [rs for rs in replicasets()
+                 if any(ref.get("kind") == "Deployment" and ref.get("name") == meta.get("name")
+                        for ref in (rs.get("metadata") or {}).get("ownerReferences") or ())
+                 and ((rs.get("metadata") or {}).get("annotations") or {}).get(key) == revision]
+        hashes = [((rs.get("metadata") or {}).get("labels") or {}).get("pod-template-hash")
+                  for rs in owned]
+        found = {"pod-template-hash": hashes[0]} if revision and hashes and hashes[0] else None
+    elif kind == "StatefulSet" and status.get("updateRevision"):
+        found = {"controller-revision-hash": str(status["updateRevision"])}
+    elif kind == "DaemonSet":
+        found = {"pod-template-generation": str(generation)}
+    elif kind == "Rollout" and status.get("currentPodHash"):
+        found = {"rollouts-pod-template-hash": str(status["currentPodHash"])}
+    else:
+        found = None
+    return {**labels, **found} if found else None
+
+
+def _pod_ready(pod: Obj) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or ())
+
+
+def pods_check(pods: list[Obj], want: ImageRef) -> Check | None:
+    """None when every ready Pod of the new revision runs ``want`` (containerStatuses
+    ``image``, and ``imageID`` when a digest is wanted), and at least one is ready."""
+    ready_pods = [p for p in pods if _pod_ready(p)]
+    if not ready_pods:
+        return waiting(f"no ready Pod of the new revision runs {want} yet")
+    stale = []
+    for pod in ready_pods:
+        for status in (pod.get("status") or {}).get("containerStatuses") or ():
+            ref = try_parse(str(status.get("image", "")))
+            image_id = str(status.get("imageID", ""))
+            if ref is None or ref.repository != want.repository:
+                continue
+            digest_ok = not want.digest or image_id.endswith(want.digest)
+            tag_ok = bool(want.digest) or image_matches(want, str(status.get("image")))
+            if not (digest_ok and tag_ok):
+                name = (pod.get("metadata") or {}).get("name")
+                stale.append(f"{name}/{status.get('name')}={status.get('image')} "
+                             f"({image_id or 'no imageID'})")
+    if stale:
+        return waiting(f"ready Pods run another image ({', '.join(stale)}), want {want}")
+    return None
+
+
+def workload_health(obj: Obj) -> dict[str, str]:
+    """Argo CD-style health of a workload, from kubectl's rules (for Argo CD 3.x
+    apps whose resources carry no health)."""
+    check = check_workload(obj, Expect(""))
+    status = {"ready": "Healthy", "failed": "Degraded"}.get(check.state, "Progressing")
+    return {"status": status, "message": check.reason}

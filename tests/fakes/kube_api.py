@@ -16,6 +16,8 @@ from typing import Any
 import jsonschema
 from support.data import data_file
 
+from fakes import kube_schema
+
 CRDS = data_file("schemas", "crds")
 
 
@@ -44,27 +46,6 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
-_CONTAINERS = {"type": "array", "minItems": 1, "items": {
-    "type": "object", "required": ["name", "image"],
-    "properties": {"name": {"type": "string"}, "image": {"type": "string"}}}}
-_INT = {"type": "integer"}
-WORKLOAD_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["metadata", "spec"],
-    "properties": {
-        "metadata": {"type": "object", "required": ["name", "namespace"]},
-        "spec": {"type": "object", "required": ["selector", "template"], "properties": {
-            "replicas": _INT,
-            "template": {"type": "object", "required": ["spec"], "properties": {
-                "spec": {"type": "object", "required": ["containers"],
-                         "properties": {"containers": _CONTAINERS}}}}}},
-        "status": {"type": "object", "properties": {
-            k: _INT for k in ("observedGeneration", "replicas", "updatedReplicas",
-                              "availableReplicas", "readyReplicas", "desiredNumberScheduled",
-                              "updatedNumberScheduled", "numberAvailable")}},
-    },
-}
-
-
 def _crd(filename: str, short_names: tuple[str, ...] = ()) -> Resource:
     from ruamel.yaml import YAML
 
@@ -76,12 +57,18 @@ def _crd(filename: str, short_names: tuple[str, ...] = ()) -> Resource:
                     version["schema"]["openAPIV3Schema"], short_names)
 
 
+def _builtin(group: str, plural: str, kind: str, short_names: tuple[str, ...]) -> Resource:
+    return Resource(group, "v1", plural, kind, True, kube_schema.builtin(kind), short_names)
+
+
 @functools.cache
 def resources() -> dict[str, Resource]:
     found = [
-        Resource("apps", "v1", "deployments", "Deployment", True, WORKLOAD_SCHEMA, ("deploy",)),
-        Resource("apps", "v1", "statefulsets", "StatefulSet", True, WORKLOAD_SCHEMA, ("sts",)),
-        Resource("apps", "v1", "daemonsets", "DaemonSet", True, WORKLOAD_SCHEMA, ("ds",)),
+        _builtin("apps", "deployments", "Deployment", ("deploy",)),
+        _builtin("apps", "statefulsets", "StatefulSet", ("sts",)),
+        _builtin("apps", "daemonsets", "DaemonSet", ("ds",)),
+        _builtin("apps", "replicasets", "ReplicaSet", ("rs",)),
+        _builtin("", "pods", "Pod", ("po",)),
         _crd("argocd-application-crd.yaml", ("app",)),
         _crd("argo-rollouts-rollout-crd.yaml", ("ro",)),
         _crd("flux-kustomization-crd.yaml", ("ks",)),
@@ -149,9 +136,10 @@ def discovery(path: str, served: Served | None = None) -> dict[str, Any] | None:
     if path == "/api":
         return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
             {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
-    if path == "/api/v1":
-        return _resource_list("v1", [])
     groups = _groups(resources() if served is None else served)
+    if path == "/api/v1":
+        return _resource_list("v1", groups.get("", []))
+    groups.pop("", None)
     if path == "/apis":
         return {"kind": "APIGroupList", "apiVersion": "v1",
                 "groups": [_group_doc(g, found) for g, found in groups.items()]}
@@ -168,6 +156,8 @@ def route(path: str, served: Served | None = None) -> tuple[Resource, str, str, 
     """(resource, namespace, name, subresource) for a resource path; None for a
     resource type that is not served (the server answers 404 with a Status)."""
     parts = path.rstrip("/").split("/")[1:]
+    if parts[:1] == ["api"]:  # the core group: /api/v1/...
+        parts = ["apis", "", *parts[1:]]
     if len(parts) < 4 or parts[0] != "apis":
         return None
     group, version, rest = parts[1], parts[2], parts[3:]
@@ -180,6 +170,19 @@ def route(path: str, served: Served | None = None) -> tuple[Resource, str, str, 
     if res is None or (res.group, res.version) != (group, version):
         return None
     return res, namespace, rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else ""
+
+
+def labels_match(selector: str, meta: dict[str, Any]) -> bool:
+    """Equality-based label selectors (``a=b,c!=d``), as the client sends them."""
+    labels = meta.get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        if "=" not in term:
+            raise ApiError(400, "BadRequest", f"unsupported label selector {term!r}")
+        negate = "!=" in term
+        key, _, value = term.replace("!=", "=").replace("==", "=").partition("=")
+        if (labels.get(key.strip()) == value.strip()) == negate:
+            return False
+    return True
 
 
 def fields_match(selector: str, meta: dict[str, Any]) -> bool:
@@ -252,6 +255,11 @@ def set_generation(res: Resource, obj: dict[str, Any], old: dict[str, Any] | Non
 @functools.cache
 def _validator(plural: str) -> Any:
     return jsonschema.Draft7Validator(resources()[plural].schema)
+
+
+def prune(res: Resource, obj: dict[str, Any]) -> list[str]:
+    """Structural pruning (see fakes.kube_schema); the paths dropped."""
+    return kube_schema.prune(res.schema, obj)
 
 
 def validate(res: Resource, obj: dict[str, Any]) -> None:

@@ -57,6 +57,8 @@ class Store:
     watches: int = 0
     gone: int = 0
     closing: bool = False
+    stalled: bool = False  # watches stay open and silent, whatever timeoutSeconds says
+    pruned: list[str] = field(default_factory=list)  # fields a client wrote that were dropped
     cond: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -79,6 +81,12 @@ class FakeKube:
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
         self.workdir = workdir
+        self.name = "kube"
+        self.seen_auth: list[tuple[str, str]] = []  # (server name, Authorization header)
+        self.argocd_redirect: tuple[int, str] | None = None  # (code, other origin)
+        self.argocd_echo = False
+        self.argocd_syncs: list[tuple[str, Any]] = []
+        self.resource_tree: dict[str, list[dict[str, Any]]] = {}  # app -> nodes
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     def kubeconfig(self, token: str = ADMIN_TOKEN) -> str:
@@ -128,6 +136,21 @@ class FakeKube:
             self.store.abrupt = abrupt
             self.store.cond.notify_all()
 
+    def delete(self, plural: str, namespace: str, name: str) -> None:
+        """Remove an object (finalizers done): watches see DELETED."""
+        with self.store.cond:
+            obj = self.store.objects.pop((plural, namespace, name))
+            self.store.rv += 1
+            obj["metadata"]["resourceVersion"] = str(self.store.rv)
+            self.store.events.append(Event(self.store.rv, "DELETED", plural, obj))
+            self.store.cond.notify_all()
+
+    def stall_watches(self) -> None:
+        """From now on every watch stays open and sends nothing (a stalled proxy)."""
+        with self.store.cond:
+            self.store.stalled = True
+            self.store.cond.notify_all()
+
     def expire(self, *objects: dict[str, Any]) -> None:
         """Write ``objects``, compact history to now and drop watches before they
         deliver anything: the next watch from an older resourceVersion gets 410
@@ -155,6 +178,11 @@ class FakeKube:
         key = (res.plural, meta.get("namespace", ""), meta.get("name", ""))
         old = old if old is not None else self.store.objects.get(key)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        dropped = api.prune(res, obj)
+        if dropped and writer == "controller":
+            raise AssertionError(f"test fixture writes fields the {res.kind} schema lacks "
+                                 f"(a real API server prunes them): {', '.join(dropped)}")
+        self.store.pruned += [f"{res.kind} {meta.get('name')}: {p}" for p in dropped]
         api.set_generation(res, obj, old, writer)
         api.validate(res, obj)
         self.store.rv += 1
@@ -174,6 +202,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        # Go's net/http (the real API servers) sets TCP_NODELAY; without it the
+        # header and body writes meet delayed ACKs and every answer takes 40 ms
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
 
     # -- plumbing -----------------------------------------------------------
 
@@ -212,12 +246,13 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         role = self.role()
+        self.fake.seen_auth.append((self.fake.name, self.headers.get("Authorization", "")))
         if role is None:
             if method != "GET":
                 self.body()
             return self.send_status(401, "Unauthorized", "Unauthorized")
-        if url.path.startswith("/api/v1/applications/"):
-            return self.argocd_api(url.path.rsplit("/", 1)[1], query, role)
+        if url.path.startswith(("/api/v1/applications/", "/api/v1/stream/applications")):
+            return self.argocd_api(method, url.path, query, role)
         found = api.discovery(url.path, self.fake.served)
         if found is not None:
             return self.send_json(200, found)
@@ -247,7 +282,8 @@ class Handler(BaseHTTPRequestHandler):
         meta = obj["metadata"]
         if namespace and meta.get("namespace") != namespace:
             return False
-        return api.fields_match(query.get("fieldSelector", ""), meta)
+        return (api.fields_match(query.get("fieldSelector", ""), meta)
+                and api.labels_match(query.get("labelSelector", ""), meta))
 
     def list(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
         store = self.fake.store
@@ -327,6 +363,7 @@ class Handler(BaseHTTPRequestHandler):
             yield {"type": "ADDED", "object": copy.deepcopy(obj)}
         while True:
             with store.cond:
+                store.cond.wait_for(lambda: not store.stalled or store.closing)
                 store.cond.wait_for(lambda pos=pos: store.rv > pos or store.drops != drops
                                     or store.closing or time.monotonic() >= deadline,
                                     max(deadline - time.monotonic(), 0))
@@ -344,21 +381,76 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- the Argo CD API server ------------------------------------------------
 
-    def argocd_api(self, name: str, query: dict[str, str], role: str) -> None:
+    def argocd_api(self, method: str, path: str, query: dict[str, str], role: str) -> None:
+        """GET applications/NAME, .../resource-tree, POST .../sync and the stream
+        ``/api/v1/stream/applications?name=NAME`` (grpc-gateway JSON lines)."""
+        if method == "POST":
+            body = self.body()
+        if self.fake.argocd_redirect:
+            self.send_response(self.fake.argocd_redirect[0])
+            self.send_header("Location", self.fake.argocd_redirect[1] + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if self.fake.argocd_echo:  # a hostile server quoting the request back
+            message = f"internal error; request headers: {dict(self.headers)}"
+            return self.send_json(500, {"error": message, "code": 13, "message": message})
         if role != "admin":
             return self.send_json(403, {"error": "permission denied", "code": 7,
                                         "message": "permission denied"})
+        if path == "/api/v1/stream/applications":
+            return self.argocd_stream(query)
+        parts = path.split("/")[4:]  # NAME[/resource-tree|/sync]
         namespace = query.get("appNamespace", "argocd")
+        if method == "POST" and parts[1:] == ["sync"]:
+            return self.argocd_sync(parts[0], namespace, body)
         store = self.fake.store
         with store.cond:
-            old = store.objects.get(("applications", namespace, name))
+            old = store.objects.get(("applications", namespace, parts[0]))
             if old is not None and query.get("refresh"):
                 new = copy.deepcopy(old)
                 new["metadata"].setdefault("annotations", {})[
                     "argocd.argoproj.io/refresh"] = query["refresh"]
                 old = self.fake._write(api.RESOURCES["applications"], new, "main", old)
             obj = copy.deepcopy(old)
-        if obj is None:
-            message = f'applications.argoproj.io "{name}" not found'
-            return self.send_json(404, {"error": message, "code": 5, "message": message})
+        if obj is None:  # Argo CD answers 403 for an app that does not exist
+            return self.send_json(403, {"error": "permission denied", "code": 7,
+                                        "message": "permission denied"})
+        if parts[1:] == ["resource-tree"]:
+            return self.send_json(200, {"nodes": self.fake.resource_tree.get(parts[0], [])})
         self.send_json(200, obj)
+
+    def argocd_sync(self, name: str, namespace: str, body: Any) -> None:
+        self.fake.argocd_syncs.append((name, body))
+        store = self.fake.store
+        with store.cond:
+            old = store.objects.get(("applications", namespace, name))
+            if old is None:
+                return self.send_json(403, {"error": "permission denied", "code": 7,
+                                            "message": "permission denied"})
+            new = {**copy.deepcopy(old), "operation": {
+                "initiatedBy": {"username": "admin"}, "sync": {"revision": ""}}}
+            obj = self.fake._write(api.RESOURCES["applications"], new, "main", old)
+        self.send_json(200, obj)
+
+    def argocd_stream(self, query: dict[str, str]) -> None:
+        namespace = query.get("appNamespace", "argocd")
+        selector = {"fieldSelector": f"metadata.name={query.get('name', '')}",
+                    "resourceVersion": query.get("resourceVersion", "")}
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for event in self.events(api.RESOURCES["applications"], namespace, selector):
+                if event["type"] == "ERROR":
+                    continue
+                self.chunk(json.dumps({"result": {"type": event["type"],
+                                                  "application": event["object"]}}).encode()
+                           + b"\n")
+            self.chunk(b"")
+        except api.Cut:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+        self.close_connection = True

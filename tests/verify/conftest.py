@@ -11,6 +11,9 @@ from fakes.kube_server import FakeKube
 
 @pytest.fixture
 def kube(tmp_path: Path) -> Iterator[FakeKube]:
+    """The fake cluster; a field a client wrote that the schema lacks fails the test
+    (a real API server would drop it silently)."""
     server = FakeKube(tmp_path)
     yield server
     server.close()
+    assert not server.store.pruned, f"fields pruned by the API server: {server.store.pruned}"

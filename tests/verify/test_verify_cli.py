@@ -25,7 +25,7 @@ def promoter(*argv: str) -> int:
 def test_json_output_and_environment_variables(kube: FakeKube, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     kube.apply(o.application(SHA))
-    kube.apply(o.deployment(f"{o.IMAGE}:2.0"))
+    o.running(kube, o.deployment(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     monkeypatch.setenv("PROMOTER_REVISION", SHA)
     monkeypatch.setenv("PROMOTER_KUBECONFIG", kube.kubeconfig())
     code = promoter("--argocd-app", "api", "--workload", "Deployment/prod/api",
@@ -45,7 +45,7 @@ def test_failure_prints_the_record_and_exits_6(kube: FakeKube,
     out, err = capsys.readouterr()
     assert code == 6
     assert "verify: failed" in out
-    assert "paused, waiting for promotion" in out
+    assert "paused indefinitely" in out
     assert err.strip().splitlines()[-1].startswith("error: verification failed: workload ")
 
 
@@ -74,9 +74,11 @@ def test_auth_error_exits_3_without_the_token(kube: FakeKube, capsys: pytest.Cap
 def test_github_outputs(kube: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                         capsys: pytest.CaptureFixture[str]) -> None:
     kube.apply(o.flux("HelmRelease", f"main/{SHA}"))
+    kube.apply(o.flux("Kustomization", f"main@sha1:{SHA}"))
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    code = promoter("--flux-helmrelease", "flux-system/api", "--revision", SHA, "--settle", "0",
+    code = promoter("--flux-helmrelease", "flux-system/api", "--flux-kustomization",
+                    "flux-system/api", "--revision", SHA, "--settle", "0", "--timeout", "10s",
                     "--kubeconfig", kube.kubeconfig(), "--output", "github")
     capsys.readouterr()
     assert code == 0

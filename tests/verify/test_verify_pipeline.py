@@ -27,7 +27,7 @@ def test_targets_fill_app_and_env() -> None:
 
 def test_verified_record(kube: FakeKube) -> None:
     kube.apply(o.application(SHA, name="api-prod"))
-    kube.apply(o.deployment(f"{o.IMAGE}:2.0"))
+    o.running(kube, o.deployment(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",),
                         workloads=("Deployment/{env}/{app}",), settle=0)
     outcome = verify_promotion(spec, app="api", env="prod", revision=SHA,
@@ -80,7 +80,8 @@ def test_promote_verify_direct_push(kube: FakeKube, tmp_path: Path) -> None:
         kube.wait_watches(2)
         sha = heads(remote)["main"]
         kube.apply(o.application(sha, name="api-production"))
-        kube.apply(o.deployment(f"{o.IMAGE}:1.5.0", namespace="production", observed=2))
+        o.running(kube, o.deployment(f"{o.IMAGE}:1.5.0", namespace="production", observed=2),
+                  f"{o.IMAGE}:1.5.0")
 
     thread = in_thread(controller)
     result = promote(Request(repo=str(remote), app="api", env="production", direct=True,

@@ -13,7 +13,7 @@ import verify_objects as o
 from fakes.kube_server import ADMIN_TOKEN, NOBODY_TOKEN, FakeKube
 from verify_objects import in_thread, join_ok
 
-from promoter.errors import AuthError
+from promoter.errors import AuthError, PromoterError
 from promoter.images import parse
 from promoter.verify import (
     Target,
@@ -193,7 +193,8 @@ def test_flux_both_revision_formats(kube: FakeKube, kind: str, form: str) -> Non
     thread = in_thread(controller)
     result = run([target], settings(kube))
     join_ok(thread)
-    assert result.synced_revision == SHA
+    # a HelmRelease shows the commit as its chart version's 12-character build metadata
+    assert result.synced_revision == (SHA if kind == "Kustomization" else SHA[:12])
 
 
 def test_flux_stalled_fails(kube: FakeKube) -> None:
@@ -218,7 +219,8 @@ def test_right_revision_but_old_image_keeps_waiting(kube: FakeKube) -> None:
         seen.wait_for("verify 1/2 ready; workload Deployment/prod/api: containers still run "
                       "the old image (api=ghcr.io/acme/api:1.0)")
         generation = kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=0))["metadata"]
-        kube.apply(o.deployment(f"{o.IMAGE}:2.0", observed=generation["generation"]))
+        o.running(kube, o.deployment(f"{o.IMAGE}:2.0", observed=generation["generation"]),
+                  f"{o.IMAGE}:2.0")
 
     thread = in_thread(controller)
     result = run([APP, DEPLOY], settings(kube, image=parse(f"{o.IMAGE}:2.0")), progress=seen)
@@ -228,10 +230,11 @@ def test_right_revision_but_old_image_keeps_waiting(kube: FakeKube) -> None:
 
 
 def test_argo_rollout_paused_fails_unless_allowed(kube: FakeKube) -> None:
-    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
+    o.running(kube, o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True),
+              f"{o.IMAGE}:2.0")
     target = parse_target("workload", "Rollout/prod/api")
     image = parse(f"{o.IMAGE}:2.0")
-    with pytest.raises(VerifyFailure, match="paused, waiting for promotion"):
+    with pytest.raises(VerifyFailure, match="paused indefinitely"):
         run([target], settings(kube, image=image))
     result = run([target], settings(kube, image=image, allow_paused=True))
     assert result.status == "verified"
@@ -242,7 +245,8 @@ def test_argo_rollout_healthy(kube: FakeKube) -> None:
 
     def controller() -> None:
         kube.wait_watches(1)
-        kube.apply(o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456"))
+        o.running(kube, o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456"),
+                  f"{o.IMAGE}:2.0")
 
     thread = in_thread(controller)
     result = run([parse_target("workload", "ro/prod/api")],
@@ -267,7 +271,24 @@ def test_dropped_watch_and_410_gone_recover(kube: FakeKube) -> None:
     result = run([APP], settings(kube))
     join_ok(thread)
     assert result.status == "verified"
-    assert kube.store.gone >= 1
+
+
+def test_a_silently_stalled_watch_is_noticed_within_the_settle_window(kube: FakeKube) -> None:
+    """The server keeps the watch open and sends nothing (no events, no
+    bookmarks): the periodic relist (every settle/2, at least 1 s) sees the new
+    state long before the old 90 s read timeout."""
+    kube.apply(o.application(o.OLD))
+
+    def controller() -> None:
+        kube.wait_watches(1)
+        kube.stall_watches()
+        kube.apply(o.application(SHA))
+
+    thread = in_thread(controller)
+    result = run([APP], VerifySettings(revision=SHA, timeout=20, settle=2.0,
+                                       kubeconfig=kube.kubeconfig()))
+    join_ok(thread)
+    assert result.status == "verified"
 
 
 @pytest.mark.parametrize(("token", "code"), [("wrong-token", "401"), (NOBODY_TOKEN, "403")])
@@ -339,17 +360,151 @@ def test_a_cut_watch_keeps_the_last_state_seen(kube: FakeKube) -> None:
     join_ok(thread)
 
 
-@pytest.mark.parametrize(("kind", "status"), [
-    ("StatefulSet", {"observedGeneration": 1, "readyReplicas": 2, "updatedReplicas": 2,
-                     "currentRevision": "api-2", "updateRevision": "api-2"}),
-    ("DaemonSet", {"observedGeneration": 1, "desiredNumberScheduled": 3,
-                   "updatedNumberScheduled": 3, "numberAvailable": 3}),
-])
-def test_statefulset_and_daemonset(kube: FakeKube, kind: str, status: dict[str, Any]) -> None:
-    obj = o.deployment(f"{o.IMAGE}:2.0")
-    obj["kind"], obj["status"] = kind, status
-    kube.apply(obj)
+@pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet"])
+def test_statefulset_and_daemonset(kube: FakeKube, kind: str) -> None:
+    make = o.statefulset if kind == "StatefulSet" else o.daemonset
+    o.running(kube, make(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     result = run([parse_target("workload", f"{kind}/prod/api")],
                  settings(kube, image=parse(f"{o.IMAGE}:2.0")))
     assert result.targets[0]["workload_kind"] == kind
     assert result.targets[0]["status"] == "ready"
+
+
+@pytest.mark.parametrize("target", [APP, parse_target("flux-kustomization", "flux-system/api"),
+                                    DEPLOY])
+def test_an_object_being_deleted_never_passes(kube: FakeKube, target: Target) -> None:
+    obj = {APP: o.application(SHA), DEPLOY: o.deployment(f"{o.IMAGE}:2.0")}.get(
+        target, o.flux("Kustomization", f"main@sha1:{SHA}"))
+    obj["metadata"].update(deletionTimestamp=o.T2, finalizers=["example.test/keep"])
+    kube.apply(obj)
+    with pytest.raises(VerifyFailure) as caught:
+        run([target], settings(kube, timeout=20))
+    assert f"being deleted (deletionTimestamp {o.T2})" in caught.value.message
+    assert len(caught.value.message.splitlines()) == 1
+
+
+def test_a_timed_canary_pause_is_followed_to_healthy(kube: FakeKube) -> None:
+    steps = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 100}]
+    image = parse(f"{o.IMAGE}:2.0")
+    target = parse_target("workload", "Rollout/prod/api")
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True,
+                         steps=steps))
+    seen = Lines()
+
+    def controller() -> None:  # the pause ends by itself; the Rollout goes on to Healthy
+        seen.wait_for("timed pause at step 1; it resumes by itself")
+        kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Progressing", current="def456", step=2,
+                             steps=steps))
+        o.running(kube, o.rollout(f"{o.IMAGE}:2.0", stable="def456", current="def456", step=3,
+                                  steps=steps), f"{o.IMAGE}:2.0")
+
+    for allow in (False, True):  # neither fails nor passes at a timed pause
+        thread = in_thread(controller)
+        result = run([target], settings(kube, image=image, allow_paused=allow), progress=seen)
+        join_ok(thread)
+        assert result.targets[0]["reason"] == "rollout Healthy at pod hash def456"
+        kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True,
+                             steps=steps))
+        seen.lines.clear()
+
+
+def test_an_indefinite_pause_fails_or_passes_only_when_allowed(kube: FakeKube) -> None:
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
+    target = parse_target("workload", "Rollout/prod/api")
+    with pytest.raises(VerifyFailure, match=r"paused indefinitely \(step 1 is a pause without"):
+        run([target], settings(kube))
+    assert "allowed" in run([target], settings(kube, allow_paused=True)).targets[0]["reason"]
+
+
+def test_an_aborted_rollout_fails(kube: FakeKube) -> None:
+    kube.apply(o.rollout(f"{o.IMAGE}:2.0", current="def456", aborted=True))
+    with pytest.raises(VerifyFailure, match="aborted: RolloutAborted"):
+        run([parse_target("workload", "Rollout/prod/api")], settings(kube, allow_paused=True))
+
+
+def test_a_paused_deployment_says_so(kube: FakeKube) -> None:
+    deploy = o.deployment(f"{o.IMAGE}:2.0", updated=1)
+    deploy["spec"]["paused"] = True
+    kube.apply(deploy)
+    with pytest.raises(VerifyTimeout, match=r'deployment "api" is paused \(spec.paused\)'):
+        run([DEPLOY], settings(kube, timeout=1.0))
+
+
+def test_an_unreachable_cluster_says_so_quickly(kube: FakeKube, tmp_path: Path) -> None:
+    import json
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config = json.loads(Path(kube.kubeconfig()).read_text())
+    config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    path = tmp_path / "unreachable"
+    path.write_text(json.dumps(config))
+    with pytest.raises(PromoterError) as caught:
+        run([APP], settings(kube, timeout=120, kubeconfig=str(path)))
+    assert caught.value.exit_code == 1
+    assert f"cannot reach the Kubernetes API at https://127.0.0.1:{port}" in caught.value.message
+    assert "connection refused" in caught.value.message
+    assert "MaxRetryError" not in caught.value.message
+
+
+def test_sync_through_the_kubernetes_api_sets_the_operation(kube: FakeKube) -> None:
+    kube.apply(o.application(o.OLD, sync="OutOfSync", phase=None))
+
+    def controller() -> None:  # Argo CD's controller runs .operation, then clears it
+        with kube.store.cond:
+            kube.store.cond.wait_for(lambda: "operation" in kube.store.objects[
+                ("applications", "argocd", "api")], 10)
+        kube.apply(o.application(SHA))
+
+    thread = in_thread(controller)
+    assert run([APP], settings(kube, sync=True)).status == "verified"
+    join_ok(thread)
+
+
+@pytest.mark.parametrize(("pod_args", "want", "missing"), [
+    ({"running": f"{o.IMAGE}:1.0"}, f"{o.IMAGE}:2.0", "ready Pods run another image"),
+    ({"ready": False}, f"{o.IMAGE}:2.0", "no ready Pod of the new revision"),
+    ({"image_id": f"{o.IMAGE}@sha256:{'c' * 64}"}, f"{o.IMAGE}:2.0@{o.DIGEST}",
+     "ready Pods run another image"),  # the tag moved: another digest runs
+])
+def test_the_ready_pods_of_the_new_revision_must_run_the_image(
+        kube: FakeKube, pod_args: dict[str, Any], want: str, missing: str) -> None:
+    """Rolled out by kubectl's rules and the template names the image, but the
+    Pods' containerStatuses (image, imageID) say otherwise: not verified."""
+    o.running(kube, o.deployment(want), want, **pod_args)
+    with pytest.raises(VerifyTimeout, match=missing):
+        run([DEPLOY], settings(kube, timeout=1.5, image=parse(want)))
+
+
+def test_pods_with_the_promoted_digest_verify(kube: FakeKube) -> None:
+    want = f"{o.IMAGE}:2.0@{o.DIGEST}"
+    o.running(kube, o.deployment(want), want)
+    kube.apply(o.pod("api-old", {"app": "api", "pod-template-hash": "0ld"}, f"{o.IMAGE}:1.0"))
+    result = run([DEPLOY], settings(kube, image=parse(want)))
+    assert result.targets[0]["status"] == "ready"
+
+
+def test_argocd_3_without_resource_health_names_the_failing_workload(kube: FakeKube) -> None:
+    resources = [{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "prod",
+                  "name": "api", "status": "Synced"}]
+    kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=1, available=1, deadline=True))
+    kube.apply(o.application(SHA, health="Degraded", resources=resources))
+    with pytest.raises(VerifyFailure) as caught:
+        run([APP], settings(kube))
+    assert caught.value.result.targets[0]["resources"] == [
+        'Deployment/prod/api: Degraded: deployment "api" exceeded its progress deadline']
+
+
+def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
+    kube.apply(o.application(o.OLD))
+
+    def controller() -> None:
+        kube.wait_watches(1)
+        kube.delete("applications", "argocd", "api")
+
+    thread = in_thread(controller)
+    with pytest.raises(VerifyFailure, match="argocd-app argocd/api: deleted while waiting"):
+        run([APP], settings(kube))
+    join_ok(thread)

@@ -69,3 +69,27 @@ def test_settle_window_restarts_when_readiness_flaps() -> None:
     result = wait(app_target(), 100, 10, clock)
     assert result.status == "verified"
     assert clock.t == 18
+
+
+def test_settle_counts_only_observed_time() -> None:
+    """The watch broke at 1 s and came back (re-listed) at 5 s: blind time does
+    not count, so with a 3 s window the earliest verdict is at 8 s."""
+    from promoter.errors import PromoterError
+
+    clock = Script([(0.0, o.application(SHA)), (1.0, PromoterError("connection reset")),
+                    (5.0, o.application(SHA))])
+    lines: list[str] = []
+    result = wait(app_target(), 100, 3, clock, lines.append)
+    assert result.status == "verified"
+    assert clock.t == 8
+    assert any("not observing it (connection reset)" in line for line in lines)
+
+
+def test_degraded_seen_on_the_relist_after_a_break_fails() -> None:
+    from promoter.errors import PromoterError
+    from promoter.verify import VerifyFailure
+
+    clock = Script([(0.0, o.application(SHA)), (1.0, PromoterError("connection reset")),
+                    (5.0, o.application(SHA, health="Degraded"))])
+    with pytest.raises(VerifyFailure, match="Degraded"):
+        wait(app_target(), 100, 3, clock)
