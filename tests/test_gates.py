@@ -69,7 +69,8 @@ class World:
             kube.apply(o.application(sha, name="api-staging",
                                      health="Healthy" if live else "Degraded"))
             if live:
-                kube.apply(o.deployment(f"{IMAGE}:{tag}", namespace="staging", observed=2))
+                o.running(kube, o.deployment(f"{IMAGE}:{tag}", namespace="staging",
+                                             observed=2), f"{IMAGE}:{tag}")
 
         thread = o.in_thread(controller)
         try:
