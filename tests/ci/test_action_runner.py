@@ -31,6 +31,8 @@ from ci_support import (
 )
 from support.gitserver import GitServer
 
+SETUP_PYTHON_SHA = "a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0, as action.yml pins it
+
 STAND_IN = """\
 name: setup-python stand-in
 description: Offline stand-in for actions/setup-python; the action must skip it.
@@ -129,7 +131,7 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
          "-P", "ubuntu-latest=-self-hosted",
          "--action-cache-path", str(tmp_path / "act-cache"),
          "--local-repository", f"acme/promoter@v1={action}",
-         "--local-repository", f"actions/setup-python@v5={stand_in}",
+         "--local-repository", f"actions/setup-python@{SETUP_PYTHON_SHA}={stand_in}",
          "--env", f"CONFIG_REPO={config_repo}", "--env", f"OUTPUTS_FILE={outputs_file}",
          *pip, "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
         capture_output=True, text=True, env=env, timeout=300,
