@@ -4,9 +4,9 @@
 ``make test`` calls this before ruff, mypy and pytest. It asks the venv's own
 Python whether promoter is installed editable from this directory and whether
 every requirement of every extra is satisfied, and compares a hash of
-pyproject.toml with the one recorded at the last install. Anything else (no
+pyproject.toml and constraints.txt with the one recorded at the last install. Anything else (no
 venv, the README demo's non-editable ``pip install .``, an install from another
-checkout, an edited pyproject.toml) triggers ``pip install -e '.[test]'``.
+checkout, an edited pyproject.toml) triggers ``pip install -e '.[test]' -c constraints.txt``.
 Standard library only: it runs on the interpreter that creates the venv.
 
     python3 tools/devenv.py .venv           # check, and repair when needed
@@ -62,7 +62,9 @@ def bindir(venv: Path) -> Path:
 
 
 def pyproject_hash() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Of pyproject.toml and constraints.txt (the pinned runtime dependencies)."""
+    data = b"".join((ROOT / name).read_bytes() for name in ("pyproject.toml", "constraints.txt"))
+    return hashlib.sha256(data).hexdigest()
 
 
 def problem(venv: Path) -> str:
@@ -79,7 +81,7 @@ def problem(venv: Path) -> str:
         return found
     stamp = venv / STAMP
     if not stamp.exists() or stamp.read_text().strip() != pyproject_hash():
-        return "pyproject.toml changed since the last install"
+        return "pyproject.toml or constraints.txt changed since the last install"
     return ""
 
 
@@ -89,8 +91,8 @@ def install(venv: Path) -> None:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"],
                        check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"],
-                   check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]",
+                    "--constraint", str(ROOT / "constraints.txt")], check=True)
     (venv / STAMP).write_text(pyproject_hash() + "\n")
 
 

@@ -17,6 +17,8 @@ import zipfile
 from pathlib import Path
 
 from ci_support import BIN, ROOT, git
+from ci_wheelhouse import constraints
+from packaging.requirements import Requirement
 
 VERSION_LINE = re.compile(r"0\.0\.1\.dev1\+g[0-9a-f]{7,}")
 
@@ -127,3 +129,20 @@ def test_sdist_and_wheel_pass_twine_and_the_wheel_runs_the_demo_offline(
                                  "--check", str(venv)], capture_output=True, text=True)
     assert check_venv.returncode == 1
     assert "promoter is not an editable install of" in check_venv.stderr
+
+
+def test_constraints_pin_every_runtime_dependency_at_the_version_installed() -> None:
+    """constraints.txt is universal (markers for other Pythons); the pins that
+    apply here are exactly the runtime dependencies of this venv, which
+    tools/devenv.py installed with it."""
+    applying: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        req = Requirement(line)
+        [spec] = list(req.specifier)
+        assert spec.operator == "==", line
+        if req.marker is None or req.marker.evaluate():
+            assert req.name not in applying, f"pinned twice here: {req.name}"
+            applying[req.name] = spec.version
+    assert applying == constraints.runtime_pins()
