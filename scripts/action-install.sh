@@ -9,7 +9,8 @@
 #
 # It never fails the step: a problem becomes the output `error`, and the run
 # step turns it into operation=failed, error=... and an ::error:: annotation.
-# Env: ACTION_VERSION, ACTION_PYTHON (plan); PLAN_ERROR, PLAN_PYTHON, PLAN_VENV,
+# Env: ACTION_VERSION, ACTION_PYTHON, ACTION_EXTRAS, ACTION_FORGE,
+# ACTION_REPOSITORY, ACTION_COMMAND, ACTION_VERIFY (plan); PLAN_ERROR, PLAN_PYTHON, PLAN_VENV,
 # PLAN_SOURCE, PLAN_CONSTRAINTS, ACTION_CACHE_HIT (install); pip's PIP_INDEX_URL,
 # PIP_EXTRA_INDEX_URL, PIP_NO_INDEX, PIP_FIND_LINKS are passed to uv as well.
 set -uo pipefail
@@ -27,8 +28,34 @@ source_digest() {
         printf '%s\n' "$f"; cat "$f"; done) | digest
 }
 
+extras() {
+  # The SDK extras the inputs need (promoter/extras.py): the forge's, and kube to verify.
+  if [ -n "${ACTION_EXTRAS:-}" ]; then
+    local given="${ACTION_EXTRAS//[[:space:]]/}"
+    [[ "$given" =~ ^(none|(github|gitlab|kube|all)(,(github|gitlab|kube|all))*)$ ]] || return 1
+    if [ "$given" != none ]; then echo "$given"; fi
+    return
+  fi
+  local forge="${ACTION_FORGE:-}" list=()
+  if [ -z "$forge" ]; then
+    case "${ACTION_REPOSITORY:-}" in
+      /*|./*|../*|file://*|[A-Za-z]:[\\/]*) forge=local ;;
+      *gitlab*) forge=gitlab ;;
+      *) forge=github ;;  # empty (this repository), github.com, GitHub Enterprise, owner/name
+    esac
+  fi
+  case "${ACTION_COMMAND:-}" in update|diff) forge=local ;; esac
+  case "$forge" in github|gitlab) list+=("$forge") ;; esac
+  if [ "${ACTION_COMMAND:-}" = verify ] || [ "${ACTION_VERIFY:-}" = true ]; then list+=(kube); fi
+  local IFS=,
+  echo "${list[*]:-}"
+}
+
 plan() {
   local python="${ACTION_PYTHON:-}" about minor full exe temp venv version source constraints ident
+  local wanted path
+  wanted="$(extras)" ||
+    stop "extras: '${ACTION_EXTRAS:-}' is not a comma-separated list of github, gitlab, kube, all (or none)"
   if [ -z "$python" ]; then
     python="$(command -v python3 || command -v python)" ||
       stop "no python3 on PATH; set setup-python: true or install Python 3.10+"
@@ -36,8 +63,9 @@ plan() {
   about="$("$python" -c 'import platform, sys; print("%d.%d" % sys.version_info[:2], platform.python_version(), sys.executable)' 2>&1)" ||
     stop "$python does not run: $about"
   read -r minor full exe <<< "$about"
-  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-    stop "promoter needs Python 3.10 or later, $python is $full; set python-version: \"3.12\" (with setup-python: true)"
+  case "$minor" in 3.[0-9]|2.*)
+    stop "promoter needs Python 3.10 or later, $python is $full; set python-version: \"3.12\" (with setup-python: true)" ;;
+  esac
   temp="$RUNNER_TEMP"
   if command -v cygpath >/dev/null; then temp="$(cygpath -u "$RUNNER_TEMP")"; fi
   venv="$temp/promoter-venv"
@@ -45,12 +73,18 @@ plan() {
     version="${ACTION_VERSION#v}"
     [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+((a|b|rc)[0-9]+)?$ ]] ||
       stop "version: '$ACTION_VERSION' is not a promoter release such as 1.2.3; leave it empty to install the action's own release"
-    source="promoter==$version" constraints="" ident="$version"
+    source="promoter${wanted:+[$wanted]}==$version" constraints="" ident="$version"
   else
-    source="$GITHUB_ACTION_PATH" constraints="$GITHUB_ACTION_PATH/constraints.txt"
+    path="$GITHUB_ACTION_PATH"
+    if command -v cygpath >/dev/null; then path="$(cygpath -m "$path")"; fi
+    case "$path" in /*) ;; *) path="/$path" ;; esac  # C:/... on Windows
+    source="promoter${wanted:+[$wanted]} @ file://${path// /%20}"
+    constraints="$GITHUB_ACTION_PATH/constraints.txt"
     [ -f "$constraints" ] || constraints=""
     ident="src-$(source_digest)"
   fi
+  ident="$ident-${wanted:-none}"
+  ident="${ident//,/+}"
   out python "$python"
   out venv "$venv"
   out source "$source"
@@ -59,6 +93,7 @@ plan() {
   # and the run step starts `python -m promoter`, which works from any path.
   out key "promoter-$ident-${RUNNER_OS:-os}-${RUNNER_ARCH:-arch}-py$full-$(printf '%s' "$exe" | digest)"
   echo "promoter install: $source for Python $full ($minor) into $venv"
+  echo "promoter install: extras ${wanted:-none} (inputs forge, repository, command, verify; or extras)"
 }
 
 uv_index_args() {
@@ -71,10 +106,10 @@ uv_index_args() {
 
 install() {
   if [ -n "${PLAN_ERROR:-}" ]; then exit 0; fi
-  local venv="$PLAN_VENV" bin log installer args=() index=()
+  local venv="$PLAN_VENV" bin log installer version args=() index=()
   bin="$(bindir "$venv")"
-  if [ "${ACTION_CACHE_HIT:-}" = "true" ] && "$bin/python" -m promoter --version >/dev/null 2>&1; then
-    echo "promoter install: cached, $("$bin/python" -m promoter --version)"
+  if [ "${ACTION_CACHE_HIT:-}" = "true" ] && version="$("$bin/python" -m promoter --version 2>&1)"; then
+    echo "promoter install: cached, $version"
     out python "$bin/python"
     exit 0
   fi

@@ -49,8 +49,10 @@ def closure(requirements: list[str]) -> list[md.Distribution]:
 
 
 def runtime_pins() -> dict[str, str]:
-    """{normalised name: installed version} of promoter's runtime dependencies."""
-    pins = {_key(d.name): d.version for d in closure(md.requires("promoter") or [])}
+    """{normalised name: installed version} of promoter's runtime dependencies,
+    every extra but test included."""
+    pins = {_key(d.name): d.version for d in closure(["promoter[all]"])
+            if _key(d.name) != "promoter"}
     return dict(sorted(pins.items()))
 
 
@@ -66,8 +68,8 @@ def main(out: Path) -> None:
     out.write_text("".join(f"{name}=={version}\n" for name, version in runtime_pins().items()))
     uv = Path(sys.executable).parent / "uv"
     subprocess.run([str(uv), "pip", "compile", str(ROOT / "pyproject.toml"), "--universal",
-                    "--python-version", "3.10", "--no-header", "--no-annotate", "--quiet",
-                    "--output-file", str(out)], check=True)
+                    "--extra", "all", "--python-version", "3.10", "--no-header",
+                    "--no-annotate", "--quiet", "--output-file", str(out)], check=True)
     out.write_text(HEADER + out.read_text())
 
 

@@ -68,7 +68,7 @@ def repack(dist: md.Distribution, out: Path) -> Path:
 def build_wheelhouse(out: Path) -> Path:
     """Fill ``out`` with wheels of promoter's dependencies and build backend."""
     out.mkdir(parents=True, exist_ok=True)
-    for dist in closure([*(md.requires("promoter") or []), *BUILD_REQUIRES]):
+    for dist in closure(["promoter[all]", *BUILD_REQUIRES]):
         if constraints._key(dist.name) != "promoter":
             repack(dist, out)
     return out

@@ -124,11 +124,43 @@ def test_sdist_and_wheel_pass_twine_and_the_wheel_runs_the_demo_offline(
                           timeout=120)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "promoter/production/api" in demo.stdout
+    assert_extras_are_named(exe, tmp_path)
     # and make test would not take this venv for a test environment of the tree
     check_venv = subprocess.run([sys.executable, str(ROOT / "tools" / "devenv.py"),
                                  "--check", str(venv)], capture_output=True, text=True)
     assert check_venv.returncode == 1
     assert "promoter is not an editable install of" in check_venv.stderr
+
+
+def assert_extras_are_named(exe: Path, tmp_path: Path) -> None:
+    """The plain install has no SDK: each command that needs one fails with one
+    line naming the extra (exit 2), and promote pushes nothing first."""
+    work = tmp_path / "config"
+    shutil.copytree(ROOT / "promoter" / "example", work)
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "config")
+    bare = tmp_path / "config.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
+    env = {**os.environ, "PROMOTER_TOKEN": "unused"}
+    for forge, what, extra in (("github", "the GitHub forge needs PyGithub", "github"),
+                               ("gitlab", "the GitLab forge needs python-gitlab", "gitlab")):
+        done = subprocess.run([str(exe), "promote", "--repo", str(bare), "--forge", forge,
+                               "--app", "api", "--env", "staging",
+                               "--image", "ghcr.io/acme/api:9.9.9"],
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == (f"error: {what}, which is not installed; pip install "
+                               f"'promoter[{extra}]' (or promoter[all]; in the GitHub "
+                               f"Action: extras: {extra})\n")
+    assert git(bare, "branch", "--list", "promoter/*") == ""
+    done = subprocess.run([str(exe), "verify", "--argocd-app", "api", "--revision", "a" * 40,
+                           "--timeout", "5s"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "error: verifying from the cluster needs the kubernetes client, which is not "
+        "installed; pip install 'promoter[kube]'")
+    assert done.stderr.count("\n") == 1
 
 
 def test_constraints_pin_every_runtime_dependency_at_the_version_installed() -> None:

@@ -1,0 +1,108 @@
+"""Benchmark the GitHub Action's install of promoter under act (host mode, offline).
+
+    .venv/bin/python benchmarks/action_install_bench.py [--runs 3]
+
+Runs the workflow of tests/ci/test_action_runner.py (``command: --version``, so
+the run step only prints the version) with the action installing itself from
+its own directory, dependencies from a local wheelhouse (``PIP_NO_INDEX``,
+``PIP_FIND_LINKS``), and times, from act's JSON log (``executionTime`` of each
+step), the install: the plan, actions/cache (restore) and install steps.
+
+- cold, pip: empty cache, no uv on PATH;
+- cold, uv: empty cache (uv's own cache empty too), uv on PATH;
+- warm: the cache holds the venv (a hit skips the install);
+- before: the action of the last commit before this change (``git show
+  e5f5534:action.yml``: one step, pip install of the source, no cache).
+
+actions/cache itself cannot be fetched offline; act maps it to the stand-in of
+tests/ci/actions_cache (same inputs and cache-hit output, restore in main,
+save in post, the cache a local directory). Prints a Markdown table; numbers go
+into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests" / "ci"), str(ROOT / "tests")]
+
+import test_action_runner as runner  # noqa: E402
+from ci_support import BIN  # noqa: E402
+from ci_wheelhouse import build_wheelhouse  # noqa: E402
+from test_action_runner import ActRun, run_act  # noqa: E402
+
+BEFORE = "e5f5534"  # the last commit with the old one-step install
+INSTALL_STEPS = ("python", "plan", "cache", "install")
+IMAGE = "ghcr.io/acme/api:1.4.2"
+
+
+def step_seconds(run: ActRun) -> dict[str, float]:
+    """Seconds of each install step (act logs executionTime in ns per step)."""
+    found: dict[str, float] = {}
+    for event in run.events:
+        step = event.get("stepID") or []
+        if (len(step) == 2 and step[1] in INSTALL_STEPS and "executionTime" in event
+                and event.get("stage") == "Main"):
+            found[step[1]] = found.get(step[1], 0.0) + event["executionTime"] / 1e9
+    return found
+
+
+def one(kind: str, work: Path, wheelhouse: Path, remote: Path) -> float:
+    act = BIN / "act"
+    inputs = {"command": "--version"}
+    if kind == "before":
+        old = subprocess.run(["git", "show", f"{BEFORE}:action.yml"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        old = old.replace("actions/setup-python@v5",
+                          f"actions/setup-python@{runner.SETUP_PYTHON_SHA}")
+        run = run_act(work, act, remote, IMAGE, wheelhouse, inputs, action_yml=old)
+        seconds = sum(e["executionTime"] / 1e9 for e in run.events
+                      if (e.get("stepID") or [None, None])[1:] == ["install"]
+                      and "executionTime" in e and e.get("stage") == "Main")
+    else:
+        run = run_act(work, act, remote, IMAGE, wheelhouse, inputs, with_uv=kind == "cold, uv")
+        steps = step_seconds(run)
+        print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()), file=sys.stderr)
+        seconds = sum(steps.values())
+    assert run.returncode == 0, run.text[-3000:]
+    assert "promoter, version" in run.printed(), run.text[-3000:]
+    if kind == "warm":
+        assert "cache hit:" in run.printed()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        wheelhouse = build_wheelhouse(root / "wheelhouse")
+        remote = root  # the run step only prints the version: no repository is read
+        results: dict[str, list[float]] = {k: [] for k in
+                                           ("before", "cold, pip", "cold, uv", "warm")}
+        for i in range(args.runs):
+            for kind in results:
+                work = root / f"{kind.replace(', ', '-')}-{i}"
+                if kind == "warm":
+                    work = root / f"cold-pip-{i}"  # the same act state and cache: a hit
+                work.mkdir(exist_ok=True)
+                results[kind].append(one(kind, work, wheelhouse, remote))
+                print(f"{kind}: {results[kind][-1]:.2f} s", file=sys.stderr)
+        print("| install | runs | min | median | max |")
+        print("|---|---|---|---|---|")
+        for kind, values in results.items():
+            print(f"| {kind} | {len(values)} | {min(values):.2f} s | "
+                  f"{statistics.median(values):.2f} s | {max(values):.2f} s |")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
