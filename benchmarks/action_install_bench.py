@@ -11,6 +11,9 @@ step), the install: the plan, actions/cache (restore) and install steps.
 - cold, pip: empty cache, no uv on PATH;
 - cold, uv: empty cache (uv's own cache empty too), uv on PATH;
 - warm: the cache holds the venv (a hit skips the install);
+
+each for ``extras: github`` (a promotion on GitHub) and ``extras: github,kube``
+(with verification from the cluster), and installed sizes per extra;
 - before: the action of the last commit before this change (``git show
   e5f5534:action.yml``: one step, pip install of the source, no cache).
 
@@ -23,6 +26,7 @@ into benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -54,9 +58,9 @@ def step_seconds(run: ActRun) -> dict[str, float]:
     return found
 
 
-def one(kind: str, work: Path, wheelhouse: Path, remote: Path) -> float:
+def one(kind: str, extras: str, work: Path, wheelhouse: Path, remote: Path) -> float:
     act = BIN / "act"
-    inputs = {"command": "--version"}
+    inputs = {"command": "--version", "extras": extras}
     if kind == "before":
         old = subprocess.run(["git", "show", f"{BEFORE}:action.yml"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
@@ -67,7 +71,7 @@ def one(kind: str, work: Path, wheelhouse: Path, remote: Path) -> float:
                       if (e.get("stepID") or [None, None])[1:] == ["install"]
                       and "executionTime" in e and e.get("stage") == "Main")
     else:
-        run = run_act(work, act, remote, IMAGE, wheelhouse, inputs, with_uv=kind == "cold, uv")
+        run = run_act(work, act, remote, IMAGE, wheelhouse, inputs, with_uv=kind != "cold, pip")
         steps = step_seconds(run)
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()), file=sys.stderr)
         seconds = sum(steps.values())
@@ -78,6 +82,32 @@ def one(kind: str, work: Path, wheelhouse: Path, remote: Path) -> float:
     return seconds
 
 
+def sizes(root: Path, wheelhouse: Path) -> dict[str, float]:
+    """Installed MB of the venv (no pip) per extra, from the wheelhouse with uv."""
+    wheel = build_promoter_wheel(root)
+    found = {}
+    for extras in ("", "github", "gitlab", "kube", "all"):
+        venv = root / f"size-{extras or 'base'}"
+        subprocess.run([str(BIN / "uv"), "venv", "-q", "--python", sys.executable, str(venv)],
+                       check=True)
+        spec = f"promoter[{extras}] @ {wheel.as_uri()}" if extras else str(wheel)
+        subprocess.run([str(BIN / "uv"), "pip", "install", "-q", "--python",
+                        str(venv / "bin" / "python"), "--no-index", "--find-links",
+                        str(wheelhouse), "--constraint", str(ROOT / "constraints.txt"), spec],
+                       check=True, env={**os.environ, "UV_CACHE_DIR": str(root / "uv-cache")})
+        total = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+        found[f"promoter[{extras}]" if extras else "promoter"] = total / 1e6
+    return found
+
+
+def build_promoter_wheel(root: Path) -> Path:
+    out = root / "dist"
+    subprocess.run([str(BIN / "python"), "-m", "build", "--no-isolation", "--wheel", "--outdir",
+                    str(out), str(ROOT)], check=True, capture_output=True)
+    [wheel] = out.glob("promoter-*.whl")
+    return wheel
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -86,21 +116,26 @@ def main() -> None:
         root = Path(tmp)
         wheelhouse = build_wheelhouse(root / "wheelhouse")
         remote = root  # the run step only prints the version: no repository is read
-        results: dict[str, list[float]] = {k: [] for k in
-                                           ("before", "cold, pip", "cold, uv", "warm")}
+        cases = [("before", "all")] + [(kind, extras) for extras in ("github", "github,kube")
+                                       for kind in ("cold, pip", "cold, uv", "warm")]
+        results: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
         for i in range(args.runs):
-            for kind in results:
-                work = root / f"{kind.replace(', ', '-')}-{i}"
-                if kind == "warm":
-                    work = root / f"cold-pip-{i}"  # the same act state and cache: a hit
+            for kind, extras in cases:
+                name = f"{'cold, uv' if kind == 'warm' else kind}-{extras}-{i}"  # warm: cold uv's
+                work = root / name.replace(", ", "-").replace(",", "+")
                 work.mkdir(exist_ok=True)
-                results[kind].append(one(kind, work, wheelhouse, remote))
-                print(f"{kind}: {results[kind][-1]:.2f} s", file=sys.stderr)
-        print("| install | runs | min | median | max |")
-        print("|---|---|---|---|---|")
-        for kind, values in results.items():
-            print(f"| {kind} | {len(values)} | {min(values):.2f} s | "
+                results[(kind, extras)].append(one(kind, extras, work, wheelhouse, remote))
+                print(f"{kind} [{extras}]: {results[(kind, extras)][-1]:.2f} s", file=sys.stderr)
+        print("| install | extras | runs | min | median | max |")
+        print("|---|---|---|---|---|---|")
+        for (kind, extras), values in results.items():
+            print(f"| {kind} | {extras} | {len(values)} | {min(values):.2f} s | "
                   f"{statistics.median(values):.2f} s | {max(values):.2f} s |")
+        print()
+        print("| install | size |")
+        print("|---|---|")
+        for name, mb in sizes(root, wheelhouse).items():
+            print(f"| {name} | {mb:.1f} MB |")
         shutil.rmtree(root, ignore_errors=True)
 
 
