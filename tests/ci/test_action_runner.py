@@ -281,7 +281,8 @@ def test_action_installs_itself_from_its_directory_offline_and_promotes(
     assert "setup-python stand-in ran" not in run.text
     assert SENTINEL not in run.printed()
     [key] = re.findall(r"cache miss: (\S+)", run.printed())
-    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-Linux-X64-py3\.\d+\.\d+-[0-9a-f]{16}", key)
+    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
+                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
 
     again = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert again.returncode == 0, again.text[-4000:]
@@ -306,7 +307,7 @@ def test_action_version_input_installs_that_release_with_uv(
     assert "promoter, version 1.2.3" in run.printed()
     assert "promoter install: uv" in run.printed()
     [key] = re.findall(r"cache miss: (\S+)", run.printed())
-    assert key.startswith("promoter-1.2.3-none-Linux-X64-py3.")
+    assert re.match(r"promoter-1\.2\.3-none-(Linux|macOS)-(X64|ARM64)-py3\.", key)
 
 
 def test_action_installs_the_extras_the_inputs_need(
@@ -319,7 +320,7 @@ def test_action_installs_the_extras_the_inputs_need(
                   with_uv=True)
     assert run.returncode == 0, run.text[-4000:]
     [key] = re.findall(r"cache miss: (\S+)", run.printed())
-    assert "-github+kube-Linux-" in key
+    assert re.search(r"-github\+kube-(Linux|macOS)-", key)
     [archive] = (tmp_path / "actions-cache").glob("*.tar")
     names = subprocess.run(["tar", "-tf", str(archive)], capture_output=True, text=True,
                            check=True).stdout
