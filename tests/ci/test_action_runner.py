@@ -101,7 +101,7 @@ class ActRun:
 def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
             wheelhouse: Path | None = None, inputs: dict[str, str] | None = None,
             with_uv: bool = False, python: Path | None = None,
-            action_yml: str | None = None) -> ActRun:
+            action_yml: str | None = None, promoter_on_path: bool = True) -> ActRun:
     """Run the workflow; with ``wheelhouse``, the action installs promoter itself
     (from its own directory, a copy of the source tree, or the ``version`` input)
     with pip offline (uv with ``with_uv``), and no promoter is on PATH. The
@@ -130,6 +130,11 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "ACT_DISABLE_VERSION_CHECK": "1"}
     pip: list[str] = []
+    if not promoter_on_path:
+        env["PATH"] = os.pathsep.join(
+            [str(python_only(store.parent / "bin-python3-pip")),
+             *[p for p in os.environ["PATH"].split(os.pathsep)
+               if p and Path(p) != BIN and not (Path(p) / "promoter").exists()]])
     if wheelhouse is not None:
         path = [p for p in os.environ["PATH"].split(os.pathsep)
                 if p and Path(p) != BIN and not (Path(p) / "promoter").exists()
@@ -366,3 +371,15 @@ def test_action_refuses_a_python_before_310_and_a_bad_version_with_outputs(
     assert bad.outputs["error"] == (
         "version: 'latest' is not a promoter release such as 1.2.3; "
         "leave it empty to install the action's own release")
+
+
+def test_action_without_install_and_no_promoter_on_path_sets_outputs(
+    tmp_path: Path, act_bin: Path, config_remote: Path
+) -> None:
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2",
+                  promoter_on_path=False)
+    assert run.returncode != 0
+    message = "install is false but promoter is not on PATH; install it or set install: true"
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    assert run.outputs["error"] == message
+    assert [e["arg"] for e in run.events if e.get("command") == "error"] == [message]
