@@ -113,7 +113,7 @@ def test_ci_runs_the_readme_test_command_on_linux_and_macos_python_310_to_313() 
     matrix = job["strategy"]["matrix"]
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest"}
     assert matrix["python"] == ["3.10", "3.11", "3.12", "3.13"]
-    assert [s["run"] for s in steps(job) if "run" in s] == [command]
+    assert [s["run"] for s in steps(job) if "run" in s][-1] == command
     # and .ci/run ends with exactly the same command
     lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
