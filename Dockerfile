@@ -44,7 +44,7 @@ RUN set -eu; \
     if [ -f /tmp/promoter-src/constraints.txt ]; then constraints=/tmp/promoter-src/constraints.txt; fi; \
     if [ -n "${VERSION}" ]; then export SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PROMOTER="${VERSION}"; fi; \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore \
-      /opt/promoter/bin/python -m pip install --quiet ${constraints:+--constraint "$constraints"} /tmp/promoter-src; \
+      /opt/promoter/bin/python -m pip install --quiet ${constraints:+--constraint "$constraints"} "/tmp/promoter-src[all]"; \
     rm -rf /tmp/promoter-src; \
     useradd --uid 10001 --user-group --create-home --home-dir /home/promoter --shell /bin/sh promoter
 

@@ -1,17 +1,14 @@
-# The test command (README): `make test`. It builds .venv on first use.
+# The test command (README): `make test`. It always tests this working tree:
+# tools/devenv.py first makes $(VENV) an editable install of it with the test
+# extra (creating or repairing it, e.g. after the README demo's `pip install .`).
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: test lint install demo bench
+.PHONY: test lint install demo bench dist
 
-$(BIN)/promoter: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $(BIN)/promoter
-
-install: $(BIN)/promoter
+install:
+	@$(PYTHON) tools/devenv.py $(VENV)
 
 lint: install
 	$(BIN)/ruff check .
@@ -22,3 +19,9 @@ test: lint
 
 demo: install
 	$(BIN)/promoter demo
+
+# sdist and wheel into dist/ (the release workflow runs the same).
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*

@@ -80,6 +80,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        from promoter.extras import missing_extra
+
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        click.echo(f"error: {message}", err=True)
+        sys.exit(EXIT_INPUT)
     finally:
         _restore(previous)
     sys.exit(0)

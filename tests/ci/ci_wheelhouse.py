@@ -14,36 +14,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata as md
+import importlib.util
 import re
+import sys
 import zipfile
 from pathlib import Path
 
-from packaging.requirements import Requirement
+_spec = importlib.util.spec_from_file_location(
+    "promoter_constraints", Path(__file__).resolve().parents[2] / "tools" / "constraints.py")
+assert _spec and _spec.loader
+constraints = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = constraints
+_spec.loader.exec_module(constraints)
+closure = constraints.closure  # tools/constraints.py: the same closure pins constraints.txt
 
-BUILD_REQUIRES = ("setuptools>=77",)  # pyproject.toml [build-system] requires
+BUILD_REQUIRES = ("setuptools>=77", "setuptools-scm>=9")  # pyproject.toml [build-system] requires
 SKIPPED = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def closure(requirements: list[str]) -> list[md.Distribution]:
-    """The installed distributions ``requirements`` need, transitively, with extras."""
-    found: dict[str, md.Distribution] = {}
-    done: set[tuple[str, str]] = set()
-    todo = [(Requirement(r), "") for r in requirements]
-    while todo:
-        req, extra = todo.pop()
-        if req.marker and not req.marker.evaluate({"extra": extra}):
-            continue
-        dist = found.setdefault(_key(req.name), md.distribution(req.name))
-        if dist.version not in req.specifier:
-            raise LookupError(f"{dist.name} {dist.version} does not satisfy {req}")
-        for wanted in {"", *req.extras} - {e for k, e in done if k == _key(req.name)}:
-            done.add((_key(req.name), wanted))
-            todo += [(Requirement(r), wanted) for r in dist.requires or []]
-    return list(found.values())
 
 
 def _tag(dist: md.Distribution) -> str:
@@ -82,7 +68,7 @@ def repack(dist: md.Distribution, out: Path) -> Path:
 def build_wheelhouse(out: Path) -> Path:
     """Fill ``out`` with wheels of promoter's dependencies and build backend."""
     out.mkdir(parents=True, exist_ok=True)
-    for dist in closure([*(md.requires("promoter") or []), *BUILD_REQUIRES]):
-        if _key(dist.name) != "promoter":
+    for dist in closure(["promoter[all]", *BUILD_REQUIRES]):
+        if constraints._key(dist.name) != "promoter":
             repack(dist, out)
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,11 @@ from ci_support import (
     read_remote,
 )
 from support.gitserver import GitServer
+from test_release import build, tree_repository
+
+SETUP_PYTHON_SHA = "a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0, as action.yml pins it
+CACHE_SHA = "5a3ec84eff668545956fd18022155c47e93e2684"  # actions/cache v4.2.3, likewise
+CACHE_STAND_IN = Path(__file__).parent / "actions_cache"  # same inputs/outputs, offline
 
 STAND_IN = """\
 name: setup-python stand-in
@@ -71,12 +77,31 @@ jobs:
 """
 
 
+def json_events(text: str) -> list[dict[str, Any]]:
+    """act's JSON log records. Under load act's writers can run two records (or a
+    record and a step's raw output) into one line, so every object is decoded
+    wherever it starts, not only at the start of a line."""
+    decoder = json.JSONDecoder()
+    found = []
+    for line in text.splitlines():
+        start = line.find('{"')
+        while start != -1:
+            try:
+                record, end = decoder.raw_decode(line, start)
+            except json.JSONDecodeError:
+                start = line.find('{"', start + 1)
+                continue
+            if isinstance(record, dict):
+                found.append(record)
+            start = line.find('{"', end)
+    return found
+
+
 class ActRun:
     def __init__(self, done: subprocess.CompletedProcess[str], outputs_file: Path) -> None:
         self.returncode = done.returncode
         self.text = done.stdout + done.stderr
-        self.events = [json.loads(line) for line in done.stdout.splitlines()
-                       if line.startswith("{")]
+        self.events = json_events(done.stdout)
         self.outputs: dict[str, str] = (
             json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
         )
@@ -93,43 +118,63 @@ class ActRun:
 
 
 def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
-            wheelhouse: Path | None = None) -> ActRun:
-    """Run the workflow; with ``wheelhouse``, the action installs promoter from its
-    own directory (a copy of the source tree) with pip offline, and no promoter
-    is on PATH."""
+            wheelhouse: Path | None = None, inputs: dict[str, str] | None = None,
+            with_uv: bool = False, python: Path | None = None,
+            action_yml: str | None = None, promoter_on_path: bool = True) -> ActRun:
+    """Run the workflow; with ``wheelhouse``, the action installs promoter itself
+    (from its own directory, a copy of the source tree, or the ``version`` input)
+    with pip offline (uv with ``with_uv``), and no promoter is on PATH. The
+    actions/cache stand-in keeps its cache in ``tmp_path``/actions-cache, and act
+    its state (and RUNNER_TEMP) in ``tmp_path``/act-cache, shared by the runs of
+    one test as a runner's are."""
+    store = tmp_path / "actions-cache"
     tmp_path = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
     repo, action, stand_in = tmp_path / "app", tmp_path / "action", tmp_path / "setup-python"
     (repo / ".github" / "workflows").mkdir(parents=True)
     workflow = WORKFLOW.replace("IMAGE", image)
     if wheelhouse is not None:
         workflow = workflow.replace("install: false", "install: true")
+    extra = "".join(f"          {name}: {value}\n" for name, value in (inputs or {}).items())
+    workflow = workflow.replace("          labels:", extra + "          labels:")
     (repo / ".github" / "workflows" / "promote.yml").write_text(workflow)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "workflow")
     action.mkdir()
-    shutil.copy(ROOT / "action.yml", action / "action.yml")
+    (action / "action.yml").write_text(action_yml or (ROOT / "action.yml").read_text())
+    shutil.copytree(ROOT / "scripts", action / "scripts")
     stand_in.mkdir()
     (stand_in / "action.yml").write_text(STAND_IN)
     outputs_file = tmp_path / "outputs.json"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "ACT_DISABLE_VERSION_CHECK": "1"}
     pip: list[str] = []
+    if not promoter_on_path:
+        env["PATH"] = os.pathsep.join(
+            [str(python_only(store.parent / "bin-python3-pip")),
+             *[p for p in os.environ["PATH"].split(os.pathsep)
+               if p and Path(p) != BIN and not (Path(p) / "promoter").exists()]])
     if wheelhouse is not None:
         path = [p for p in os.environ["PATH"].split(os.pathsep)
-                if p and Path(p) != BIN and not (Path(p) / "promoter").exists()]
-        env["PATH"] = os.pathsep.join([str(python_only(tmp_path / "bin")), *path])
+                if p and Path(p) != BIN and not (Path(p) / "promoter").exists()
+                and not (Path(p) / "uv").exists()]
+        # shared by the runs of a test: the interpreter's path is part of the cache key
+        name = f"bin-{python.name if python else 'python3'}-{'uv' if with_uv else 'pip'}"
+        bindir = python_only(store.parent / name, python, with_uv)
+        env["PATH"] = os.pathsep.join([str(bindir), *path])
         copy_source(action)
         # What an air-gapped workflow puts in its env: (pip reads PIP_* itself).
         # PIP_NO_COMPILE=0 means --no-compile (pip inverts it); it saves ~10 s.
         pip = ["--env", "PIP_NO_INDEX=1", "--env", f"PIP_FIND_LINKS={wheelhouse}",
-               "--env", "PIP_NO_COMPILE=0"]
+               "--env", "PIP_NO_COMPILE=0", "--env", f"UV_CACHE_DIR={tmp_path / 'uv-cache'}"]
     done = subprocess.run(
         [str(act), "push", "--json", "--no-cache-server", "--action-offline-mode",
          "-P", "ubuntu-latest=-self-hosted",
-         "--action-cache-path", str(tmp_path / "act-cache"),
+         "--action-cache-path", str(store.parent / "act-cache"),  # RUNNER_TEMP too
          "--local-repository", f"acme/promoter@v1={action}",
-         "--local-repository", f"actions/setup-python@v5={stand_in}",
+         "--local-repository", f"actions/setup-python@{SETUP_PYTHON_SHA}={stand_in}",
+         "--local-repository", f"actions/cache@{CACHE_SHA}={CACHE_STAND_IN}",
+         "--env", f"PROMOTER_TEST_CACHE={store}",
          "--env", f"CONFIG_REPO={config_repo}", "--env", f"OUTPUTS_FILE={outputs_file}",
          *pip, "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
         capture_output=True, text=True, env=env, timeout=300,
@@ -137,16 +182,21 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
     return ActRun(done, outputs_file)
 
 
-def python_only(bindir: Path) -> Path:
-    """A directory with just ``python3``: this interpreter, outside any venv."""
+def python_only(bindir: Path, python: Path | None = None, with_uv: bool = False) -> Path:
+    """A directory with just ``python3`` (this interpreter outside any venv, or
+    ``python``) and, ``with_uv``, this venv's uv."""
+    if bindir.exists():
+        return bindir
     bindir.mkdir()
-    (bindir / "python3").symlink_to(Path(sys.executable).resolve())
+    (bindir / "python3").symlink_to(python or Path(sys.executable).resolve())
+    if with_uv:
+        (bindir / "uv").symlink_to(BIN / "uv")
     return bindir
 
 
 def copy_source(action: Path) -> None:
     """What a checkout of the action holds that pip needs to build promoter."""
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "constraints.txt", ".git_archival.txt"):
         shutil.copy(ROOT / name, action / name)
     shutil.copytree(ROOT / "promoter", action / "promoter",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -222,24 +272,31 @@ def test_action_masks_the_token_before_anything_prints(
     assert "setup-python stand-in ran" not in run.text
 
 
+def install_events(run: ActRun) -> list[dict[str, Any]]:
+    return [e for e in run.events if e.get("stepID") == ["promoter", "install"]]
+
+
 def test_action_installs_itself_from_its_directory_offline_and_promotes(
     tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
 ) -> None:
     """install: true without `version`: a venv under RUNNER_TEMP, pip install of
-    the action's own directory (dependencies from PIP_FIND_LINKS, no index), and
-    the run step uses that venv's promoter: none is on PATH."""
+    the action's own directory with its constraints.txt (dependencies from
+    PIP_FIND_LINKS, no index), and the run step uses that venv's promoter: none
+    is on PATH. The second run restores the venv from the cache."""
     assert list(wheelhouse.glob("promoter*")) == []  # only the action's source has it
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert run.returncode == 0, run.text[-4000:]
-    install = [e for e in run.events if e.get("stepID") == ["promoter", "install"]]
+    install = install_events(run)
     # act copies the action to its cache, GITHUB_ACTION_PATH, and RUNNER_TEMP is
     # a sibling of that copy; it removes both when the job ends.
     [source] = [e["arg"] for e in install if e.get("command") == "group"]
-    assert source.startswith("pip install ") and source.endswith("/actions/acme-promoter@v1")
-    cache = Path(source.removeprefix("pip install ")).parents[2]
-    assert cache.parent == tmp_path / "run0" / "act-cache"
-    [exe] = [e["arg"] for e in install if e.get("command") == "set-output"]
-    assert exe == f"{cache}/tmp/promoter-venv/bin/promoter"
+    assert source.startswith("install promoter @ file:///")  # extras: none, a local config
+    assert source.endswith("/actions/acme-promoter@v1")
+    cache = Path(source.partition("file://")[2]).parents[2]
+    assert cache.parent == tmp_path / "act-cache"
+    [python] = [e["arg"] for e in install if e.get("command") == "set-output"]
+    assert python == f"{cache}/tmp/promoter-venv/bin/python"
+    assert "promoter install: pip" in run.printed()
     assert run.outputs["operation"] == "created", run.text[-4000:]
     head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
     assert run.outputs["commit-sha"] == head
@@ -247,3 +304,102 @@ def test_action_installs_itself_from_its_directory_offline_and_promotes(
     assert 'newTag: "1.4.2"  # set by promoter' in pushed
     assert "setup-python stand-in ran" not in run.text
     assert SENTINEL not in run.printed()
+    [key] = re.findall(r"cache miss: (\S+)", run.printed())
+    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
+                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
+
+    again = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
+    assert again.returncode == 0, again.text[-4000:]
+    assert f"cache hit: {key}" in again.printed()
+    assert "promoter install: cached, promoter, version" in again.printed()
+    assert again.outputs["operation"] == "none", again.text[-4000:]
+
+
+def test_action_version_input_installs_that_release_with_uv(
+    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
+) -> None:
+    """`version: v1.2.3` installs promoter==1.2.3 (here a wheel built from this
+    tree tagged v1.2.3, beside the dependencies), with uv since it is on PATH."""
+    index = tmp_path / "index"
+    shutil.copytree(wheelhouse, index)
+    repo = tree_repository(tmp_path / "src")
+    git(repo, "tag", "v1.2.3")
+    build(repo, index)
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", index,
+                  inputs={"version": "v1.2.3", "command": "--version"}, with_uv=True)
+    assert run.returncode == 0, run.text[-4000:]
+    assert "promoter, version 1.2.3" in run.printed()
+    assert "promoter install: uv" in run.printed()
+    [key] = re.findall(r"cache miss: (\S+)", run.printed())
+    assert re.match(r"promoter-1\.2\.3-none-(Linux|macOS)-(X64|ARM64)-py3\.", key)
+
+
+def test_action_installs_the_extras_the_inputs_need(
+    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
+) -> None:
+    """forge: github and verify: true -> promoter[github,kube]; the cached venv
+    holds both SDKs (and a local config repository alone would hold neither)."""
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse,
+                  inputs={"forge": "github", "verify": "true", "command": "--version"},
+                  with_uv=True)
+    assert run.returncode == 0, run.text[-4000:]
+    [key] = re.findall(r"cache miss: (\S+)", run.printed())
+    assert re.search(r"-github\+kube-(Linux|macOS)-", key)
+    [archive] = (tmp_path / "actions-cache").glob("*.tar")
+    names = subprocess.run(["tar", "-tf", str(archive)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "/site-packages/github/__init__.py" in names
+    assert "/site-packages/kubernetes/__init__.py" in names
+    assert "/site-packages/gitlab/" not in names
+
+
+def test_action_install_failure_sets_outputs_and_one_error(
+    tmp_path: Path, act_bin: Path, config_remote: Path
+) -> None:
+    """pip cannot install (an empty wheelhouse): the step still sets
+    operation=failed and error, with one ::error:: annotation, and fails."""
+    (tmp_path / "empty").mkdir()
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", tmp_path / "empty")
+    assert run.returncode != 0
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    message = run.outputs["error"]
+    assert message.startswith("pip could not install ") and "acme-promoter@v1" in message
+    errors = [e["arg"] for e in run.events if e.get("command") == "error"]
+    assert errors == [message]
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def test_action_refuses_a_python_before_310_and_a_bad_version_with_outputs(
+    tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
+) -> None:
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\n# a stand-in for Python 3.9: the version probe only\n"
+                   "echo 3.9 3.9.18 /usr/bin/python3.9\n")
+    old.chmod(0o755)
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse,
+                  python=old)
+    assert run.returncode != 0
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    assert run.outputs["error"].startswith("promoter needs Python 3.10 or later, ")
+    assert "is 3.9.18" in run.outputs["error"]
+    assert [e["arg"] for e in run.events if e.get("command") == "error"] == [run.outputs["error"]]
+
+    bad = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse,
+                  inputs={"version": "latest"})
+    assert bad.returncode != 0
+    assert bad.outputs["error"] == (
+        "version: 'latest' is not a promoter release such as 1.2.3; "
+        "leave it empty to install the action's own release")
+
+
+def test_action_without_install_and_no_promoter_on_path_sets_outputs(
+    tmp_path: Path, act_bin: Path, config_remote: Path
+) -> None:
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2",
+                  promoter_on_path=False)
+    assert run.returncode != 0
+    message = "install is false but promoter is not on PATH; install it or set install: true"
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    assert run.outputs["error"] == message
+    raw = [line for line in run.text.splitlines() if "error" in line]
+    assert [e["arg"] for e in run.events if e.get("command") == "error"] == [message], raw

@@ -94,7 +94,8 @@ def test_component_runs_its_own_release_image_and_pins_the_install() -> None:
     assert inputs["install"]["default"] is False  # the image has promoter: no install
     body = below_comments(COMPONENT)
     installs = re.findall(r"-m pip install [^\n]*", body)
-    assert installs and all('"promoter==$PROMOTER_CI_VERSION"' in line for line in installs)
+    assert installs and all('"promoter[gitlab,kube]==$PROMOTER_CI_VERSION"' in line
+                            for line in installs)  # the SDKs are extras
     assert "PROMOTER_CI_VERSION: $[[ inputs.version ]]" in body
     assert 'entrypoint: [""]' in body  # the image's entrypoint is promoter, not a shell
 
@@ -192,7 +193,7 @@ def test_a_failed_install_still_reports_failed_and_names_the_pinned_release(
     assert report["PROMOTER_CHANGED"] == "false"
     assert f"pip install promoter=={version()} failed" in report["PROMOTER_ERROR"]
     assert f"ERROR: {report['PROMOTER_ERROR']}" in log
-    assert f"promoter=={version()}" in log  # pip's own message names the pinned release
+    assert f"promoter[gitlab,kube]=={version()}" in log  # pip names the pinned release
     assert git(config_remote, "branch", "--list", "promoter/*") == ""
 
 
