@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -323,13 +323,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, obj)
 
     def watch(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
+        self.stream(self.events(res, namespace, query))
+
+    def stream(self, lines: Iterable[dict[str, Any]]) -> None:
+        """A chunked stream of JSON lines, as the API server (and Argo CD's) sends
+        them: ended by the last chunk, or cut mid-stream (``api.Cut``)."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
-            for event in self.events(res, namespace, query):
-                self.chunk(json.dumps(event).encode() + b"\n")
+            for line in lines:
+                self.chunk(json.dumps(line).encode() + b"\n")
             self.chunk(b"")
         except api.Cut:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -437,20 +442,6 @@ class Handler(BaseHTTPRequestHandler):
         namespace = query.get("appNamespace", "argocd")
         selector = {"fieldSelector": f"metadata.name={query.get('name', '')}",
                     "resourceVersion": query.get("resourceVersion", "")}
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        try:
-            for event in self.events(api.RESOURCES["applications"], namespace, selector):
-                if event["type"] == "ERROR":
-                    continue
-                self.chunk(json.dumps({"result": {"type": event["type"],
-                                                  "application": event["object"]}}).encode()
-                           + b"\n")
-            self.chunk(b"")
-        except api.Cut:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            pass
-        self.close_connection = True
+        events = self.events(api.RESOURCES["applications"], namespace, selector)
+        self.stream({"result": {"type": event["type"], "application": event["object"]}}
+                    for event in events if event["type"] != "ERROR")

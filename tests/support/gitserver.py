@@ -38,6 +38,8 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+from support.loopback import serve
+
 _EXEC_PATH = subprocess.run(["git", "--exec-path"], capture_output=True, text=True, check=True)
 _BACKEND = Path(_EXEC_PATH.stdout.strip()) / "git-http-backend"
 
@@ -76,7 +78,6 @@ class GitServer:
         self.stalled = threading.Event()  # set when a "stall" request arrives
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def __enter__(self) -> GitServer:
@@ -93,16 +94,7 @@ class GitServer:
 
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        if self.tls is not None:
-            import ssl
-
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._httpd = serve(handler, self.tls)
 
     def stop(self) -> None:
         self.stopping.set()

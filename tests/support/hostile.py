@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
+from support.loopback import serve
+
 CREDENTIAL_HEADERS = ("authorization", "private-token", "job-token")
 
 
@@ -76,13 +78,7 @@ class HostileServer:
 
     def __enter__(self) -> HostileServer:
         handler = type("Handler", (_Handler,), {"state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        if self.tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+        self._httpd = serve(handler, self.tls, poll=0.05)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
