@@ -231,7 +231,7 @@ def status(ctx: click.Context, repo: str, base: str | None, output: str, deploym
 
     with status_mod.tree(repo, base, os.environ) as root:
         matrix = status_mod.matrix(root)
-        pairs = [(t.app, t.env) for t in status_mod.targets(status_mod.require(root))]
+        pairs = [(t.app, t.env, t.image) for t in status_mod.targets(status_mod.require(root))]
     text = json.dumps(matrix, indent=2) if output == "json" else status_text(matrix)
     if deployments:
         from promoter.deployments import latest_text, status_records

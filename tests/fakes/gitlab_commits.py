@@ -1,6 +1,6 @@
-"""The fake GitLab's Commits API write path, on the real bare repository behind
-the test's git server: "Create a commit with multiple files and actions", "Get
-the signature of a commit" and "Delete a repository branch".
+"""The fake GitLab's Commits API, on the real bare repository behind the test's
+git server: "Create a commit with multiple files and actions", "Get a single
+commit", "Get the signature of a commit" and "Delete a repository branch".
 
 The request body is checked against ``REQUESTS`` (written from GitLab's API
 docs, ``additionalProperties: false``); the created commit is answered as
@@ -42,6 +42,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "start_project": {"type": ["integer", "string"]},
         "actions": {"type": "array", "minItems": 1, "items": ACTION},
         "author_email": TEXT, "author_name": TEXT, "stats": FLAG, "force": FLAG}},
+    "get": {"properties": {"stats": TEXT}},
 }
 SIGNATURE = {"type": "object", "required": ["signature_type", "verification_status",
                                             "commit_source"], "properties": {
@@ -90,7 +91,11 @@ class Commits:
         # runs as a commit request arrives, with the branch it names (a test's race)
         self.before_commit: Callable[[str], None] | None = None
 
-    def route(self, rest: str, method: str, data: dict[str, Any]) -> Answer | None:
+    def route(self, rest: str, method: str, args: dict[str, str],
+              data: dict[str, Any]) -> Answer | None:
+        if (m := re.fullmatch(r"/repository/commits/([0-9a-f]{40})", rest)) and method == "GET":
+            self.check("commit query", args, request_schema("get"))
+            return self._get(m.group(1))
         if rest == "/repository/commits" and method == "POST":
             self.check("commit body", data, request_schema("commit"))
             try:
@@ -111,6 +116,13 @@ class Commits:
             self.deleted.append(m.group(1))
             return 204, None, {}
         return None
+
+    def _get(self, sha: str) -> Answer:
+        bare = self._bare()
+        if subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=bare,
+                          check=False, capture_output=True).returncode != 0:
+            return 404, {"message": "404 Commit Not Found"}, {}
+        return 200, self._detail(bare, sha), {"$ref": "commit/detail.json"}
 
     def _bare(self) -> Path:
         if self.git_dir is None:
@@ -140,7 +152,7 @@ class Commits:
         if self.signs:
             self.signed.add(sha)
         self.made.append({"branch": branch, "id": sha, "parent": parent, "data": data})
-        return self._detail(bare, sha, parent, data)
+        return self._detail(bare, sha)
 
     def _commit(self, bare: Path, parent: str, data: dict[str, Any]) -> str:
         """``parent``'s tree with the actions applied, committed as GitLab does."""
@@ -178,12 +190,13 @@ class Commits:
         blob = git(bare, "hash-object", "-w", "--stdin", stdin=raw)
         git(bare, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
 
-    def _detail(self, bare: Path, sha: str, parent: str, data: dict[str, Any]) -> dict[str, Any]:
-        fields = git(bare, "log", "-1", "--format=%an%x00%ae%x00%cn%x00%ce%x00%s", sha)
-        author, email, committer, committer_email, title = fields.split("\0")
+    def _detail(self, bare: Path, sha: str) -> dict[str, Any]:
+        fields = git(bare, "log", "-1", "--format=%an%x00%ae%x00%cn%x00%ce%x00%s%x00%P%x00%B",
+                     sha)
+        author, email, committer, committer_email, title, parents, text = fields.split("\0")
         return {
             "id": sha, "short_id": sha[:8], "title": title, "created_at": WHEN,
-            "parent_ids": [parent], "message": data["commit_message"],
+            "parent_ids": parents.split(), "message": text,
             "author_name": author, "author_email": email, "authored_date": WHEN,
             "committer_name": committer, "committer_email": committer_email,
             "committed_date": WHEN, "web_url": f"{self.web()}/-/commit/{sha}",

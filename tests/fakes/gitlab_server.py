@@ -197,13 +197,15 @@ class FakeGitLab:
         project = f"/projects/{self.project}"
         if path.startswith(project + "/") and not path.startswith(project + "/merge_requests"):
             data = request.get_json(silent=True) or {}
-            answer = (self.commits.route(path[len(project):], method, data)
+            answer = (self.commits.route(path[len(project):], method, args, data)
                       or self.records.route(path[len(project):], method, args, data))
             if answer is None:
                 return _json(404, {"message": "404 Not found"})
             status, body, schema = answer
             if "$ref" in schema:
                 schema = {"$ref": BASE + schema["$ref"]}
+            elif "$ref" in schema.get("items", {}):
+                schema = _array(schema["items"]["$ref"])
             if status == 204:
                 return Response(status=204)
             return self._answer(status, body, schema) if status < 400 else _json(status, body)
