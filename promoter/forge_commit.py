@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from promoter import workspace
+from promoter import guards, workspace
 from promoter.errors import InputError, PromoterError
 
 FORGES = ("github", "gitlab")  # --sign NAME: the forge NAME makes the commit
@@ -34,7 +34,13 @@ def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
     if type(forge).__module__ == "promoter.forges.gitlab":  # --sign gitlab
         from promoter.forges import gitlab_commit
 
-        return gitlab_commit.attempt(forge, ws, branch, lease, files, message)
+        try:  # git moves the branch there: a protected one is exit 3, as for any push
+            return gitlab_commit.attempt(forge, ws, branch, lease, files, message)
+        except PromoterError as exc:
+            refused = guards.protected(exc, branch, ws.url, lease is None)
+            if refused is None:
+                raise
+            raise refused from exc
     from promoter.forges import github_commit
 
     expected = ws.head if lease is None else (lease or None)  # where the branch must be

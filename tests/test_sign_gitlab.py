@@ -18,7 +18,7 @@ from fakes.gitlab_server import FakeGitLab
 from support.configrepo import count, example_copy, git, heads, message, show
 from support.gitserver import GitServer
 
-from promoter.errors import ConflictError, InputError
+from promoter.errors import AuthError, ConflictError, InputError
 from promoter.promote import Request, promote
 from promoter.retry import PushRetry
 
@@ -185,3 +185,18 @@ def test_sign_gitlab_needs_the_gitlab_forge(tmp_path: Path) -> None:
         promote(Request(repo=str(remote), app="api", env="staging", sign="gitlab",
                         image=f"{IMAGE}:1.5.0"), {})
     assert list(heads(remote)) == ["main"]
+
+
+def test_a_protected_base_is_exit_3_and_leaves_no_branch(lab: Lab) -> None:
+    """GitLab's refusal of the push onto a protected branch is said as such (the
+    Commits API made the commit on its temporary branch, which is removed)."""
+    hook = lab.bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nif grep -q ' refs/heads/main$'; then\n"
+                    "  echo 'GitLab: You are not allowed to push code to protected branches"
+                    " on this project.' >&2\n  exit 1\nfi\n")
+    hook.chmod(0o755)
+    base = heads(lab.bare)["main"]
+    with pytest.raises(AuthError, match=r"branch main of .* is protected") as caught:
+        lab.promote("1.5.0", direct=True)
+    assert caught.value.exit_code == 3
+    assert heads(lab.bare) == {"main": base}
