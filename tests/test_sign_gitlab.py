@@ -200,3 +200,15 @@ def test_a_protected_base_is_exit_3_and_leaves_no_branch(lab: Lab) -> None:
         lab.promote("1.5.0", direct=True)
     assert caught.value.exit_code == 3
     assert heads(lab.bare) == {"main": base}
+
+
+def test_a_temporary_branch_that_cannot_be_deleted_is_named_in_a_warning(
+        lab: Lab, caplog: pytest.LogCaptureFixture) -> None:
+    """The promotion stands (its branch holds the signed commit); the leftover
+    temporary branch is named, for deleting by hand."""
+    lab.fake.fail(403, "403 Forbidden", method="DELETE", path="/repository/branches/")
+    result = lab.promote("1.5.0")
+    assert result.operation == "created" and heads(lab.bare)[BRANCH] == result.commit
+    [left] = lab.temporary()
+    assert heads(lab.bare)[left] == result.commit
+    assert f"could not delete the temporary branch {left}" in caplog.text
