@@ -18,13 +18,13 @@ not) and answers the signature endpoint from that, as GitLab would.
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from fakes.bare import exists, git, head
 
 TEXT = {"type": "string"}
 FLAG = {"type": "boolean"}
@@ -62,19 +62,9 @@ def request_schema(name: str) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, **REQUESTS[name]}
 
 
-def git(bare: Path, *args: str, stdin: bytes | None = None,
-        env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=bare, input=stdin, capture_output=True,
-                            env={**os.environ, **(env or {})}, check=False)
-    if result.returncode != 0:
-        raise CommitError(result.stderr.decode(errors="replace").strip())
-    return result.stdout.decode().strip()
-
-
-def head(bare: Path, branch: str) -> str | None:
-    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-                           cwd=bare, capture_output=True, text=True, check=False)
-    return found.stdout.strip() or None
+def _git(bare: Path, *args: str, stdin: bytes | None = None,
+         env: dict[str, str] | None = None) -> str:
+    return git(bare, *args, error=CommitError, stdin=stdin, env=env)
 
 
 class Commits:
@@ -112,15 +102,14 @@ class Commits:
             bare = self._bare()
             if head(bare, m.group(1)) is None:
                 return 404, {"message": "404 Branch Not Found"}, {}
-            git(bare, "update-ref", "-d", f"refs/heads/{m.group(1)}")
+            _git(bare, "update-ref", "-d", f"refs/heads/{m.group(1)}")
             self.deleted.append(m.group(1))
             return 204, None, {}
         return None
 
     def _get(self, sha: str) -> Answer:
         bare = self._bare()
-        if subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=bare,
-                          check=False, capture_output=True).returncode != 0:
+        if not exists(bare, f"{sha}^{{commit}}"):
             return 404, {"message": "404 Commit Not Found"}, {}
         return 200, self._detail(bare, sha), {"$ref": "commit/detail.json"}
 
@@ -142,13 +131,11 @@ class Commits:
             raise CommitError(f"A branch called '{branch}' already exists. Switch to that"
                               " branch in order to make changes")
         parent = start_sha or (head(bare, start_branch) if start_branch else current)
-        if parent is None or subprocess.run(
-                ["git", "cat-file", "-e", f"{parent}^{{commit}}"], cwd=bare,
-                check=False, capture_output=True).returncode != 0:
+        if parent is None or not exists(bare, f"{parent}^{{commit}}"):
             raise CommitError(f"Cannot find start_sha '{start_sha}'" if start_sha else
                               "You can only create or edit files when you are on a branch")
         sha = self._commit(bare, parent, data)
-        git(bare, "update-ref", f"refs/heads/{branch}", sha, current or "")
+        _git(bare, "update-ref", f"refs/heads/{branch}", sha, current or "")
         if self.signs:
             self.signed.add(sha)
         self.made.append({"branch": branch, "id": sha, "parent": parent, "data": data})
@@ -163,35 +150,34 @@ class Commits:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"),
                    "GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1],
                    "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1]}
-            git(bare, "read-tree", parent, env=env)
+            _git(bare, "read-tree", parent, env=env)
             for action in data["actions"]:
                 self._apply(bare, parent, action, env)
-            tree = git(bare, "write-tree", env=env)
-            return git(bare, "commit-tree", tree, "-p", parent,
+            tree = _git(bare, "write-tree", env=env)
+            return _git(bare, "commit-tree", tree, "-p", parent,
                        stdin=data["commit_message"].encode(), env=env)
 
     @staticmethod
     def _apply(bare: Path, parent: str, action: dict[str, Any], env: dict[str, str]) -> None:
         path, kind = action["file_path"], action["action"]
-        exists = subprocess.run(["git", "cat-file", "-e", f"{parent}:{path}"], cwd=bare,
-                                check=False, capture_output=True).returncode == 0
-        if kind == "create" and exists:
+        present = exists(bare, f"{parent}:{path}")
+        if kind == "create" and present:
             raise CommitError("A file with this name already exists")
-        if kind in ("update", "delete") and not exists:
+        if kind in ("update", "delete") and not present:
             raise CommitError("A file with this name doesn't exist")
         if kind == "delete":
-            git(bare, "update-index", "--remove", "--force-remove", path, env=env)
+            _git(bare, "update-index", "--remove", "--force-remove", path, env=env)
             return
         if kind not in ("create", "update"):
             raise CommitError(f"the fake does not implement the action {kind}")
         content = action.get("content", "")
         raw = (base64.b64decode(content) if action.get("encoding") == "base64"
                else content.encode())
-        blob = git(bare, "hash-object", "-w", "--stdin", stdin=raw)
-        git(bare, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        blob = _git(bare, "hash-object", "-w", "--stdin", stdin=raw)
+        _git(bare, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
 
     def _detail(self, bare: Path, sha: str) -> dict[str, Any]:
-        fields = git(bare, "log", "-1", "--format=%an%x00%ae%x00%cn%x00%ce%x00%s%x00%P%x00%B",
+        fields = _git(bare, "log", "-1", "--format=%an%x00%ae%x00%cn%x00%ce%x00%s%x00%P%x00%B",
                      sha)
         author, email, committer, committer_email, title, parents, text = fields.split("\0")
         return {

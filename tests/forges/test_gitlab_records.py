@@ -41,7 +41,8 @@ def records(fake: FakeGitLab) -> GitLabRecords:
 
 
 def commit(bare: Path, text: str, *parents: str) -> str:
-    """A commit on the tree of the first parent; ``main`` moves to it."""
+    """A commit on the tree of the first parent (default: main); main moves to it."""
+    parents = parents or (heads(bare)["main"],)
     args = [arg for parent in parents for arg in ("-p", parent)]
     sha = subprocess.run(["git", "commit-tree", f"{parents[0]}^{{tree}}", *args, "-m", text],
                          cwd=bare, capture_output=True, text=True, check=True).stdout.strip()
@@ -53,12 +54,20 @@ def promoted(image: str) -> str:
     return f"Promote to staging\n\nPromoted-by: promoter 1.0\nImage: {image}"
 
 
-def record(store: GitLabRecords, app: str, sha: str, image: str, state: str | None) -> str:
+def record(store: GitLabRecords, app: str, sha: str, image: str, state: str | None) -> int:
     spec = DeploymentSpec(app=app, env="staging", ref=sha, image=image, branch="main")
     deployment = store.start(spec)
     if state:
         store.finish(deployment, spec, state)
-    return deployment
+    return int(deployment)
+
+
+def deployed(fake: FakeGitLab, store: GitLabRecords, app: str, image: str,
+             state: str | None) -> tuple[str, int]:
+    """promoter's commit of ``image`` on main, recorded as deployed: (sha, id)."""
+    assert fake.commits.git_dir is not None
+    sha = commit(fake.commits.git_dir, promoted(image))
+    return sha, record(store, app, sha, image, state)
 
 
 def test_the_newest_deployment_of_each_app_through_merge_commits(fake: FakeGitLab) -> None:
@@ -68,43 +77,35 @@ def test_the_newest_deployment_of_each_app_through_merge_commits(fake: FakeGitLa
     api = commit(bare, promoted(f"{API}:1.5.0"), base)
     merged = commit(bare, "Merge branch 'promoter/staging/api' into 'main'", base, api)
     first = record(store, "api", merged, f"{API}:1.5.0", "success")
-    web = commit(bare, promoted(f"{WEB}:2.0.0"), merged)  # fast-forward: the commit itself
-    record(store, "web", web, f"{WEB}:2.0.0", "failure")
+    web, second = deployed(fake, store, "web", f"{WEB}:2.0.0", "failure")  # fast-forward
     assert store.last("api", "staging", API) == {
-        "id": int(first), "state": "success", "image": f"{API}:1.5.0", "commit": merged}
+        "id": first, "state": "success", "image": f"{API}:1.5.0", "commit": merged}
     assert store.last("web", "staging", WEB) == {
-        "id": int(first) + 1, "state": "failure", "image": f"{WEB}:2.0.0", "commit": web}
+        "id": second, "state": "failure", "image": f"{WEB}:2.0.0", "commit": web}
     assert store.last("api", "production", API) is None
 
 
 def test_a_newer_deployment_of_the_same_app_wins(fake: FakeGitLab) -> None:
-    bare, store = fake.commits.git_dir, records(fake)
-    assert bare is not None
-    old = commit(bare, promoted(f"{API}:1.5.0"), heads(bare)["main"])
-    record(store, "api", old, f"{API}:1.5.0", "success")
-    new = commit(bare, promoted(f"{API}:1.6.0@sha256:{'a' * 64}"), old)
-    newest = record(store, "api", new, f"{API}:1.6.0", None)
+    store, digest = records(fake), f"@sha256:{'a' * 64}"
+    deployed(fake, store, "api", f"{API}:1.5.0", "success")
+    new, newest = deployed(fake, store, "api", f"{API}:1.6.0{digest}", None)
     assert store.last("api", "staging", API) == {
-        "id": int(newest), "state": "in_progress", "image": f"{API}:1.6.0@sha256:{'a' * 64}",
-        "commit": new}
+        "id": newest, "state": "in_progress", "image": f"{API}:1.6.0{digest}", "commit": new}
 
 
 def test_a_commit_without_promoter_trailers_is_not_attributed(fake: FakeGitLab) -> None:
     """A squash merge keeps only the merge request's title: no app to name."""
     bare, store = fake.commits.git_dir, records(fake)
     assert bare is not None
-    squashed = commit(bare, "Promote api to staging: 1.5.0", heads(bare)["main"])
+    squashed = commit(bare, "Promote api to staging: 1.5.0")
     record(store, "api", squashed, f"{API}:1.5.0", "success")
     assert store.last("api", "staging", API) is None
 
 
 def test_one_list_per_environment_and_one_read_per_commit(fake: FakeGitLab) -> None:
-    bare, store = fake.commits.git_dir, records(fake)
-    assert bare is not None
-    api = commit(bare, promoted(f"{API}:1.5.0"), heads(bare)["main"])
-    record(store, "api", api, f"{API}:1.5.0", "success")
-    web = commit(bare, promoted(f"{WEB}:2.0.0"), api)
-    record(store, "web", web, f"{WEB}:2.0.0", "success")
+    store = records(fake)
+    api, _ = deployed(fake, store, "api", f"{API}:1.5.0", "success")
+    web, _ = deployed(fake, store, "web", f"{WEB}:2.0.0", "success")
     before = len(fake.requests)
     assert store.last("api", "staging", API) is not None
     assert store.last("web", "staging", WEB) is not None
