@@ -105,8 +105,9 @@ class GitLabRecords:
         merged) wrote, or None when it is no commit of promoter's."""
         if sha not in self.images:
             commits = self.forge.project.commits
-            commit = self.forge._call(f"reading commit {sha}", lambda: commits.get(sha).asdict())
-            text = str(commit.get("message") or "")
+            commit = self.forge._call_or_none(f"reading commit {sha}",
+                                              lambda: commits.get(sha).asdict()) or {}
+            text = str(commit.get("message") or "")  # no commit (gone since): no app
             image = IMAGE.search(text) if PROMOTED.search(text) else None
             parents = commit.get("parent_ids") or []
             if image is not None:

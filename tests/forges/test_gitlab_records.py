@@ -114,3 +114,12 @@ def test_one_list_per_environment_and_one_read_per_commit(fake: FakeGitLab) -> N
     assert reads.count("/api/v4/projects/acme/config/deployments") == 1
     assert sorted(p.rsplit("/", 1)[1] for p in reads if "/repository/commits/" in p) == sorted(
         [api, web])
+
+
+def test_a_deployment_of_a_commit_gone_from_the_repository_is_passed_over(
+        fake: FakeGitLab) -> None:
+    store = records(fake)
+    _, older = deployed(fake, store, "api", f"{API}:1.5.0", "success")
+    record(store, "api", "f" * 40, f"{API}:1.6.0", "success")  # since force-pushed away
+    found = store.last("api", "staging", API)
+    assert found is not None and found["id"] == older
