@@ -212,3 +212,13 @@ def test_a_temporary_branch_that_cannot_be_deleted_is_named_in_a_warning(
     [left] = lab.temporary()
     assert heads(lab.bare)[left] == result.commit
     assert f"could not delete the temporary branch {left}" in caplog.text
+
+
+def test_a_token_the_commits_api_refuses_is_exit_3_and_moves_nothing(lab: Lab) -> None:
+    lab.fake.fail(403, "403 Forbidden - You are not allowed to push into this branch",
+                  method="POST", path="/repository/commits")
+    with pytest.raises(AuthError, match="creating the promotion commit") as caught:
+        lab.promote("1.5.0")
+    assert caught.value.exit_code == 3 and "Developer" in caught.value.message
+    assert TOKEN not in caught.value.message
+    assert list(heads(lab.bare)) == ["main"] and lab.fake.mrs == {}
