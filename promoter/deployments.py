@@ -79,11 +79,12 @@ def _write(records: Records, spec: DeploymentSpec, result: Promotion,
     return notes
 
 
-def latest(pairs: list[tuple[str, str]], records: Records) -> dict[str, dict[str, Any]]:
-    """``promoter status --deployments``: app -> env -> the newest deployment record."""
+def latest(pairs: list[tuple[str, str, str]], records: Records) -> dict[str, dict[str, Any]]:
+    """``promoter status --deployments``: app -> env -> the newest deployment record
+    (``pairs``: app, env and the app's image repository)."""
     found: dict[str, dict[str, Any]] = {}
-    for app, env in pairs:
-        last = records.last(app, env)
+    for app, env, image in pairs:
+        last = records.last(app, env, image)
         if last is not None:
             found.setdefault(app, {})[env] = last
     return found
@@ -100,7 +101,7 @@ def latest_text(found: dict[str, dict[str, Any]]) -> str:
 
 
 def status_records(repo: str, forge_name: str | None, api_url: str | None,
-                   pairs: list[tuple[str, str]], environ: Mapping[str, str]) -> dict[str, Any]:
+                   pairs: list[tuple[str, str, str]], environ: Mapping[str, str]) -> dict[str, Any]:
     """The newest deployment per app x environment, from the forge of ``repo``."""
     from promoter import remote
     from promoter.promotion import Request

@@ -1,5 +1,6 @@
-"""``--sign github``: one attempt at the promotion commit through the forge
-(promoter.forges.github_commit) instead of ``git commit`` + ``git push``.
+"""``--sign github`` / ``--sign gitlab``: one attempt at the promotion commit
+through the forge (promoter.forges.github_commit, promoter.forges.gitlab_commit)
+instead of ``git commit`` + ``git push``.
 
 The branch contract holds: one branch per app and environment, rebuilt from
 the base head with a lease (the branch must still be where it was fetched, or
@@ -14,15 +15,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from promoter import workspace
+from promoter import guards, workspace
 from promoter.errors import InputError, PromoterError
 
-FORGES = ("github",)
+FORGES = ("github", "gitlab")  # --sign NAME: the forge NAME makes the commit
 
 
 def check(sign: str | None, forge_name: str) -> None:
-    if sign == "github" and forge_name not in FORGES:
-        raise InputError(f"--sign github needs --forge github, not {forge_name};"
+    if sign in FORGES and forge_name != sign:
+        raise InputError(f"--sign {sign} needs --forge {sign}, not {forge_name};"
                          " use --sign gpg or --sign ssh")
 
 
@@ -30,6 +31,16 @@ def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
             files: Mapping[str, bytes], message: str) -> str | None:
     """The new commit's sha, or None when another push won the race. ``lease``
     None: a direct commit on ``branch`` (the base) at ``ws.head``."""
+    if type(forge).__module__ == "promoter.forges.gitlab":  # --sign gitlab
+        from promoter.forges import gitlab_commit
+
+        try:  # git moves the branch there: a protected one is exit 3, as for any push
+            return gitlab_commit.attempt(forge, ws, branch, lease, files, message)
+        except PromoterError as exc:
+            refused = guards.protected(exc, branch, ws.url, lease is None)
+            if refused is None:
+                raise
+            raise refused from exc
     from promoter.forges import github_commit
 
     expected = ws.head if lease is None else (lease or None)  # where the branch must be
@@ -46,8 +57,8 @@ def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
 
 
 def prepared(job: Any, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Any:
-    """``job`` with the forge that will commit (--sign github), connected here."""
-    if job.request.sign != "github":
+    """``job`` with the forge that will commit (--sign github|gitlab), connected here."""
+    if job.request.sign not in FORGES:
         return job
     check(job.request.sign, forge_name)
     if forge is None:

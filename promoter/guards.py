@@ -47,17 +47,26 @@ def push(job: Job, sha: str, branch: str, lease: str | None) -> git.PushResult:
     try:
         return git.push(job.ws.git, job.ws.work, sha, branch, lease)
     except PromoterError as exc:
-        if not any(sign in exc.message.lower() for sign in PROTECTED):
+        refused = protected(exc, branch, job.request.repo, job.direct)
+        if refused is None:
             raise
-        raise AuthError(
-            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
-            f"({exc.message.split('; ')[0]}); let promoter's token push to it, or use a "
-            "branch and pull request instead of --direct"
-            if job.direct else
-            f"branch {branch} of {job.request.repo} is protected: the server refused the push "
-            f"({exc.message.split('; ')[0]}); promoter needs to force-push its own branch: "
-            "lift the protection for it, or pick another --branch"
-        ) from exc
+        raise refused from exc
+
+
+def protected(error: PromoterError, branch: str, repo: str, direct: bool) -> AuthError | None:
+    """The exit-3 error for a push that branch protection refused, or None when
+    ``error`` is another failure."""
+    if not any(sign in error.message.lower() for sign in PROTECTED):
+        return None
+    return AuthError(
+        f"branch {branch} of {repo} is protected: the server refused the push "
+        f"({error.message.split('; ')[0]}); let promoter's token push to it, or use a "
+        "branch and pull request instead of --direct"
+        if direct else
+        f"branch {branch} of {repo} is protected: the server refused the push "
+        f"({error.message.split('; ')[0]}); promoter needs to force-push its own branch: "
+        "lift the protection for it, or pick another --branch"
+    )
 
 
 def version_rule(job: Job, edits: Plan) -> str | None:

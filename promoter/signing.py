@@ -30,11 +30,11 @@ VARIABLE = "PROMOTER_SIGNING_KEY"
 def signing(session: Git, mode: str | None, environ: Mapping[str, str]) -> Iterator[Git]:
     """``session`` set up to sign every commit with the key of ``mode`` (None:
     unchanged); the key's directory is removed on leaving, even on an error."""
-    if mode is None or mode == "github":  # github: the forge signs (promoter.forge_commit)
+    if mode is None or mode in ("github", "gitlab"):  # the forge signs (promoter.forge_commit)
         yield session
         return
     if mode not in MODES:
-        raise InputError(f"--sign {mode!r} is not one of {', '.join(MODES)}, github;"
+        raise InputError(f"--sign {mode!r} is not one of {', '.join(MODES)}, github, gitlab;"
                          " fix the value")
     key = environ.get(VARIABLE, "").strip()
     if not key:

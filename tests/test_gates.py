@@ -112,6 +112,7 @@ def lab(tmp_path: Path) -> Iterator[World]:
             GitServer(tmp_path / "srv", "oauth2", TOKEN) as server:
         bare = server.create("acme/config", _tree(tmp_path))
         fake.head_sha = lambda ref: heads(bare).get(ref) or ref
+        fake.commits.git_dir = bare
         yield World(fake, server, bare, tmp_path)
         assert fake.violations == []
 
@@ -276,11 +277,22 @@ def test_status_shows_the_newest_recorded_deployment(world: World) -> None:
     assert TOKEN not in text.stdout + text.stderr
 
 
-def test_status_deployments_on_gitlab_says_why_not(lab: World) -> None:
-    done = _cli("status", "--repo", lab.url(), "--base", "main", "--deployments", "--forge",
-                "gitlab", "--api-url", lab.fake.url,
-                env={"PROMOTER_TOKEN": TOKEN, "CI_SERVER_URL": lab.server.base_url})
-    assert done.returncode == 2 and "GitLab deployments carry no payload" in done.stderr
+def test_status_shows_the_newest_recorded_deployment_on_gitlab(lab: World) -> None:
+    lab.staging("1.5.0", live=True)
+    lab.staging("1.6.0", live=False)
+    sha = heads(lab.bare)["main"]
+    args = ("status", "--repo", lab.url(), "--base", "main", "--deployments", "--forge",
+            "gitlab", "--api-url", lab.fake.url)
+    env = {"PROMOTER_TOKEN": TOKEN, "CI_SERVER_URL": lab.server.base_url}
+    done = _cli(*args, "--output", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["deployments"]
+    [second] = [d for d in lab.fake.records.deployments.values() if d.sha == sha]
+    assert found == {"api": {"staging": {"id": 500 + second.id, "state": "failure",
+                                         "image": f"{IMAGE}:1.6.0", "commit": sha}}}
+    text = _cli(*args, env=env)
+    assert f"api in staging: deployment {500 + second.id} failure {IMAGE}:1.6.0" in text.stdout
+    assert TOKEN not in text.stdout + text.stderr
 
 
 def test_reverifying_what_staging_holds_marks_the_commit_that_holds_it(world: World) -> None:

@@ -81,6 +81,8 @@ SCENARIOS = {
     "gitlab-html": Scenario("gitlab", _api(lambda s: Reply(headers={"Content-Type":
                                                                     "text/html"},
                                                            body=b"<html></html>")), 2),
+    # --sign gitlab: the Commits API request is the first to reach the hostile server
+    "gitlab-sign-echo": Scenario("gitlab", _api(echo(400), "--sign", "gitlab"), 1),
 }
 FORGE_VARIABLES = {
     "local": VARIABLES,

@@ -119,8 +119,9 @@ def _emit(result: Any, output: str) -> None:
             help="Registry to speak plain HTTP to (in-cluster; repeatable).")
 @env_option("--registry-timeout", default="10s", show_default=True,
             help="Time limit of each registry request.")
-@env_option("--sign", type=click.Choice(["gpg", "ssh", "github"]),
-            help="Sign the commit: gpg/ssh with PROMOTER_SIGNING_KEY; github: GitHub makes it.")
+@env_option("--sign", type=click.Choice(["gpg", "ssh", "github", "gitlab"]),
+            help="Sign the commit: gpg/ssh with PROMOTER_SIGNING_KEY; github/gitlab: the"
+            " forge makes it.")
 @env_option("--require-verified", is_flag=True,
             help="With --from: refuse unless that environment's commit was verified.")
 @env_option("--record", is_flag=True,
@@ -230,7 +231,7 @@ def status(ctx: click.Context, repo: str, base: str | None, output: str, deploym
 
     with status_mod.tree(repo, base, os.environ) as root:
         matrix = status_mod.matrix(root)
-        pairs = [(t.app, t.env) for t in status_mod.targets(status_mod.require(root))]
+        pairs = [(t.app, t.env, t.image) for t in status_mod.targets(status_mod.require(root))]
     text = json.dumps(matrix, indent=2) if output == "json" else status_text(matrix)
     if deployments:
         from promoter.deployments import latest_text, status_records

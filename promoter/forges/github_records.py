@@ -88,7 +88,8 @@ class GitHubRecords:
                 state, description=f"{spec.app} {spec.image}"[:140], environment=spec.env,
                 auto_inactive=False, **extra))
 
-    def last(self, app: str, env: str) -> dict[str, Any] | None:
+    def last(self, app: str, env: str, image: str) -> dict[str, Any] | None:
+        del image  # the payload names the app
         repo = self.forge._repo()
 
         def find() -> dict[str, Any] | None:

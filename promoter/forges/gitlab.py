@@ -101,6 +101,18 @@ class GitLabForge:
 
         return call(guarded, self.backoff, f"{what} on {self.slug}")
 
+    def _call_or_none(self, what: str, fn: Callable[[], T]) -> T | None:
+        """``_call``, with None where GitLab answers 404 (the thing does not exist)."""
+        def absent() -> T | None:
+            try:
+                return fn()
+            except GitlabError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+
+        return self._call(what, absent)
+
     def _error(self, exc: GitlabError, what: str) -> PromoterError:
         status = exc.response_code or 0
         text = redact(str(exc.error_message)).split("\n")[0][:200]

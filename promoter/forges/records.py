@@ -72,9 +72,9 @@ class Records(Protocol):
         the same app and environment becomes inactive."""
         ...
 
-    def last(self, app: str, env: str) -> dict[str, Any] | None:
-        """The newest deployment of ``app`` in ``env`` promoter recorded (id, state,
-        image, commit), or None."""
+    def last(self, app: str, env: str, image: str) -> dict[str, Any] | None:
+        """The newest deployment of ``app`` (whose image repository is ``image``)
+        in ``env`` promoter recorded (id, state, image, commit), or None."""
         ...
 
 

@@ -11,13 +11,12 @@ key; the fake does not sign, it records ``signed_by_github`` instead.
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fakes.bare import git, head
 from fakes.github_schema import FakeGraphQLError
 
 ZERO = "0" * 40
@@ -25,17 +24,7 @@ ZERO = "0" * 40
 
 def _git(bare: Path, *args: str, stdin: bytes | None = None,
          env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=bare, input=stdin, capture_output=True,
-                            env={**os.environ, **(env or {})}, check=False)
-    if result.returncode != 0:
-        raise FakeGraphQLError(result.stderr.decode(errors="replace").strip())
-    return result.stdout.decode().strip()
-
-
-def head(bare: Path, branch: str) -> str | None:
-    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-                           cwd=bare, capture_output=True, text=True, check=False)
-    return found.stdout.strip() or None
+    return git(bare, *args, error=FakeGraphQLError, stdin=stdin, env=env)
 
 
 def mutations(bare: Callable[[], Path | None], repo_id: str, slug: str,

@@ -3,10 +3,10 @@
 Request bodies and query strings are checked against schemas written from
 GitLab's API docs (Commits API: "Set the pipeline status of a commit", "List
 the statuses of a commit"; Deployments API: "Create a deployment", "Update a
-deployment"), with ``additionalProperties: false``. Deployment responses are
-validated against GitLab's own ``public_api/v4/deployment.json``; commit status
-responses, for which GitLab ships no schema, against ``STATUS`` below (the
-documented response fields).
+deployment", "List project deployments"), with ``additionalProperties: false``.
+Deployment responses are validated against GitLab's own
+``public_api/v4/deployment.json``; commit status responses, for which GitLab
+ships no schema, against ``STATUS`` below (the documented response fields).
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "status": {"enum": DEPLOYMENT_STATES}}},
     "deployment update": {"required": ["status"], "properties": {
         "status": {"enum": DEPLOYMENT_STATES}}},
+    "deployments": {"properties": {
+        "order_by": {"enum": ["id", "iid", "created_at", "updated_at", "finished_at", "ref"]},
+        "sort": {"enum": ["asc", "desc"]}, "updated_after": TEXT, "updated_before": TEXT,
+        "finished_after": TEXT, "finished_before": TEXT, "environment": TEXT,
+        "status": {"enum": ["created", *DEPLOYMENT_STATES]}, "page": TEXT, "per_page": TEXT}},
 }
 STATUS = {"type": "object", "required": [
     "id", "sha", "ref", "status", "name", "target_url", "description", "created_at",
@@ -92,6 +97,9 @@ class Records:
                      and args.get("name", s.name) == s.name]
             return 200, [self._status(s) for s in reversed(found)], {
                 "type": "array", "items": STATUS}
+        if rest == "/deployments" and method == "GET":
+            self.check("deployments query", args, request_schema("deployments"))
+            return 200, self._list(args), {"type": "array", "items": {"$ref": "deployment.json"}}
         if rest == "/deployments" and method == "POST":
             self.check("deployment body", data, request_schema("deployment"))
             number = len(self.deployments) + 1
@@ -105,6 +113,16 @@ class Records:
             deployment.states.append(data["status"])
             return 200, self._deployment(deployment), {"$ref": "deployment.json"}
         return None
+
+    def _list(self, args: dict[str, str]) -> list[dict[str, Any]]:
+        """GitLab's list: filtered by environment and status, ordered by id (the
+        only order the fake keeps), one page."""
+        found = [d for d in self.deployments.values()
+                 if args.get("environment", d.environment) == d.environment
+                 and args.get("status", d.states[-1]) == d.states[-1]]
+        found.sort(key=lambda d: d.id, reverse=args.get("sort", "asc") == "desc")
+        page, size = int(args.get("page", 1)), int(args.get("per_page", 20))
+        return [self._deployment(d) for d in found[(page - 1) * size:page * size]]
 
     def _add_status(self, sha: str, data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
         status = Status(len(self.statuses) + 1, sha, data["state"],

@@ -30,6 +30,7 @@ from referencing.jsonschema import DRAFT7
 from support.data import data_file
 from werkzeug.wrappers import Request, Response
 
+from fakes.gitlab_commits import Commits
 from fakes.gitlab_records import Records
 from fakes.schemas import serving
 
@@ -130,6 +131,9 @@ class FakeGitLab:
         self.url = ""
         self._serving: Any = None
         self.records = Records(self._check, self._user("promoter"))  # fakes.gitlab_records
+        # the Commits API on the real bare repository (set commits.git_dir): --sign gitlab
+        self.commits = Commits(self._check, self._user("promoter"),
+                               lambda: f"{self.url}/{self.project}")
 
     def __enter__(self) -> FakeGitLab:
         self._serving = serving(self)
@@ -192,14 +196,19 @@ class FakeGitLab:
             return self._answer(200, found, _array("user/basic.json"))
         project = f"/projects/{self.project}"
         if path.startswith(project + "/") and not path.startswith(project + "/merge_requests"):
-            answer = self.records.route(path[len(project):], method, args,
-                                        request.get_json(silent=True) or {})
+            data = request.get_json(silent=True) or {}
+            answer = (self.commits.route(path[len(project):], method, args, data)
+                      or self.records.route(path[len(project):], method, args, data))
             if answer is None:
                 return _json(404, {"message": "404 Not found"})
             status, body, schema = answer
             if "$ref" in schema:
                 schema = {"$ref": BASE + schema["$ref"]}
-            return self._answer(status, body, schema)
+            elif "$ref" in schema.get("items", {}):
+                schema = _array(schema["items"]["$ref"])
+            if status == 204:
+                return Response(status=204)
+            return self._answer(status, body, schema) if status < 400 else _json(status, body)
         prefix = f"/projects/{self.project}/merge_requests"
         if not path.startswith(prefix):
             return _json(404, {"message": "404 Project Not Found"})
