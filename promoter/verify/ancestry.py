@@ -1,18 +1,22 @@
 """Commit ancestry from a git repository: "is the synced revision the merge
 commit or a descendant of it?". A local path is used as is; a URL is cloned
-once (bare, blobless) into a temporary directory and fetched again when the
-cluster names a commit it does not know yet. git runs through ``promoter.git``
+once (bare, blobless) into a temporary directory (``local_repo``, removed on
+every way out) and fetched again when the cluster names a commit it does not
+know yet: still unknown after the fetch, it is no match (LookupError); a fetch
+that fails is an error. git runs through ``promoter.git``
 (stripped environment, never a prompt); no session is given here, so the
 user's own git credentials apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promoter import git
@@ -43,8 +47,8 @@ def is_shallow(repo_dir: str) -> bool:
 def fetch_all(repo_dir: str, session: git.Git = _AMBIENT, refspec: str = ALL_BRANCHES) -> None:
     """Fetch ``refspec`` (every branch) of origin, blobless, unshallowing a shallow clone."""
     unshallow = ["--unshallow"] if is_shallow(repo_dir) else []
-    _git(repo_dir, "fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow, "origin",
-         refspec, session=session)
+    git.run(session, ["fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow,
+                      "origin", refspec], Path(repo_dir))
 
 
 def repo_url(repo: str) -> str | None:
@@ -55,25 +59,45 @@ def repo_url(repo: str) -> str | None:
     return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
 
 
-def clone(url: str) -> str:
-    """A bare blobless clone of ``url`` in a temporary directory (ambient git credentials)."""
+@contextlib.contextmanager
+def local_repo(repo: str) -> Iterator[str]:
+    """``repo`` itself when it is a directory, else a bare blobless clone of the URL
+    in a temporary directory (ambient git credentials), removed when the block
+    ends: normally, on an error, on KeyboardInterrupt."""
+    if os.path.isdir(repo):
+        yield repo
+        return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
+    try:
+        _clone(repo, path)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _clone(url: str, path: str) -> None:
     done = git.run(_AMBIENT, ["clone", "--bare", "--filter=blob:none", "--quiet", "--", url,
                               path], check=False)
     if done.returncode != 0:
         stderr = done.stderr.decode(errors="replace").strip()
         last = (stderr.splitlines() or ["git clone failed"])[-1]
         raise InputError(f"cannot clone {url} for ancestry checks: {last}; check --repo")
-    return path
 
 
-def repo_ancestry(repo: str, fetch: Callable[[], object] | None = None) -> Ancestry:
-    """An ancestry function over ``repo`` (a path or a URL), cached per pair.
+def _fetcher(path: str) -> Callable[[], object]:
+    """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
+    if repo_url(path) is None:
+        return lambda: None
+    return lambda: fetch_all(path)
+
+
+def repo_ancestry(path: str, fetch: Callable[[], object] | None = None) -> Ancestry:
+    """An ancestry function over the repository at ``path`` (see ``local_repo``),
+    cached per pair.
 
     ``fetch`` brings new commits in (default: ``fetch_all``); it runs before the
     first check when the clone is shallow, and when a commit is unknown."""
-    path = repo if os.path.isdir(repo) else clone(repo)
-    refresh = fetch or (lambda: fetch_all(path))
+    refresh = fetch or _fetcher(path)
     cache: dict[tuple[str, str], bool] = {}
     lock = threading.Lock()
     fresh = [False]
