@@ -8,7 +8,7 @@ import pytest
 from support.configrepo import EXAMPLE, bare_from, git
 from support.gitserver import GitServer
 
-from promoter import credentials, remote
+from promoter import credentials, git_remote, remote
 from promoter import git as gitmod
 from promoter.errors import AuthError, InputError, PromoterError
 
@@ -65,7 +65,7 @@ def test_clone_is_blobless_shallow_and_sparse(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
     work = tmp_path / "work"
     session = gitmod.session(bare.as_uri(), None)
-    gitmod.clone(session, bare.as_uri(), work, "main")
+    git_remote.clone(session, bare.as_uri(), work, "main")
     assert git(work, "config", "remote.origin.partialclonefilter") == "blob:none"
     assert (work / ".git" / "shallow").exists()
     assert (work / ".promoter.yaml").exists() and not (work / "apps").exists()
@@ -78,20 +78,20 @@ def test_push_reports_a_lost_race_instead_of_raising(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
     session = gitmod.session(bare.as_uri(), None)
     work = tmp_path / "work"
-    gitmod.clone(session, bare.as_uri(), work, "main")
+    git_remote.clone(session, bare.as_uri(), work, "main")
     me = gitmod.Identity("t", "t@example.test")
     (work / "README.md").write_text("changed\n")
     first = gitmod.commit(session, work, ["README.md"], "change\n", me, me)
-    assert gitmod.push(session, work, first, "side", "").ok
+    assert git_remote.push(session, work, first, "side", "").ok
     (work / "README.md").write_text("changed again\n")
     second = gitmod.commit(session, work, ["README.md"], "again\n", me, me)
-    exists = gitmod.push(session, work, second, "side", "")  # lease: must not exist yet
+    exists = git_remote.push(session, work, second, "side", "")  # lease: must not exist yet
     assert not exists.ok and exists.rejected
-    assert gitmod.push(session, work, second, "side", first).ok  # lease matches
-    stale = gitmod.push(session, work, first, "side", first)
+    assert git_remote.push(session, work, second, "side", first).ok  # lease matches
+    stale = git_remote.push(session, work, first, "side", first)
     assert not stale.ok and stale.rejected
     base = git(bare, "rev-parse", "main")
-    behind = gitmod.push(session, work, base, "side", None)  # not a fast-forward
+    behind = git_remote.push(session, work, base, "side", None)  # not a fast-forward
     assert not behind.ok and behind.rejected
 
 

@@ -13,50 +13,35 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from promoter import git
-from promoter.errors import InputError
+from promoter import git, git_remote
+from promoter.errors import InputError, PromoterError
 from promoter.verify.rules import Ancestry
 
 _AMBIENT = git.Git()  # no extra config: ambient git credentials
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
 
 
-def _git(repo: str, *args: str, session: git.Git = _AMBIENT) -> subprocess.CompletedProcess[bytes]:
-    return git.run(session, args, Path(repo), check=False)
-
-
 def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
     """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown."""
-    done = _git(repo_dir, "merge-base", "--is-ancestor", ancestor, descendant)
-    if done.returncode in (0, 1):
-        return done.returncode == 0
-    raise LookupError(done.stderr.decode(errors="replace").strip()
-                      or f"git exited {done.returncode}")
-
-
-def is_shallow(repo_dir: str) -> bool:
-    return _git(repo_dir, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
+    found = git.is_ancestor(_AMBIENT, Path(repo_dir), ancestor, descendant)
+    if found is None:
+        raise LookupError(f"{ancestor} or {descendant} is not in {repo_dir}")
+    return found
 
 
 def fetch_all(repo_dir: str, session: git.Git = _AMBIENT, refspec: str = ALL_BRANCHES) -> None:
     """Fetch ``refspec`` (every branch) of origin, blobless, unshallowing a shallow clone."""
-    unshallow = ["--unshallow"] if is_shallow(repo_dir) else []
-    git.run(session, ["fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow,
-                      "origin", refspec], Path(repo_dir))
+    git_remote.fetch_history(session, Path(repo_dir), refspec)
 
 
 def repo_url(repo: str) -> str | None:
     """The URL of ``repo`` (a URL, or a local clone: its origin), None if unknown."""
-    if not os.path.isdir(repo):
-        return repo
-    done = _git(repo, "remote", "get-url", "origin")
-    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
+    return git.origin_url(_AMBIENT, Path(repo)) if os.path.isdir(repo) else repo
 
 
 @contextlib.contextmanager
@@ -76,12 +61,10 @@ def local_repo(repo: str) -> Iterator[str]:
 
 
 def _clone(url: str, path: str) -> None:
-    done = git.run(_AMBIENT, ["clone", "--bare", "--filter=blob:none", "--quiet", "--", url,
-                              path], check=False)
-    if done.returncode != 0:
-        stderr = done.stderr.decode(errors="replace").strip()
-        last = (stderr.splitlines() or ["git clone failed"])[-1]
-        raise InputError(f"cannot clone {url} for ancestry checks: {last}; check --repo")
+    try:
+        git_remote.clone_bare(_AMBIENT, url, Path(path))
+    except PromoterError as exc:
+        raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
 
 
 def _fetcher(path: str) -> Callable[[], object]:
@@ -107,7 +90,7 @@ def repo_ancestry(path: str, fetch: Callable[[], object] | None = None) -> Ances
             key = (ancestor, descendant)
             if key in cache:
                 return cache[key]
-            if not fresh[0] and is_shallow(path):
+            if not fresh[0] and git.is_shallow(_AMBIENT, Path(path)):
                 refresh()
                 fresh[0] = True
             try:

@@ -106,11 +106,12 @@ def test_a_failed_fetch_is_an_error(remote: tuple[Path, Path, list[str]], tmp_pa
 def test_the_promotion_clone_is_deepened_through_its_git_session(
         remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
     from promoter import git as gitmod
+    from promoter import git_remote
     from promoter.verify.pipeline import clone_ancestry
 
     bare, work, shas = remote
     clone = tmp_path / "clone"
-    gitmod.clone(gitmod.Git(), f"file://{bare}", clone, "main")
+    git_remote.clone(gitmod.Git(), f"file://{bare}", clone, "main")
     merged = commit(work, 7)
     git(work, "push", "-q", "origin", "HEAD:main")
     check = clone_ancestry(gitmod.Git(), clone, "main")
