@@ -129,3 +129,23 @@ def test_inherited_git_variables_do_not_leak_into_ancestry_checks(
     check = repo_ancestry(str(work))
     assert check(shas[0], shas[2]) is True
     assert check(shas[2], shas[0]) is False
+
+
+def test_an_unknown_commit_fetches_and_a_failed_fetch_surfaces(
+        remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    bare, _, shas = remote
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{bare}", str(clone))
+    shutil.rmtree(bare)
+    check = repo_ancestry(str(clone))
+    assert check(shas[0], shas[2]) is True  # known: no fetch
+    with pytest.raises(InputError, match="fetch"):
+        check("0" * 40, shas[2])
+
+
+def test_without_an_origin_an_unknown_commit_is_no_match_yet(
+        remote: tuple[Path, Path, list[str]]) -> None:
+    _, work, shas = remote
+    git(work, "remote", "remove", "origin")
+    with pytest.raises(LookupError):
+        repo_ancestry(str(work))("0" * 40, shas[2])
