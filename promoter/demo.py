@@ -24,7 +24,7 @@ def make_remote(root: Path) -> Path:
     """Copy the example to ``root/config``, commit it, push it to ``root/remote.git``."""
     work, bare = root / "config", root / "remote.git"
     shutil.copytree(example_dir(), work)
-    session = git.session(bare.as_uri(), None)
+    session = git_remote.session(bare.as_uri(), None)
     git.init(session, bare, bare=True)
     git.init(session, work, origin=bare.as_uri())
     sha = git.commit(session, work, ["."], "example config", DEMO_IDENTITY, DEMO_IDENTITY)

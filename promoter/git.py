@@ -4,15 +4,14 @@ that talk to the remote are in ``promoter.git_remote``, and what git's stderr
 means in ``promoter.git_errors``. No other module builds a git command line.
 
 Every git process gets a stripped environment (no inherited ``GIT_DIR`` and
-friends), never a prompt, no credential helpers, and credentials only through
-``GIT_CONFIG_*`` variables (``http.<origin>.extraHeader``): never in argv, a
-URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
+friends), never a prompt, and configuration only through ``GIT_CONFIG_*``
+variables (``with_config``): credentials (``git_remote.session``) never go in
+argv, a URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
 
 No git command hangs: each may run ``Git.timeout`` seconds (``--network-timeout``) and
-is then killed with its children; HTTP
-transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
-aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
+is then killed with its children (``git_remote.session`` also makes git abort
+HTTP transfers that crawl).
 """
 
 from __future__ import annotations
@@ -24,11 +23,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from promoter import git_errors
-from promoter.credentials import Credentials
 from promoter.errors import PromoterError, WaitTimeout
 
 log = logging.getLogger("promoter.git")
@@ -39,7 +37,6 @@ _KEEP = frozenset({
     "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND", "GIT_HTTP_LOW_SPEED_LIMIT",
     "GIT_HTTP_LOW_SPEED_TIME",
 })
-LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
 
 
 @dataclass(frozen=True)
@@ -63,41 +60,16 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def session(url: str, credentials: Credentials | None, timeout: float | None = None) -> Git:
-    """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
-    config: list[tuple[str, str]] = [
-        ("credential.helper", ""),
-        ("core.askPass", ""),
-        ("commit.gpgSign", "false"),
-        ("uploadpack.allowFilter", "true"),  # for file:// remotes, whose upload-pack is local
-        ("advice.detachedHead", "false"),
-        ("http.lowSpeedLimit", LOW_SPEED),
-        ("http.lowSpeedTime", LOW_SPEED_TIME),
-    ]
-    if os.environ.get("SSL_CERT_FILE") and not os.environ.get("GIT_SSL_CAINFO"):
-        config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
-    secrets: tuple[str, ...] = ()
-    origin = http_origin(url)
-    if credentials is not None and origin is not None:
-        header = credentials.header()
-        config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
-        secrets = (credentials.token, header, header.split(" ", 1)[1])
-        from promoter import http_safety
-
-        http_safety.remember(*secrets)
-    env = {"GIT_CONFIG_COUNT": str(len(config))}
-    for index, (key, value) in enumerate(config):
+def with_config(git: Git, pairs: Sequence[tuple[str, str]], extra: Mapping[str, str]) -> Git:
+    """``git`` with ``pairs`` appended to its ``GIT_CONFIG_*`` entries (later wins:
+    never in argv or .git/config) and ``extra`` added to its environment."""
+    env = dict(git.env)
+    count = int(env.get("GIT_CONFIG_COUNT", "0"))
+    for index, (key, value) in enumerate(pairs, start=count):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return Git(env=env, secrets=secrets, timeout=timeout)
-
-
-def http_origin(url: str) -> str | None:
-    """``https://host[:port]/`` of an http(s) URL, else None."""
-    if not url.startswith(("http://", "https://")):
-        return None
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}/"
+    env["GIT_CONFIG_COUNT"] = str(count + len(pairs))
+    return replace(git, env={**env, **extra})
 
 
 def base_env(extra: Mapping[str, str]) -> dict[str, str]:

@@ -1,7 +1,10 @@
 """The git commands that talk to the remote (``origin``): clone, fetch, push, ls-remote.
 
-They run through ``promoter.git.run`` like every git command (stripped
-environment, credentials in ``GIT_CONFIG_*`` only, ``--network-timeout``).
+They run through ``promoter.git.run`` like every git command, in a ``session``:
+no credential helper, no prompt, the token only in an ``http.<origin>.extraHeader``
+``GIT_CONFIG_*`` entry scoped to the remote's origin; HTTP transfers slower than
+``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are aborted by git itself
+(``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
 Fetches are blobless: commits and trees come, blobs on demand. What the
 remote's answers mean (a lost race, a branch that does not exist, a branch
 with no commits of its own) is read here, once.
@@ -9,18 +12,54 @@ with no commits of its own) is read here, once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from promoter import git_errors
+from promoter.credentials import Credentials
 from promoter.errors import InputError, PromoterError
-from promoter.git import Git, failure, http_origin, is_shallow, rev, run
+from promoter.git import Git, failure, is_shallow, rev, run, with_config
 
+LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
 EMPTY_CLONE = "cloned an empty repository"
 # What git says when --shallow-exclude leaves no commit to fetch, i.e. the branch is
 # all on the base: over file:// and protocol v0/v1, and over smart HTTP (v2).
 NOTHING_OF_ITS_OWN = ("no commits selected for shallow", "error processing shallow info")
+
+
+def session(url: str, credentials: Credentials | None, timeout: float | None = None) -> Git:
+    """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
+    config: list[tuple[str, str]] = [
+        ("credential.helper", ""),
+        ("core.askPass", ""),
+        ("commit.gpgSign", "false"),
+        ("uploadpack.allowFilter", "true"),  # for file:// remotes, whose upload-pack is local
+        ("advice.detachedHead", "false"),
+        ("http.lowSpeedLimit", LOW_SPEED),
+        ("http.lowSpeedTime", LOW_SPEED_TIME),
+    ]
+    if os.environ.get("SSL_CERT_FILE") and not os.environ.get("GIT_SSL_CAINFO"):
+        config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
+    secrets: tuple[str, ...] = ()
+    origin = http_origin(url)
+    if credentials is not None and origin is not None:
+        header = credentials.header()
+        config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
+        secrets = (credentials.token, header, header.split(" ", 1)[1])
+        from promoter import http_safety
+
+        http_safety.remember(*secrets)
+    return with_config(Git(secrets=secrets, timeout=timeout), config, {})
+
+
+def http_origin(url: str) -> str | None:
+    """``https://host[:port]/`` of an http(s) URL, else None."""
+    if not url.startswith(("http://", "https://")):
+        return None
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}/"
 
 
 def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:

@@ -20,7 +20,7 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
         server.create("config", EXAMPLE)
         anonymous = gitmod.run(gitmod.Git(), ["ls-remote", server.url("config")], check=False)
         creds = credentials.Credentials("bot", "pw", "PROMOTER_TOKEN")
-        session = gitmod.session(server.url("config"), creds)
+        session = git_remote.session(server.url("config"), creds)
         refs = gitmod.out(session, ["ls-remote", "--symref", server.url("config"), "HEAD"])
     assert anonymous.returncode != 0
     assert refs.splitlines()[0] == "ref: refs/heads/main\tHEAD"
@@ -31,12 +31,12 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
 
 def test_session_keeps_the_token_in_the_environment_scoped_to_the_origin() -> None:
     creds = credentials.Credentials("x-access-token", TOKEN, "PROMOTER_TOKEN")
-    session = gitmod.session("https://git.example.com:8443/acme/config.git", creds)
+    session = git_remote.session("https://git.example.com:8443/acme/config.git", creds)
     keys = {session.env[k] for k in session.env if k.startswith("GIT_CONFIG_KEY_")}
     assert "http.https://git.example.com:8443/.extraHeader" in keys
     assert "credential.helper" in keys
     assert all(TOKEN not in key for key in keys)
-    assert gitmod.session("git@github.com:acme/config.git", creds).secrets == ()
+    assert git_remote.session("git@github.com:acme/config.git", creds).secrets == ()
 
 
 def test_stripped_environment_drops_inherited_git_state(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_failures_name_the_command_redact_secrets_and_classify() -> None:
 def test_clone_is_blobless_shallow_and_sparse(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
     work = tmp_path / "work"
-    session = gitmod.session(bare.as_uri(), None)
+    session = git_remote.session(bare.as_uri(), None)
     git_remote.clone(session, bare.as_uri(), work, "main")
     assert git(work, "config", "remote.origin.partialclonefilter") == "blob:none"
     assert (work / ".git" / "shallow").exists()
@@ -76,7 +76,7 @@ def test_clone_is_blobless_shallow_and_sparse(tmp_path: Path) -> None:
 
 def test_push_reports_a_lost_race_instead_of_raising(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
-    session = gitmod.session(bare.as_uri(), None)
+    session = git_remote.session(bare.as_uri(), None)
     work = tmp_path / "work"
     git_remote.clone(session, bare.as_uri(), work, "main")
     me = gitmod.Identity("t", "t@example.test")
