@@ -39,6 +39,18 @@ def test_session_keeps_the_token_in_the_environment_scoped_to_the_origin() -> No
     assert git_remote.session("git@github.com:acme/config.git", creds).secrets == ()
 
 
+def test_with_config_appends_entries_git_reads_later_ones_win(tmp_path: Path) -> None:
+    session = git_remote.session("https://git.example.com/acme/config.git", None)
+    count = int(session.env["GIT_CONFIG_COUNT"])
+    extended = gitmod.with_config(session, [("promoter.probe", "1"), ("promoter.probe", "2")],
+                                  {"GNUPGHOME": str(tmp_path)})
+    assert extended.env["GIT_CONFIG_COUNT"] == str(count + 2)
+    assert extended.env["GNUPGHOME"] == str(tmp_path)
+    assert "promoter.probe" not in session.env.values()  # the original is unchanged
+    assert gitmod.out(extended, ["config", "--get", "promoter.probe"], tmp_path) == "2"
+    assert gitmod.out(extended, ["config", "--get", "credential.helper"], tmp_path) == ""
+
+
 def test_stripped_environment_drops_inherited_git_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_DIR", "/elsewhere")
     monkeypatch.setenv("GIT_INDEX_FILE", "/elsewhere/index")
