@@ -48,6 +48,11 @@ class Credentials:
         return f"Credentials(user={self.user!r}, source={self.source!r})"
 
 
+def job_token(environ: Mapping[str, str]) -> str | None:
+    """GitLab CI's job token: a token equal to it goes in the JOB-TOKEN header."""
+    return environ.get("CI_JOB_TOKEN") or None
+
+
 def from_env(environ: Mapping[str, str], forge: str = "local") -> Credentials | None:
     """The first token set in ``environ`` that suits ``forge``, with the user
     its kind needs."""

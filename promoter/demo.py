@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 
-from promoter import git, report
+from promoter import git, git_remote, report
 from promoter.promote import Promotion, Request, promote
 
 DEMO_IDENTITY = git.Identity("promoter demo", "demo@promoter.invalid")
@@ -24,17 +24,11 @@ def make_remote(root: Path) -> Path:
     """Copy the example to ``root/config``, commit it, push it to ``root/remote.git``."""
     work, bare = root / "config", root / "remote.git"
     shutil.copytree(example_dir(), work)
-    session = git.session(bare.as_uri(), None)
-    identity = {
-        "GIT_AUTHOR_NAME": DEMO_IDENTITY.name, "GIT_AUTHOR_EMAIL": DEMO_IDENTITY.email,
-        "GIT_COMMITTER_NAME": DEMO_IDENTITY.name, "GIT_COMMITTER_EMAIL": DEMO_IDENTITY.email,
-    }
-    git.run(session, ["init", "--quiet", "--bare", "--initial-branch=main", str(bare)])
-    git.run(session, ["init", "--quiet", "--initial-branch=main"], work)
-    git.run(session, ["add", "--all"], work)
-    git.run(session, ["commit", "--quiet", "--no-verify", "-m", "example config"], work,
-            env=identity)
-    git.run(session, ["push", "--quiet", str(bare), "HEAD:refs/heads/main"], work)
+    session = git_remote.session(bare.as_uri(), None)
+    git.init(session, bare, bare=True)
+    git.init(session, work, origin=bare.as_uri())
+    sha = git.commit(session, work, ["."], "example config", DEMO_IDENTITY, DEMO_IDENTITY)
+    git_remote.push(session, work, sha, "main", None)
     return bare
 
 
@@ -74,6 +68,4 @@ def run(environ: Mapping[str, str], echo: Callable[[str], None], keep: bool = Fa
 
 
 def _branches(bare: Path) -> str:
-    text = git.out(git.Git(), ["for-each-ref", "--format=  %(refname:short)  %(subject)",
-                               "refs/heads"], bare)
-    return text if text.startswith("  ") else "  " + text
+    return "\n".join(f"  {name}  {subject}" for name, subject in git.branches(git.Git(), bare))

@@ -13,6 +13,11 @@
     Interrupted (1, a BaseException)  SIGTERM or SIGINT: unwinds like KeyboardInterrupt,
                                   so that cleanup (the temporary clone, git processes) runs
 
+    Inside manifests/ only (no exit code: they never leave it; each becomes a Skip,
+    a file or reference named in the plan and left unedited):
+    BadYaml                       a file that cannot be edited safely (line named)
+    NotEditable                   a reference that cannot be given the new version
+
 Every message is one line: ``<what happened>; <what to do>``.
 """
 
@@ -98,3 +103,16 @@ class Interrupted(BaseException):
         self.name = signal.Signals(signum).name
         self.message = (f"interrupted by {self.name}; promoter stopped and removed its"
                         " temporary files: run it again to finish")
+
+
+class BadYaml(Exception):
+    """A file that cannot be edited safely; ``line`` is 1-based (0 = unknown)."""
+
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+class NotEditable(Exception):
+    """A reference that cannot be given the new version; becomes a Skip."""

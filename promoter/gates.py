@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from promoter import config as cfg
-from promoter import git
+from promoter import git_remote
 from promoter.errors import InputError, PromoterError
 from promoter.forges.records import connect, context
 from promoter.promotion import Job
@@ -60,7 +60,7 @@ def holding_commit(job: Job, source: str) -> str:
     assert config is not None
     origin = cfg.resolve(config, job.target.app, source)
     paths = list(cfg.expand(job.ws.work, origin.paths))
-    sha = git.last_change(job.ws.git, job.ws.work, job.ws.base, paths)
+    sha = git_remote.last_change(job.ws.git, job.ws.work, job.ws.base, paths)
     if sha is None:
         raise InputError(f"--require-verified: no commit on {job.ws.base} changed"
                          f" {', '.join(paths)} of {source}; promote into {source} first")

@@ -1,15 +1,17 @@
 """The git CLI: one function runs it; the others are named for what they return.
+They cover the local repository (its working tree and history); the commands
+that talk to the remote are in ``promoter.git_remote``, and what git's stderr
+means in ``promoter.git_errors``. No other module builds a git command line.
 
 Every git process gets a stripped environment (no inherited ``GIT_DIR`` and
-friends), never a prompt, no credential helpers, and credentials only through
-``GIT_CONFIG_*`` variables (``http.<origin>.extraHeader``): never in argv, a
-URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
+friends), never a prompt, and configuration only through ``GIT_CONFIG_*``
+variables (``with_config``): credentials (``git_remote.session``) never go in
+argv, a URL, or the clone's ``.git/config``. Failures raise promoter errors carrying
 the command, the return code and git's stderr, with secrets redacted.
 
 No git command hangs: each may run ``Git.timeout`` seconds (``--network-timeout``) and
-is then killed with its children; HTTP
-transfers slower than ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are
-aborted by git itself (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
+is then killed with its children (``git_remote.session`` also makes git abort
+HTTP transfers that crawl).
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from promoter import git_errors
-from promoter.credentials import Credentials
-from promoter.errors import InputError, PromoterError, WaitTimeout
+from promoter.errors import PromoterError, WaitTimeout
 
 log = logging.getLogger("promoter.git")
 
@@ -36,8 +37,6 @@ _KEEP = frozenset({
     "GIT_ALLOW_PROTOCOL", "GIT_PROXY_COMMAND", "GIT_HTTP_LOW_SPEED_LIMIT",
     "GIT_HTTP_LOW_SPEED_TIME",
 })
-LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
-EMPTY_CLONE = "cloned an empty repository"
 
 
 @dataclass(frozen=True)
@@ -61,41 +60,16 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def session(url: str, credentials: Credentials | None, timeout: float | None = None) -> Git:
-    """A Git for talking to ``url``; credentials go into GIT_CONFIG_* only."""
-    config: list[tuple[str, str]] = [
-        ("credential.helper", ""),
-        ("core.askPass", ""),
-        ("commit.gpgSign", "false"),
-        ("uploadpack.allowFilter", "true"),  # for file:// remotes, whose upload-pack is local
-        ("advice.detachedHead", "false"),
-        ("http.lowSpeedLimit", LOW_SPEED),
-        ("http.lowSpeedTime", LOW_SPEED_TIME),
-    ]
-    if os.environ.get("SSL_CERT_FILE") and not os.environ.get("GIT_SSL_CAINFO"):
-        config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
-    secrets: tuple[str, ...] = ()
-    origin = http_origin(url)
-    if credentials is not None and origin is not None:
-        header = credentials.header()
-        config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
-        secrets = (credentials.token, header, header.split(" ", 1)[1])
-        from promoter import http_safety
-
-        http_safety.remember(*secrets)
-    env = {"GIT_CONFIG_COUNT": str(len(config))}
-    for index, (key, value) in enumerate(config):
+def with_config(git: Git, pairs: Sequence[tuple[str, str]], extra: Mapping[str, str]) -> Git:
+    """``git`` with ``pairs`` appended to its ``GIT_CONFIG_*`` entries (later wins:
+    never in argv or .git/config) and ``extra`` added to its environment."""
+    env = dict(git.env)
+    count = int(env.get("GIT_CONFIG_COUNT", "0"))
+    for index, (key, value) in enumerate(pairs, start=count):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return Git(env=env, secrets=secrets, timeout=timeout)
-
-
-def http_origin(url: str) -> str | None:
-    """``https://host[:port]/`` of an http(s) URL, else None."""
-    if not url.startswith(("http://", "https://")):
-        return None
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}/"
+    env["GIT_CONFIG_COUNT"] = str(count + len(pairs))
+    return replace(git, env={**env, **extra})
 
 
 def base_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -173,29 +147,7 @@ def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterEr
     return git_errors.failure(git.redact, argv, code, stderr)
 
 
-# -- clone and working tree -------------------------------------------------------------
-
-
-def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:
-    """Partial (blobless), shallow, sparse clone of ``branch``; blobs come on demand.
-
-    A server without partial-clone support ignores the filter: the clone is then
-    merely shallow. An http(s) "empty repository" that never spoke git's smart
-    protocol is a web page (HTML 200), not a git server: InputError."""
-    result = run(git, [
-        "clone", "--quiet", "--filter=blob:none", "--depth=1", "--sparse", "--no-tags",
-        "--single-branch", *(["--branch", branch] if branch else []), "--", url, str(dest),
-    ])
-    stderr = result.stderr.decode(errors="replace")
-    moved = git_errors.other_origin([url], stderr)
-    if moved:
-        raise InputError(f"cloning {git.redact(url)}: {moved}")
-    if EMPTY_CLONE in stderr and http_origin(url):
-        probe = run(git, ["ls-remote", "origin"], dest, env={"GIT_TRACE_PACKET": "1"},
-                    check=False)
-        if b"packet:" not in probe.stderr:
-            raise InputError(f"{git.redact(url)} is not a git server (it answered like a web"
-                             " page?); check --repo: it must be the repository's clone URL")
+# -- the working tree and its history ---------------------------------------------------
 
 
 def sparse_set(git: Git, work: Path, directories: Sequence[str]) -> None:
@@ -212,16 +164,6 @@ def object_types(git: Git, work: Path, rev: str, paths: Sequence[str]) -> dict[s
     answers = result.stdout.decode().splitlines()
     return {path: (None if answer.endswith("missing") else answer)
             for path, answer in zip(paths, answers, strict=True)}
-
-
-def fetch(git: Git, work: Path, ref: str, local: str) -> str:
-    """Fetch remote ``refs/heads/ref`` into ``local`` (blobless; the commits since
-    the shallow boundary, not a new deepening); its sha."""
-    run(git, [
-        "fetch", "--quiet", "--filter=blob:none", "--no-tags", "origin",
-        f"+refs/heads/{ref}:{local}",
-    ], work)
-    return rev(git, work, local)
 
 
 def rev(git: Git, work: Path, name: str) -> str:
@@ -242,11 +184,6 @@ def changed_blobs(git: Git, work: Path, old: str, new: str) -> dict[str, str]:
         if meta.startswith(":"):
             blobs[path] = meta.split()[3]
     return blobs
-
-
-def parent(git: Git, work: Path, sha: str) -> str | None:
-    result = run(git, ["rev-parse", "--verify", "--quiet", f"{sha}^"], work, check=False)
-    return result.stdout.decode().strip() or None
 
 
 def blob_id(data: bytes) -> str:
@@ -280,59 +217,71 @@ def commit(
     return rev(git, work, "HEAD")
 
 
-# -- push -------------------------------------------------------------------------------
+def is_shallow(git: Git, work: Path) -> bool:
+    return out(git, ["rev-parse", "--is-shallow-repository"], work) == "true"
 
 
-@dataclass(frozen=True)
-class PushResult:
-    ok: bool
-    rejected: bool  # lost a race (non-fast-forward, stale lease, ref lock): fetch and retry
-    detail: str
+def current_branch(git: Git, work: Path) -> str:
+    return out(git, ["symbolic-ref", "--short", "HEAD"], work)
 
 
-def push(git: Git, work: Path, sha: str, branch: str, lease: str | None) -> PushResult:
-    """Push ``sha`` to ``refs/heads/branch``. With ``lease`` (the expected old sha,
-    "" for "must not exist") force-with-lease; without it a fast-forward push."""
-    ref = f"refs/heads/{branch}"
-    args = ["push", "--porcelain", "--no-verify"]
-    if lease is not None:
-        args.append(f"--force-with-lease={ref}:{lease}")
-    result = run(git, [*args, "origin", f"{sha}:{ref}"], work, check=False)
-    text = git.redact(result.stdout.decode(errors="replace"))
-    if result.returncode == 0:
-        return PushResult(True, False, text)
-    stderr = result.stderr.decode(errors="replace")
-    status = " ".join(line for line in text.splitlines() if line.startswith("!"))
-    if _lost_race(status + " " + stderr):
-        return PushResult(False, True, status or git.redact(stderr))
-    if remote_sha(git, work, ref) == sha:  # it landed; only the answer was lost
-        return PushResult(True, False, f"{ref} is at {sha} on the remote")
-    raise failure(git, ["git", "push", "origin"], result.returncode, f"{status}\n{stderr}")
+def head(git: Git, work: Path) -> str | None:
+    """The sha of HEAD, or None when the branch has no commits yet."""
+    result = run(git, ["rev-parse", "--verify", "--quiet", "HEAD"], work, check=False)
+    return result.stdout.decode().strip() if result.returncode == 0 else None
 
 
-def remote_sha(git: Git, work: Path, ref: str) -> str | None:
-    """The sha of ``ref`` on the remote as it is now, or None (unknown or unreachable)."""
-    try:
-        result = run(git, ["ls-remote", "origin", ref], work, check=False)
-    except WaitTimeout:
-        return None
-    line = result.stdout.decode(errors="replace").split("\n", 1)[0]
-    return line.split("\t", 1)[0] or None if result.returncode == 0 else None
+def first_parent(git: Git, work: Path, sha: str) -> str | None:
+    """The first parent recorded in the commit object (a shallow graft hides it
+    from ``rev-parse``), or None for a root commit."""
+    for line in out(git, ["cat-file", "commit", sha], work).splitlines():
+        if line.startswith("parent "):
+            return line.split()[1]
+        if not line:
+            break
+    return None
 
 
-def _lost_race(text: str) -> bool:
-    low = text.lower()
-    return any(sign in low for sign in (
-        "[rejected]", "stale info", "non-fast-forward", "fetch first",
-        "cannot lock ref", "failed to update ref", "incorrect old value", "failed to lock",
-    )) and "hook declined" not in low
+def commits(git: Git, work: Path, tip: str, exclude: str, trailer: str) -> list[list[str]]:
+    """``[sha, "author <email>", subject, trailer value]`` of each commit reachable
+    from ``tip`` but not from ``exclude``, newest first."""
+    text = run(git, [
+        "log", "-z", f"--format=%H%x00%an <%ae>%x00%s%x00%(trailers:key={trailer},valueonly)",
+        tip, "--not", exclude, "--",
+    ], work).stdout.decode(errors="replace")
+    fields = text.split("\0")
+    return [[fields[i].strip(), *fields[i + 1:i + 4]] for i in range(0, len(fields) - 3, 4)]
 
 
-def last_change(git: Git, work: Path, branch: str, paths: Sequence[str]) -> str | None:
-    """The newest commit on HEAD's first-parent line that changed ``paths``; a
-    shallow clone of ``branch`` is deepened first (blobless: commits and trees)."""
-    if out(git, ["rev-parse", "--is-shallow-repository"], work) == "true":
-        run(git, ["fetch", "--quiet", "--filter=blob:none", "--unshallow", "--no-tags",
-                  "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}"], work)
-    found = out(git, ["log", "--first-parent", "-1", "--format=%H", "HEAD", "--", *paths], work)
-    return found or None
+def trailer(git: Git, work: Path, sha: str, key: str) -> str | None:
+    """The first ``key:`` trailer of commit ``sha``, or None."""
+    found = out(git, ["log", "-1", f"--format=%(trailers:key={key},valueonly)", sha], work)
+    return found.splitlines()[0].strip() if found else None
+
+
+def is_ancestor(git: Git, work: Path, ancestor: str, descendant: str) -> bool | None:
+    """Whether ``ancestor`` is ``descendant`` or one of its ancestors; None when
+    either commit is not in the repository."""
+    done = run(git, ["merge-base", "--is-ancestor", ancestor, descendant], work, check=False)
+    return done.returncode == 0 if done.returncode in (0, 1) else None
+
+
+def origin_url(git: Git, work: Path) -> str | None:
+    done = run(git, ["remote", "get-url", "origin"], work, check=False)
+    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
+
+
+def init(git: Git, path: Path, *, bare: bool = False, origin: str | None = None) -> None:
+    """A new repository at ``path`` on branch ``main``, with ``origin`` as its remote."""
+    run(git, ["init", "--quiet", *(["--bare"] if bare else []), "--initial-branch=main",
+              str(path)])
+    if origin is not None:
+        run(git, ["remote", "add", "origin", origin], path)
+
+
+def branches(git: Git, repo: Path) -> list[tuple[str, str]]:
+    """(name, subject of its head) of each branch."""
+    text = out(git, ["for-each-ref", "--format=%(refname:short)%00%(subject)", "refs/heads"],
+               repo)
+    return [(name, subject) for name, _, subject in
+            (line.partition("\0") for line in text.splitlines())]

@@ -4,7 +4,7 @@ push refused by branch protection (said as such, exit 3, on every forge)."""
 
 from __future__ import annotations
 
-from promoter import git, images, versions
+from promoter import git_remote, images, versions
 from promoter.errors import AuthError, InputError, PromoterError
 from promoter.manifests import Plan
 from promoter.promotion import Job, Request
@@ -42,10 +42,10 @@ def refuse_skips(job: Job, edits: Plan) -> None:
 PROTECTED = ("protected branch", "gh006", "protected_branch")
 
 
-def push(job: Job, sha: str, branch: str, lease: str | None) -> git.PushResult:
-    """git.push, with a refusal by branch protection said as such (exit 3, both forges)."""
+def push(job: Job, sha: str, branch: str, lease: str | None) -> git_remote.PushResult:
+    """git_remote.push, with a refusal by branch protection said as such (exit 3, both forges)."""
     try:
-        return git.push(job.ws.git, job.ws.work, sha, branch, lease)
+        return git_remote.push(job.ws.git, job.ws.work, sha, branch, lease)
     except PromoterError as exc:
         refused = protected(exc, branch, job.request.repo, job.direct)
         if refused is None:

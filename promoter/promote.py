@@ -13,7 +13,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from promoter import config as cfg
-from promoter import deployments, extras, forge_commit, gates, git, guards, plan, remote, workspace
+from promoter import (
+    deployments,
+    extras,
+    forge_commit,
+    gates,
+    git,
+    git_remote,
+    guards,
+    plan,
+    remote,
+    workspace,
+)
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
@@ -45,7 +56,7 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
                          "pass --forge github|gitlab, or drop it")
     extras.require_forge(forge_name)  # a missing SDK fails before the clone, not after the push
     found, forge = git_credentials(request, forge_name, environ)
-    with signing(git.session(url, found, request.network_limit), request.sign,
+    with signing(git_remote.session(url, found, request.network_limit), request.sign,
                  environ) as session, tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         try:
             return _run(request, session, url, Path(tmp) / "repo", forge_name, environ, forge)

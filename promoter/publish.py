@@ -19,7 +19,8 @@ def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str])
     settings = ForgeSettings(
         repo=request.repo, slug=remote.slug(request.repo),
         api_url=request.api_url or remote.api_url(forge_name, request.repo, environ),
-        token=_token(environ, forge_name), app_id=request.app_id,
+        token=_token(environ, forge_name), job_token=credentials.job_token(environ),
+        app_id=request.app_id,
         app_private_key=request.app_private_key, timeout=request.network_limit,
     )
     return connect(forge_name, settings)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from promoter.errors import InputError
-from promoter.git import Git
+from promoter.git import Git, with_config
 
 MODES = ("gpg", "ssh")
 VARIABLE = "PROMOTER_SIGNING_KEY"
@@ -44,9 +43,9 @@ def signing(session: Git, mode: str | None, environ: Mapping[str, str]) -> Itera
         home.chmod(0o700)
         try:
             if mode == "gpg":
-                yield _with_config(session, _gpg(home, key), {"GNUPGHOME": tmp})
+                yield with_config(session, _gpg(home, key), {"GNUPGHOME": tmp})
             else:
-                yield _with_config(session, _ssh(home, key), {})
+                yield with_config(session, _ssh(home, key), {})
         finally:
             if mode == "gpg":
                 _tool(["gpgconf", "--kill", "gpg-agent"], {"GNUPGHOME": tmp}, check=False)
@@ -92,17 +91,6 @@ def _ssh(home: Path, key: str) -> list[tuple[str, str]]:
           what=f"reading the SSH key of {VARIABLE} (it must be unencrypted)")
     return [("gpg.format", "ssh"), ("gpg.ssh.program", "ssh-keygen"),
             ("user.signingKey", str(path)), ("commit.gpgSign", "true")]
-
-
-def _with_config(session: Git, pairs: Sequence[tuple[str, str]], extra: dict[str, str]) -> Git:
-    """``session`` with ``pairs`` appended to its GIT_CONFIG_* entries (later wins)."""
-    env = dict(session.env)
-    count = int(env.get("GIT_CONFIG_COUNT", "0"))
-    for index, (key, value) in enumerate(pairs, start=count):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    env["GIT_CONFIG_COUNT"] = str(count + len(pairs))
-    return replace(session, env={**env, **extra})
 
 
 def _tool(argv: list[str], env: dict[str, str], *, stdin: bytes | None = None,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from promoter import config as cfg
-from promoter import credentials, git, images, remote, workspace
+from promoter import credentials, git_remote, images, remote, workspace
 from promoter.errors import InputError
 from promoter.manifests import Found, find_references, overlay, plan_update
 from promoter.manifests.explain import nothing_found
@@ -27,7 +27,8 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
         yield local.resolve()
         return
     url = remote.git_url(repo)
-    session = git.session(url, credentials.from_env(environ, remote.infer_forge(repo, environ)))
+    found = credentials.from_env(environ, remote.infer_forge(repo, environ))
+    session = git_remote.session(url, found)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         ws = workspace.open_clone(session, url, Path(tmp) / "repo", base, repo)
         config = cfg.load(ws.work)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from promoter import git
-from promoter.errors import InputError, PromoterError
+from promoter import git, git_remote
+from promoter.errors import InputError
 
 REMOTE_BRANCH = "refs/remotes/origin/promoter-branch"
 
@@ -24,18 +24,18 @@ class Workspace:
 def open_clone(session: git.Git, url: str, dest: Path, base: str | None, shown: str) -> Workspace:
     """Clone ``base`` (default: the remote's default branch) of ``url`` into ``dest``."""
     try:
-        git.clone(session, url, dest, base)
+        git_remote.clone(session, url, dest, base)
     except InputError as exc:
         if base is not None and f"remote branch {base} not found" in str(exc).lower():
             raise InputError(
                 f"base branch {base!r} does not exist in {shown}; pass an existing --base"
             ) from None
         raise
-    branch = base or git.out(session, ["symbolic-ref", "--short", "HEAD"], dest)
-    head = git.run(session, ["rev-parse", "--verify", "--quiet", "HEAD"], dest, check=False)
-    if head.returncode != 0:
+    branch = base or git.current_branch(session, dest)
+    head = git.head(session, dest)
+    if head is None:
         raise InputError(f"{shown} has no commits on {branch}; push an initial commit first")
-    return Workspace(session, url, dest, branch, head.stdout.decode().strip())
+    return Workspace(session, url, dest, branch, head)
 
 
 def checkout_paths(
@@ -82,65 +82,28 @@ class Branch:
     foreign: tuple[Commit, ...]
 
 
-# What git says when --shallow-exclude leaves no commit to fetch, i.e. the branch is
-# all on the base: over file:// and protocol v0/v1, and over smart HTTP (v2).
-NOTHING_OF_ITS_OWN = ("no commits selected for shallow", "error processing shallow info")
-
-
 def fetch_branch(ws: Workspace, branch: str) -> Branch | None:
-    """``branch`` on the remote with every commit it has that the base has not
-    (``--shallow-exclude``), or None when there is no such branch."""
-    try:
-        git.run(ws.git, [
-            "fetch", "--quiet", "--filter=blob:none", "--no-tags",
-            f"--shallow-exclude=refs/heads/{ws.base}", "origin",
-            f"+refs/heads/{branch}:{REMOTE_BRANCH}",
-        ], ws.work)
-    except PromoterError as exc:
-        low = str(exc).lower()
-        if "couldn't find remote ref" in low:
-            return None
-        if not any(sign in low for sign in NOTHING_OF_ITS_OWN):
-            raise
-        git.run(ws.git, [  # the branch is all on the base: nothing of its own
-            "fetch", "--quiet", "--filter=blob:none", "--depth=1", "--no-tags", "origin",
-            f"+refs/heads/{branch}:{REMOTE_BRANCH}",
-        ], ws.work)
-        sha = git.rev(ws.git, ws.work, REMOTE_BRANCH)
-        return Branch(branch, sha, _first_parent(ws, sha), ())
+    """``branch`` on the remote with every commit it has that the base has not,
+    or None when there is no such branch."""
+    own = git_remote.fetch_own_commits(ws.git, ws.work, branch, ws.base, REMOTE_BRANCH)
+    if own is None:
+        return None
     sha = git.rev(ws.git, ws.work, REMOTE_BRANCH)
-    return Branch(branch, sha, _first_parent(ws, sha), _foreign(ws, sha))
-
-
-def _first_parent(ws: Workspace, sha: str) -> str | None:
-    """The first parent recorded in the commit object (a shallow graft hides it)."""
-    raw = git.out(ws.git, ["cat-file", "commit", sha], ws.work)
-    for line in raw.splitlines():
-        if line.startswith("parent "):
-            return line.split()[1]
-        if not line:
-            break
-    return None
+    parent = git.first_parent(ws.git, ws.work, sha)
+    return Branch(branch, sha, parent, _foreign(ws, sha) if own else ())
 
 
 def _foreign(ws: Workspace, sha: str) -> tuple[Commit, ...]:
     """Commits between the base and ``sha`` without promoter's trailer."""
-    text = git.run(ws.git, [
-        "log", "-z", "--format=%H%x00%an <%ae>%x00%s%x00%(trailers:key=Promoted-by,valueonly)",
-        sha, "--not", ws.head, "--",
-    ], ws.work).stdout.decode(errors="replace")
-    fields = text.split("\0")
-    commits = []
-    for i in range(0, len(fields) - 3, 4):
-        commit, author, subject, trailer = fields[i:i + 4]
-        if not trailer.strip().startswith("promoter"):
-            commits.append(Commit(commit.strip(), author, subject))
-    return tuple(commits)
+    return tuple(Commit(commit, author, subject)
+                 for commit, author, subject, trailer
+                 in git.commits(ws.git, ws.work, sha, ws.head, "Promoted-by")
+                 if not trailer.strip().startswith("promoter"))
 
 
 def refresh_base(ws: Workspace) -> Workspace:
     """Fetch the base branch again and reset the work tree to it."""
-    sha = git.fetch(ws.git, ws.work, ws.base, f"refs/remotes/origin/{ws.base}")
+    sha = git_remote.fetch(ws.git, ws.work, ws.base, f"refs/remotes/origin/{ws.base}")
     git.reset_hard(ws.git, ws.work, sha)
     return Workspace(ws.git, ws.url, ws.work, ws.base, sha)
 
@@ -155,19 +118,14 @@ def up_to_date(ws: Workspace, existing: Branch, blobs: dict[str, str]) -> bool:
 
 def remote_head(ws: Workspace, branch: str) -> str | None:
     """The sha ``branch`` has on the remote now, or None when it does not exist."""
-    out = git.out(ws.git, ["ls-remote", "origin", f"refs/heads/{branch}"], ws.work)
-    return out.split()[0] if out else None
+    return git_remote.remote_head(ws.git, ws.work, f"refs/heads/{branch}")
 
 
 def image_trailer(ws: Workspace, sha: str) -> str | None:
     """The ``Image:`` trailer of commit ``sha`` (the reference promoter wrote)."""
-    out = git.out(ws.git, ["log", "-1", "--format=%(trailers:key=Image,valueonly)", sha],
-                  ws.work)
-    return out.splitlines()[0].strip() if out else None
+    return git.trailer(ws.git, ws.work, sha, "Image")
 
 
 def delete_branch(ws: Workspace, existing: Branch) -> None:
     """Delete ``existing`` on the remote, only if it still points where it did."""
-    ref = f"refs/heads/{existing.name}"
-    git.run(ws.git, ["push", "--porcelain", "--no-verify",
-                     f"--force-with-lease={ref}:{existing.sha}", "origin", f":{ref}"], ws.work)
+    git_remote.delete_branch(ws.git, ws.work, existing.name, existing.sha)

@@ -8,7 +8,7 @@ import pytest
 from support.configrepo import EXAMPLE, bare_from, git
 from support.gitserver import GitServer
 
-from promoter import credentials, remote
+from promoter import credentials, git_remote, remote
 from promoter import git as gitmod
 from promoter.errors import AuthError, InputError, PromoterError
 
@@ -20,7 +20,7 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
         server.create("config", EXAMPLE)
         anonymous = gitmod.run(gitmod.Git(), ["ls-remote", server.url("config")], check=False)
         creds = credentials.Credentials("bot", "pw", "PROMOTER_TOKEN")
-        session = gitmod.session(server.url("config"), creds)
+        session = git_remote.session(server.url("config"), creds)
         refs = gitmod.out(session, ["ls-remote", "--symref", server.url("config"), "HEAD"])
     assert anonymous.returncode != 0
     assert refs.splitlines()[0] == "ref: refs/heads/main\tHEAD"
@@ -31,12 +31,24 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
 
 def test_session_keeps_the_token_in_the_environment_scoped_to_the_origin() -> None:
     creds = credentials.Credentials("x-access-token", TOKEN, "PROMOTER_TOKEN")
-    session = gitmod.session("https://git.example.com:8443/acme/config.git", creds)
+    session = git_remote.session("https://git.example.com:8443/acme/config.git", creds)
     keys = {session.env[k] for k in session.env if k.startswith("GIT_CONFIG_KEY_")}
     assert "http.https://git.example.com:8443/.extraHeader" in keys
     assert "credential.helper" in keys
     assert all(TOKEN not in key for key in keys)
-    assert gitmod.session("git@github.com:acme/config.git", creds).secrets == ()
+    assert git_remote.session("git@github.com:acme/config.git", creds).secrets == ()
+
+
+def test_with_config_appends_entries_git_reads_later_ones_win(tmp_path: Path) -> None:
+    session = git_remote.session("https://git.example.com/acme/config.git", None)
+    count = int(session.env["GIT_CONFIG_COUNT"])
+    extended = gitmod.with_config(session, [("promoter.probe", "1"), ("promoter.probe", "2")],
+                                  {"GNUPGHOME": str(tmp_path)})
+    assert extended.env["GIT_CONFIG_COUNT"] == str(count + 2)
+    assert extended.env["GNUPGHOME"] == str(tmp_path)
+    assert "promoter.probe" not in session.env.values()  # the original is unchanged
+    assert gitmod.out(extended, ["config", "--get", "promoter.probe"], tmp_path) == "2"
+    assert gitmod.out(extended, ["config", "--get", "credential.helper"], tmp_path) == ""
 
 
 def test_stripped_environment_drops_inherited_git_state(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,8 +76,8 @@ def test_failures_name_the_command_redact_secrets_and_classify() -> None:
 def test_clone_is_blobless_shallow_and_sparse(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
     work = tmp_path / "work"
-    session = gitmod.session(bare.as_uri(), None)
-    gitmod.clone(session, bare.as_uri(), work, "main")
+    session = git_remote.session(bare.as_uri(), None)
+    git_remote.clone(session, bare.as_uri(), work, "main")
     assert git(work, "config", "remote.origin.partialclonefilter") == "blob:none"
     assert (work / ".git" / "shallow").exists()
     assert (work / ".promoter.yaml").exists() and not (work / "apps").exists()
@@ -76,22 +88,22 @@ def test_clone_is_blobless_shallow_and_sparse(tmp_path: Path) -> None:
 
 def test_push_reports_a_lost_race_instead_of_raising(tmp_path: Path) -> None:
     bare = bare_from(EXAMPLE, tmp_path / "remote.git")
-    session = gitmod.session(bare.as_uri(), None)
+    session = git_remote.session(bare.as_uri(), None)
     work = tmp_path / "work"
-    gitmod.clone(session, bare.as_uri(), work, "main")
+    git_remote.clone(session, bare.as_uri(), work, "main")
     me = gitmod.Identity("t", "t@example.test")
     (work / "README.md").write_text("changed\n")
     first = gitmod.commit(session, work, ["README.md"], "change\n", me, me)
-    assert gitmod.push(session, work, first, "side", "").ok
+    assert git_remote.push(session, work, first, "side", "").ok
     (work / "README.md").write_text("changed again\n")
     second = gitmod.commit(session, work, ["README.md"], "again\n", me, me)
-    exists = gitmod.push(session, work, second, "side", "")  # lease: must not exist yet
+    exists = git_remote.push(session, work, second, "side", "")  # lease: must not exist yet
     assert not exists.ok and exists.rejected
-    assert gitmod.push(session, work, second, "side", first).ok  # lease matches
-    stale = gitmod.push(session, work, first, "side", first)
+    assert git_remote.push(session, work, second, "side", first).ok  # lease matches
+    stale = git_remote.push(session, work, first, "side", first)
     assert not stale.ok and stale.rejected
     base = git(bare, "rev-parse", "main")
-    behind = gitmod.push(session, work, base, "side", None)  # not a fast-forward
+    behind = git_remote.push(session, work, base, "side", None)  # not a fast-forward
     assert not behind.ok and behind.rejected
 
 

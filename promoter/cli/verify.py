@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -90,20 +91,22 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
                                    ("flux-helmrelease", flux_helmrelease),
                                    ("workload", workload))
                for text in given]
-    ancestry = url = None
-    if repo:
-        from promoter.verify.ancestry import repo_ancestry, repo_url
+    with contextlib.ExitStack() as stack:
+        ancestry = url = None
+        if repo:
+            from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url
 
-        ancestry, url = repo_ancestry(repo), repo_url(repo)
-    settings = VerifySettings(
-        revision=revision, image=images.parse_new(image) if image else None,
-        timeout=config.duration(timeout, "--timeout") or 0.0,
-        settle=config.duration(settle, "--settle") or 0.0, kubeconfig=kubeconfig,
-        context=context, argocd_server=argocd_server, argocd_token=argocd_token,
-        argocd_ca=argocd_ca, sync=sync, refresh=refresh, allow_paused=allow_paused,
-        is_ancestor=ancestry, repo_url=url)
-    record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
-    emit(record, targets, settings, output)
+            ancestry = repo_ancestry(stack.enter_context(local_repo(repo)))
+            url = repo_url(repo)
+        settings = VerifySettings(
+            revision=revision, image=images.parse_new(image) if image else None,
+            timeout=config.duration(timeout, "--timeout") or 0.0,
+            settle=config.duration(settle, "--settle") or 0.0, kubeconfig=kubeconfig,
+            context=context, argocd_server=argocd_server, argocd_token=argocd_token,
+            argocd_ca=argocd_ca, sync=sync, refresh=refresh, allow_paused=allow_paused,
+            is_ancestor=ancestry, repo_url=url)
+        record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
+        emit(record, targets, settings, output)
 
 
 def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:

@@ -24,12 +24,15 @@ MARKER = "<!-- promoter:{app}/{env} -->"
 @dataclass(frozen=True)
 class ForgeSettings:
     """How to reach a forge. ``repo`` is ``--repo`` as given; ``slug`` the
-    ``owner/name`` (GitHub) or ``group/sub/project`` (GitLab) inferred from it."""
+    ``owner/name`` (GitHub) or ``group/sub/project`` (GitLab) inferred from it.
+    Built from the environment by the caller (credentials.py, remote.py): the
+    adapters read no environment variable."""
 
     repo: str
     slug: str | None = None
     api_url: str | None = None
     token: str | None = None
+    job_token: str | None = None  # $CI_JOB_TOKEN: GitLab's JOB-TOKEN header, not a bearer
     app_id: str | None = None
     app_private_key: str | None = None
     timeout: float | None = None  # --network-timeout: each request, each call's retries

@@ -9,7 +9,6 @@ SDK errors are translated at this boundary and never leave it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +34,7 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubFo
             f"cannot tell the GitHub repository from {settings.repo!r};"
             " pass --repo https://github.com/OWNER/NAME"
         )
-    api = (settings.api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
+    api = (settings.api_url or DEFAULT_API).rstrip("/")
     _bind_connections(api, Limits.within(settings.timeout))
     backoff = backoff or Backoff()
     if backoff.budget is None:
@@ -96,7 +95,7 @@ class GitHubForge:
         if settings.app_id and settings.app_private_key:
             self.gh = self._client(self._app_auth(settings.app_id, settings.app_private_key))
             return
-        token = settings.token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+        token = settings.token
         if not token:
             raise AuthError(
                 f"no GitHub credentials for {self.slug};"

@@ -8,7 +8,6 @@ read from the last response through a session hook. SDK errors stay here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -49,10 +48,8 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitLabFo
             f"cannot tell the GitLab project from {settings.repo!r};"
             " pass --repo https://gitlab.example/GROUP/PROJECT"
         )
-    url = settings.api_url or os.environ.get("CI_SERVER_URL") or DEFAULT_URL
-    url = url.rstrip("/").removesuffix("/api/v4")
-    token = settings.token or os.environ.get("GITLAB_TOKEN")
-    job_token = os.environ.get("CI_JOB_TOKEN")
+    url = (settings.api_url or DEFAULT_URL).rstrip("/").removesuffix("/api/v4")
+    token, job_token = settings.token, settings.job_token
     if token and token != job_token:
         job_token = None  # a job token (even passed as --token) goes in the JOB-TOKEN header
     else:

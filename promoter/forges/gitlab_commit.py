@@ -31,7 +31,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from promoter import git, workspace
+from promoter import git, git_remote, workspace
 from promoter.errors import InputError, PromoterError
 from promoter.forges.gitlab import GitLabForge
 
@@ -58,11 +58,11 @@ def attempt(forge: GitLabForge, ws: workspace.Workspace, branch: str, lease: str
             raise InputError(UNSIGNED.format(sha=sha, slug=forge.slug))
         log.info("GitLab signed %s (%s, %s)", sha, signature.get("signature_type"),
                  signature.get("verification_status"))
-        fetched = git.fetch(ws.git, ws.work, temporary, FETCHED)
+        fetched = git_remote.fetch(ws.git, ws.work, temporary, FETCHED)
         if fetched != sha:
             raise PromoterError(f"branch {temporary} of {forge.slug} moved to {fetched}"
                                 f" instead of holding {sha}; run promoter again")
-        pushed = git.push(ws.git, ws.work, sha, branch, lease)
+        pushed = git_remote.push(ws.git, ws.work, sha, branch, lease)
         return sha if pushed.ok else None
     finally:
         delete_branch(forge, temporary)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from promoter import images
+from promoter.errors import BadYaml, NotEditable
 from promoter.images import ImageRef
 from promoter.manifests import follow
 from promoter.manifests.edit import (
     Assign,
-    NotEditable,
     Splice,
     apply,
     assignments,
@@ -23,7 +23,6 @@ from promoter.manifests.edit import (
 from promoter.manifests.locate import Ref, refs_in, with_template
 from promoter.manifests.nodes import (
     NULL_TAG,
-    BadYaml,
     check_document,
     compose_all,
     kind_of,

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promoter.errors import BadYaml, NotEditable
 from promoter.images import ImageRef
 from promoter.manifests.locate import Ref, Slot
 from promoter.manifests.nodes import (
     STR_TAG,
-    BadYaml,
     compose_all,
     kind_of,
     line_of,
@@ -35,10 +35,6 @@ class Assign:
     notes: tuple[str, ...] = ()
     mapping: Any = None
     key: str = ""
-
-
-class NotEditable(Exception):
-    """A reference that cannot be given the new version; becomes a Skip."""
 
 
 def assignments(ref: Ref, new: ImageRef) -> list[Assign]:

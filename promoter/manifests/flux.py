@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from promoter.errors import BadYaml
 from promoter.images import ImageRef
 from promoter.manifests.document import (
     BOM,
@@ -28,7 +29,7 @@ from promoter.manifests.document import (
     template_reason,
 )
 from promoter.manifests.follow import FLUX_VAR
-from promoter.manifests.nodes import BadYaml, compose_all, kind_of, scalar_items, string_value
+from promoter.manifests.nodes import compose_all, kind_of, scalar_items, string_value
 from promoter.manifests.records import FileEdit, Found, Plan, Skip
 from promoter.manifests.refs import EXPRESSION, Ref, Slot
 

@@ -24,20 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from promoter.errors import BadYaml
+
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_EXPANDED_NODES = 2_000_000
-
-
-class BadYaml(Exception):
-    """A file that cannot be edited safely; ``line`` is 1-based (0 = unknown)."""
-
-    def __init__(self, reason: str, line: int = 0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
 
 
 @lru_cache(maxsize=2)

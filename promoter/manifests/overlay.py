@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promoter.errors import InputError
+from promoter.errors import BadYaml, InputError
 from promoter.images import ImageRef
 from promoter.manifests.document import BOM
-from promoter.manifests.nodes import BadYaml, compose_all, kind_of, scalar_items, string_value
+from promoter.manifests.nodes import compose_all, kind_of, scalar_items, string_value
 from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
 from promoter.manifests.render import position, render
 

@@ -31,12 +31,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from promoter.errors import ConflictError, InputError
+from promoter.errors import BadYaml, ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
 from promoter.manifests import flux, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
-from promoter.manifests.nodes import BadYaml
 from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
 
 MAX_BYTES = 8 * 1024 * 1024

@@ -1,79 +1,86 @@
 """Commit ancestry from a git repository: "is the synced revision the merge
 commit or a descendant of it?". A local path is used as is; a URL is cloned
-once (bare, blobless) into a temporary directory and fetched again when the
-cluster names a commit it does not know yet. git runs through ``promoter.git``
+once (bare, blobless) into a temporary directory (``local_repo``, removed on
+every way out) and fetched again when the cluster names a commit it does not
+know yet: still unknown after the fetch, it is no match (LookupError); a fetch
+that fails is an error. git runs through ``promoter.git``
 (stripped environment, never a prompt); no session is given here, so the
 user's own git credentials apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
+import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from promoter import git
-from promoter.errors import InputError
+from promoter import git, git_remote
+from promoter.errors import InputError, PromoterError
 from promoter.verify.rules import Ancestry
 
 _AMBIENT = git.Git()  # no extra config: ambient git credentials
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
 
 
-def _git(repo: str, *args: str, session: git.Git = _AMBIENT) -> subprocess.CompletedProcess[bytes]:
-    return git.run(session, args, Path(repo), check=False)
-
-
 def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
     """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown."""
-    done = _git(repo_dir, "merge-base", "--is-ancestor", ancestor, descendant)
-    if done.returncode in (0, 1):
-        return done.returncode == 0
-    raise LookupError(done.stderr.decode(errors="replace").strip()
-                      or f"git exited {done.returncode}")
-
-
-def is_shallow(repo_dir: str) -> bool:
-    return _git(repo_dir, "rev-parse", "--is-shallow-repository").stdout.strip() == b"true"
+    found = git.is_ancestor(_AMBIENT, Path(repo_dir), ancestor, descendant)
+    if found is None:
+        raise LookupError(f"{ancestor} or {descendant} is not in {repo_dir}")
+    return found
 
 
 def fetch_all(repo_dir: str, session: git.Git = _AMBIENT, refspec: str = ALL_BRANCHES) -> None:
     """Fetch ``refspec`` (every branch) of origin, blobless, unshallowing a shallow clone."""
-    unshallow = ["--unshallow"] if is_shallow(repo_dir) else []
-    _git(repo_dir, "fetch", "--quiet", "--filter=blob:none", "--no-tags", *unshallow, "origin",
-         refspec, session=session)
+    git_remote.fetch_history(session, Path(repo_dir), refspec)
 
 
 def repo_url(repo: str) -> str | None:
     """The URL of ``repo`` (a URL, or a local clone: its origin), None if unknown."""
-    if not os.path.isdir(repo):
-        return repo
-    done = _git(repo, "remote", "get-url", "origin")
-    return (done.stdout.decode().strip() or None) if done.returncode == 0 else None
+    return git.origin_url(_AMBIENT, Path(repo)) if os.path.isdir(repo) else repo
 
 
-def clone(url: str) -> str:
-    """A bare blobless clone of ``url`` in a temporary directory (ambient git credentials)."""
+@contextlib.contextmanager
+def local_repo(repo: str) -> Iterator[str]:
+    """``repo`` itself when it is a directory, else a bare blobless clone of the URL
+    in a temporary directory (ambient git credentials), removed when the block
+    ends: normally, on an error, on KeyboardInterrupt."""
+    if os.path.isdir(repo):
+        yield repo
+        return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
-    done = git.run(_AMBIENT, ["clone", "--bare", "--filter=blob:none", "--quiet", "--", url,
-                              path], check=False)
-    if done.returncode != 0:
-        stderr = done.stderr.decode(errors="replace").strip()
-        last = (stderr.splitlines() or ["git clone failed"])[-1]
-        raise InputError(f"cannot clone {url} for ancestry checks: {last}; check --repo")
-    return path
+    try:
+        _clone(repo, path)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
-def repo_ancestry(repo: str, fetch: Callable[[], object] | None = None) -> Ancestry:
-    """An ancestry function over ``repo`` (a path or a URL), cached per pair.
+def _clone(url: str, path: str) -> None:
+    try:
+        git_remote.clone_bare(_AMBIENT, url, Path(path))
+    except PromoterError as exc:
+        raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
+
+
+def _fetcher(path: str) -> Callable[[], object]:
+    """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
+    if repo_url(path) is None:
+        return lambda: None
+    return lambda: fetch_all(path)
+
+
+def repo_ancestry(path: str, fetch: Callable[[], object] | None = None) -> Ancestry:
+    """An ancestry function over the repository at ``path`` (see ``local_repo``),
+    cached per pair.
 
     ``fetch`` brings new commits in (default: ``fetch_all``); it runs before the
     first check when the clone is shallow, and when a commit is unknown."""
-    path = repo if os.path.isdir(repo) else clone(repo)
-    refresh = fetch or (lambda: fetch_all(path))
+    refresh = fetch or _fetcher(path)
     cache: dict[tuple[str, str], bool] = {}
     lock = threading.Lock()
     fresh = [False]
@@ -83,7 +90,7 @@ def repo_ancestry(repo: str, fetch: Callable[[], object] | None = None) -> Ances
             key = (ancestor, descendant)
             if key in cache:
                 return cache[key]
-            if not fresh[0] and is_shallow(path):
+            if not fresh[0] and git.is_shallow(_AMBIENT, Path(path)):
                 refresh()
                 fresh[0] = True
             try:

@@ -64,7 +64,8 @@ def revision_matches(expect: Expect, seen: str | None) -> bool:
     """Whether ``seen`` is the merge commit or a descendant of it.
 
     Exact match (either may be abbreviated to 7+ hex digits) always counts;
-    descendants count only when an ancestry function is available."""
+    descendants count only when an ancestry function is available. A commit the
+    ancestry function does not know (LookupError: not fetched yet) is no match."""
     if not seen:
         return False
     want, got = expect.revision.lower(), seen.lower()
@@ -75,7 +76,7 @@ def revision_matches(expect: Expect, seen: str | None) -> bool:
         return False
     try:
         return expect.is_ancestor(expect.revision, seen)
-    except Exception:  # ancestry unknown (commit not fetched yet): not a match
+    except LookupError:  # a commit unknown (not fetched yet): not a match, for now
         return False
 
 

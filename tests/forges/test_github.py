@@ -189,11 +189,12 @@ def test_auto_merge_refused_is_an_error(fake: FakeGitHub, slept: list[float]) ->
     assert result.pull_request is not None and result.operation == "created"
 
 
-def test_enterprise_url_from_github_api_url(
-    fake: FakeGitHub, slept: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
-    result = connect(fake, slept, api_url=None).publish(spec(draft=True), changed=True)
+def test_enterprise_url_from_github_api_url(fake: FakeGitHub, slept: list[float]) -> None:
+    from promoter import remote
+
+    environ = {"GITHUB_SERVER_URL": "https://ghe.example", "GITHUB_API_URL": fake.api_url}
+    api_url = remote.api_url("github", "https://ghe.example/acme/config", environ)
+    result = connect(fake, slept, api_url=api_url).publish(spec(draft=True), changed=True)
     assert result.operation == "created"
     assert ("POST", "/api/v3/repos/acme/config/pulls") in fake.requests
 

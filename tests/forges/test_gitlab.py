@@ -174,11 +174,12 @@ def test_unknown_user_is_an_error(fake: FakeGitLab, slept: list[float]) -> None:
         connect(fake, slept).publish(spec(reviewers=("zed",)), changed=True)
 
 
-def test_self_managed_url_from_ci_server_url(
-    fake: FakeGitLab, slept: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CI_SERVER_URL", fake.url)
-    result = connect(fake, slept, api_url=None).publish(spec(), changed=True)
+def test_self_managed_url_from_ci_server_url(fake: FakeGitLab, slept: list[float]) -> None:
+    from promoter import remote
+
+    repo = f"{fake.url}/acme/config.git"
+    api_url = remote.api_url("gitlab", repo, {"CI_SERVER_URL": fake.url})
+    result = connect(fake, slept, repo=repo, api_url=api_url).publish(spec(), changed=True)
     assert result.operation == "created"
 
 
@@ -231,12 +232,15 @@ def test_bad_token_is_exit_3_without_the_token(fake: FakeGitLab, slept: list[flo
     assert info.value.exit_code == 3 and TOKEN not in str(info.value)
 
 
-def test_job_token_cannot_create_merge_requests(
-    fake: FakeGitLab, slept: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CI_JOB_TOKEN", "job-" + TOKEN)
+def test_job_token_cannot_create_merge_requests(fake: FakeGitLab, slept: list[float]) -> None:
+    from promoter import credentials
+
+    environ = {"CI_JOB_TOKEN": "job-" + TOKEN}
+    found = credentials.from_env(environ, "gitlab")
+    assert found is not None
+    settings = {"token": found.token, "job_token": credentials.job_token(environ)}
     with pytest.raises(AuthError, match="CI_JOB_TOKEN cannot create") as info:
-        connect(fake, slept, token=None).publish(spec(), changed=True)
+        connect(fake, slept, **settings).publish(spec(), changed=True)
     assert info.value.exit_code == 3 and TOKEN not in str(info.value)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from promoter import images
-from promoter.errors import InputError
+from promoter.errors import BadYaml, InputError
 from promoter.manifests import plan_update
-from promoter.manifests.nodes import BadYaml, bad_yaml, compose_all
+from promoter.manifests.nodes import bad_yaml, compose_all
 
 
 def test_flow_mapping_with_colons_in_plain_scalars(tmp_path: Path) -> None:

@@ -3,13 +3,15 @@ unknown commits fetched) and a URL (cloned bare)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from promoter.errors import InputError
-from promoter.verify.ancestry import repo_ancestry
+from promoter.verify.ancestry import fetch_all, local_repo, repo_ancestry
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -50,24 +52,66 @@ def test_shallow_clone_is_deepened_and_new_commits_fetched(
 
 def test_url_is_cloned(remote: tuple[Path, Path, list[str]]) -> None:
     bare, _, shas = remote
-    check = repo_ancestry(f"file://{bare}")
-    assert check(shas[1], shas[2]) is True
-    assert check(shas[2], shas[1]) is False
+    with local_repo(f"file://{bare}") as path:
+        check = repo_ancestry(path)
+        assert check(shas[1], shas[2]) is True
+        assert check(shas[2], shas[1]) is False
 
 
 def test_unreachable_url_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot clone"):
-        repo_ancestry(f"file://{tmp_path}/missing.git")
+    with pytest.raises(InputError, match="cannot clone"), local_repo(
+            f"file://{tmp_path}/missing.git"):
+        pass
+
+
+@pytest.fixture
+def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tempfile's directory, so that a test sees what a clone leaves behind."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+def test_the_temporary_clone_is_removed_on_every_path(
+        remote: tuple[Path, Path, list[str]], temp_root: Path) -> None:
+    bare, _, shas = remote
+    with local_repo(f"file://{bare}") as path:
+        assert Path(path).parent == temp_root and repo_ancestry(path)(shas[0], shas[1])
+    assert list(temp_root.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt), local_repo(f"file://{bare}"):
+        raise KeyboardInterrupt
+    assert list(temp_root.iterdir()) == []
+    with pytest.raises(InputError), local_repo(f"file://{bare}.missing"):
+        pass
+    assert list(temp_root.iterdir()) == []
+
+
+def test_a_local_path_is_used_as_is(remote: tuple[Path, Path, list[str]]) -> None:
+    _, work, _ = remote
+    with local_repo(str(work)) as path:
+        assert path == str(work)
+    assert work.is_dir()
+
+
+def test_a_failed_fetch_is_an_error(remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    bare, _, _ = remote
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{bare}", str(clone))
+    shutil.rmtree(bare)  # origin is gone: git fetch exits 128
+    with pytest.raises(InputError, match="fetch"):
+        fetch_all(str(clone))
 
 
 def test_the_promotion_clone_is_deepened_through_its_git_session(
         remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
     from promoter import git as gitmod
+    from promoter import git_remote
     from promoter.verify.pipeline import clone_ancestry
 
     bare, work, shas = remote
     clone = tmp_path / "clone"
-    gitmod.clone(gitmod.Git(), f"file://{bare}", clone, "main")
+    git_remote.clone(gitmod.Git(), f"file://{bare}", clone, "main")
     merged = commit(work, 7)
     git(work, "push", "-q", "origin", "HEAD:main")
     check = clone_ancestry(gitmod.Git(), clone, "main")
@@ -85,3 +129,23 @@ def test_inherited_git_variables_do_not_leak_into_ancestry_checks(
     check = repo_ancestry(str(work))
     assert check(shas[0], shas[2]) is True
     assert check(shas[2], shas[0]) is False
+
+
+def test_an_unknown_commit_fetches_and_a_failed_fetch_surfaces(
+        remote: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    bare, _, shas = remote
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", f"file://{bare}", str(clone))
+    shutil.rmtree(bare)
+    check = repo_ancestry(str(clone))
+    assert check(shas[0], shas[2]) is True  # known: no fetch
+    with pytest.raises(InputError, match="fetch"):
+        check("0" * 40, shas[2])
+
+
+def test_without_an_origin_an_unknown_commit_is_no_match_yet(
+        remote: tuple[Path, Path, list[str]]) -> None:
+    _, work, shas = remote
+    git(work, "remote", "remove", "origin")
+    with pytest.raises(LookupError):
+        repo_ancestry(str(work))("0" * 40, shas[2])

@@ -222,3 +222,19 @@ def test_parse_target(kind: str, text: str, target: Target) -> None:
 def test_parse_target_rejects(kind: str, text: str) -> None:
     with pytest.raises(InputError):
         parse_target(kind, text)
+
+
+def _unknown(ancestor: str, descendant: str) -> bool:
+    raise LookupError(f"{ancestor} is not in the clone")
+
+
+def _broken(ancestor: str, descendant: str) -> bool:
+    raise RuntimeError("a bug in the ancestry function")
+
+
+def test_an_unknown_commit_is_no_match_but_other_errors_surface() -> None:
+    from promoter.verify.rules import revision_matches
+
+    assert revision_matches(Expect(SHA, is_ancestor=_unknown), o.OLD) is False
+    with pytest.raises(RuntimeError, match="a bug"):
+        revision_matches(Expect(SHA, is_ancestor=_broken), o.OLD)
