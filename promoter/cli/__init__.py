@@ -24,9 +24,9 @@ COMMANDS = {
     "update": "promoter.cli.update:update",
     "diff": "promoter.cli.update:diff",
     "promote": "promoter.cli.promote:promote",
-    "status": "promoter.cli.promote:status",
-    "config": "promoter.cli.promote:config",
-    "demo": "promoter.cli.promote:demo",
+    "status": "promoter.cli.status:status",
+    "config": "promoter.cli.config:config",
+    "demo": "promoter.cli.demo:demo",
     "verify": "promoter.cli.verify:verify",
 }
 

@@ -1,24 +1,22 @@
-"""``promoter promote``, ``status``, ``config validate`` and ``demo``.
+"""``promoter promote``: the whole pipeline, from the command line.
 
-Only click and light modules at import time; the pipeline loads inside commands.
+Only click and light modules at import time; the pipeline loads inside the command.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from promoter.cli import env_option
+from promoter.cli.common import OUTPUT, emit, emit_error, identity, setup_logging
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
 
 F = TypeVar("F", bound=Callable[..., Any])
-OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
-_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
 
 def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
@@ -28,42 +26,6 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
         f"--{name}/--no-{name}", envvar=var, show_envvar=True, **kwargs
     )
     return decorator
-
-
-def _setup_logging(ctx: click.Context) -> None:
-    verbose = bool((ctx.find_root().obj or {}).get("verbose"))
-    import logging
-
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="promoter: %(message)s")
-
-
-def _identity(value: str | None, option: str) -> Any:
-    if not value:
-        return None
-    match = _IDENTITY.match(value)
-    if match is None:
-        raise InputError(f"{option} {value!r} is not 'Name <email>'; fix the value")
-    from promoter.git import Identity
-
-    return Identity(match["name"], match["email"])
-
-
-def _emit_error(message: str, output: str) -> None:
-    """In CI, a failure still sets the outputs / dotenv report and annotates;
-    main() then prints the usual ``error:`` line and exits with the code."""
-    from promoter import report_ci
-
-    if output == "github":
-        click.echo(report_ci.github_error(message, os.environ), nl=False)
-    elif output == "gitlab":
-        click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
-
-
-def _emit(result: Any, output: str) -> None:
-    from promoter.report import render
-
-    click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
 
 
 @click.command(cls=StrictCommand)
@@ -131,17 +93,17 @@ def _emit(result: Any, output: str) -> None:
 def promote(ctx: click.Context, /, **options: Any) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
-    _setup_logging(ctx)
+    setup_logging(ctx)
     from promoter.promote import promote as run_promotion
 
     try:
         result = run_promotion(_request(options), os.environ)
     except PromoterError as exc:
-        _emit_error(exc.message, options["output"])
+        emit_error(exc.message, options["output"])
         if options["output"] == "json":
             failure_json(options, exc.message, exc.exit_code)
         raise
-    _emit(result, options["output"])
+    emit(result, options["output"])
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)
         raise click.exceptions.Exit(result.exit_code)
@@ -163,8 +125,8 @@ def _request(options: dict[str, Any]) -> Any:
         paths=tuple(options["path"]), keys=tuple(options["key"]), base=options["base"],
         forge=options["forge"], direct=options["direct"], branch=options["branch"],
         dry_run=options["dry_run"],
-        author=_identity(options["author"], "--author"),
-        committer=_identity(options["committer"], "--committer"),
+        author=identity(options["author"], "--author"),
+        committer=identity(options["committer"], "--committer"),
         message=options["message"], signoff=options["signoff"],
         pull_request=PullRequestOptions(
             title=options["title"], body=options["body"], labels=tuple(options["label"]),
@@ -208,73 +170,3 @@ def _check_options(options: dict[str, Any]) -> None:
     if options["dry_run"] and (options["wait_merge"] or options["verify"]):
         which = "--wait-merge" if options["wait_merge"] else "--verify"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
-
-
-@click.command()
-@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@env_option("--base", help="Branch to read (default: the working tree, or the default branch).")
-@env_option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@env_option("--deployments", is_flag=True,
-            help="Add the newest deployment promoter recorded per app and environment.")
-@env_option("--forge", type=click.Choice(["github", "gitlab"]),
-            help="With --deployments: where they are recorded (default: inferred).")
-@env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
-@click.pass_context
-def status(ctx: click.Context, repo: str, base: str | None, output: str, deployments: bool,
-           forge: str | None, api_url: str | None) -> None:
-    """Print the app x environment matrix of the images the repository holds."""
-    _setup_logging(ctx)
-    import json
-
-    from promoter import status as status_mod
-    from promoter.report import status_text
-
-    with status_mod.tree(repo, base, os.environ) as root:
-        matrix = status_mod.matrix(root)
-        pairs = [(t.app, t.env, t.image) for t in status_mod.targets(status_mod.require(root))]
-    text = json.dumps(matrix, indent=2) if output == "json" else status_text(matrix)
-    if deployments:
-        from promoter.deployments import latest_text, status_records
-
-        found = status_records(repo, forge, api_url, pairs, os.environ)
-        matrix["deployments"] = found
-        text = (json.dumps(matrix, indent=2) if output == "json"
-                else f"{text}\n\n{latest_text(found)}")
-    click.echo(text)
-
-
-@click.group()
-def config() -> None:
-    """Work with .promoter.yaml."""
-
-
-@config.command()
-@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@env_option("--base", help="Branch to check (default: the working tree, or the default branch).")
-@click.pass_context
-def validate(ctx: click.Context, repo: str, base: str | None) -> None:
-    """Check .promoter.yaml: keys, promote_from cycles, placeholders, paths."""
-    _setup_logging(ctx)
-    from promoter import status as status_mod
-
-    with status_mod.tree(repo, base, os.environ) as root:
-        config = status_mod.require(root)  # bad shape raises
-        found = status_mod.problems(root)
-    for problem in found[1:]:
-        click.echo(f"error: {problem}", err=True)
-    if found:
-        raise InputError(found[0].removeprefix("error: "))
-    click.echo(f".promoter.yaml is valid: {len(config.environments)} environments, "
-               f"{len(config.apps)} apps")
-
-
-@click.command()
-@click.option("--keep", is_flag=True, help="Keep the temporary repositories and print where.")
-@click.pass_context
-def demo(ctx: click.Context, keep: bool) -> None:
-    """Run real promotions on the bundled example config repository (local bare
-    remote, local forge; no network, no credentials)."""
-    _setup_logging(ctx)
-    from promoter.demo import run
-
-    run(os.environ, click.echo, keep=keep)
