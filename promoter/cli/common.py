@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from promoter.errors import InputError
+
+if TYPE_CHECKING:
+    from promoter.git import Identity
+    from promoter.promotion import Promotion
 
 OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
@@ -26,7 +30,7 @@ def setup_logging(ctx: click.Context) -> None:
                         format="promoter: %(message)s")
 
 
-def identity(value: str | None, option: str) -> Any:
+def identity(value: str | None, option: str) -> Identity | None:
     if not value:
         return None
     match = _IDENTITY.match(value)
@@ -48,7 +52,7 @@ def emit_error(message: str, output: str) -> None:
         click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
 
 
-def emit(result: Any, output: str) -> None:
+def emit(result: Promotion, output: str) -> None:
     from promoter.report import render
 
     click.echo(render(result.record(), output, os.environ, result.diff, result.notes))

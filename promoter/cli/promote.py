@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,6 +15,10 @@ from promoter.cli import env_option
 from promoter.cli.common import OUTPUT, emit, emit_error, identity, setup_logging
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
+
+if TYPE_CHECKING:
+    from promoter.promotion import PullRequestOptions
+    from promoter.registry.options import Options as RegistryOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +38,7 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
 @env_option("--app", help="App name from .promoter.yaml.")
 @env_option("--env", help="Target environment from .promoter.yaml.")
 @env_option("--image", help="New image reference, REPO:TAG, REPO@DIGEST or both.")
-@env_option("--from", help="Promote exactly what runs in this environment.")
+@env_option("--from", "from_env", help="Promote exactly what runs in this environment.")
 @env_option("--path", multiple=True, help="File or directory to edit (repeatable).")
 @env_option("--key", multiple=True, help="Explicit Helm key path (repeatable).")
 @env_option("--forge", type=click.Choice(["local", "github", "gitlab"]),
@@ -90,83 +94,107 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
             help="Record a deployment and, after --verify, the commit status promoter/ENV.")
 @env_option("--environment-url", help="URL shown on the deployment record.")
 @click.pass_context
-def promote(ctx: click.Context, /, **options: Any) -> None:
+def promote(
+    ctx: click.Context, /, *, repo: str, base: str | None, app: str | None, env: str | None,
+    image: str | None, from_env: str | None, path: tuple[str, ...], key: tuple[str, ...],
+    forge: str | None, direct: bool | None, branch: str | None, dry_run: bool, output: str,
+    author: str | None, committer: str | None, message: str | None, signoff: bool,
+    title: str | None, body: str | None, label: tuple[str, ...], reviewer: tuple[str, ...],
+    assignee: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
+    merge_method: str | None, delete_branch: bool | None, api_url: str | None,
+    app_id: str | None, app_private_key: str | None, wait_merge: bool, timeout: str,
+    network_timeout: str | None, verify: bool, force: bool, allow_downgrade: bool | None,
+    skip_uneditable: bool, max_attempts: int, registry: bool | None, pin_digest: bool | None,
+    insecure_registry: tuple[str, ...], registry_timeout: str, sign: str | None,
+    require_verified: bool, record: bool, environment_url: str | None,
+) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
     setup_logging(ctx)
+    from promoter.config import duration
+    from promoter.promote import Request
     from promoter.promote import promote as run_promotion
+    from promoter.retry import PushRetry
 
     try:
-        result = run_promotion(_request(options), os.environ)
+        if image and from_env:
+            raise InputError("--image and --from exclude each other; give one")
+        _check_templates(message, title)
+        _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
+        wait_limit = _seconds(timeout, "--timeout", 1800.0)
+        network_limit = duration(network_timeout, "--network-timeout")
+        request = Request(
+            repo=repo, app=app, env=env, image=image, from_env=from_env, paths=path,
+            keys=key, base=base, forge=forge, direct=direct, branch=branch, dry_run=dry_run,
+            author=identity(author, "--author"),
+            committer=identity(committer, "--committer"), message=message, signoff=signoff,
+            pull_request=_pull_request(title, body, label, reviewer, assignee, draft,
+                                       auto_merge, merge_method, delete_branch),
+            api_url=api_url, app_id=app_id, app_private_key=app_private_key,
+            wait_merge=wait_merge, verify=verify, timeout=wait_limit,
+            network_timeout=network_limit, retry=PushRetry(attempts=max_attempts),
+            registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
+            force=force, allow_downgrade=allow_downgrade or None,
+            skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
+            record=record, environment_url=environment_url,
+        )
+        result = run_promotion(request, os.environ)
     except PromoterError as exc:
-        emit_error(exc.message, options["output"])
-        if options["output"] == "json":
-            failure_json(options, exc.message, exc.exit_code)
+        emit_error(exc.message, output)
+        if output == "json":
+            failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
         raise
-    emit(result, options["output"])
+    emit(result, output)
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)
         raise click.exceptions.Exit(result.exit_code)
 
 
-def _request(options: dict[str, Any]) -> Any:
-    from promoter.config import duration
-    from promoter.promote import PullRequestOptions, Request
-    from promoter.retry import PushRetry
+def _pull_request(
+    title: str | None, body: str | None, labels: tuple[str, ...], reviewers: tuple[str, ...],
+    assignees: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
+    merge_method: str | None, delete_branch: bool | None,
+) -> PullRequestOptions:
+    """The pull request settings given on the command line (None: as configured)."""
+    from promoter.promotion import PullRequestOptions
 
-    if options["image"] and options["from"]:
-        raise InputError("--image and --from exclude each other; give one")
-    _check_options(options)
-    timeout = duration(options["timeout"], "--timeout")
-    network = duration(options["network_timeout"], "--network-timeout")
-    return Request(
-        repo=options["repo"], app=options["app"], env=options["env"],
-        image=options["image"], from_env=options["from"],
-        paths=tuple(options["path"]), keys=tuple(options["key"]), base=options["base"],
-        forge=options["forge"], direct=options["direct"], branch=options["branch"],
-        dry_run=options["dry_run"],
-        author=identity(options["author"], "--author"),
-        committer=identity(options["committer"], "--committer"),
-        message=options["message"], signoff=options["signoff"],
-        pull_request=PullRequestOptions(
-            title=options["title"], body=options["body"], labels=tuple(options["label"]),
-            reviewers=tuple(options["reviewer"]), assignees=tuple(options["assignee"]),
-            draft=options["draft"], auto_merge=options["auto_merge"],
-            merge_method=options["merge_method"], delete_branch=options["delete_branch"],
-        ),
-        api_url=options["api_url"], app_id=options["app_id"],
-        app_private_key=options["app_private_key"],
-        wait_merge=options["wait_merge"], verify=options["verify"],
-        timeout=1800.0 if timeout is None else timeout, network_timeout=network,
-        retry=PushRetry(attempts=options["max_attempts"]),
-        registry=_registry_options(options),
-        force=options["force"], allow_downgrade=options["allow_downgrade"] or None,
-        skip_uneditable=options["skip_uneditable"],
-        sign=options["sign"], require_verified=options["require_verified"],
-        record=options["record"], environment_url=options["environment_url"],
+    return PullRequestOptions(
+        title=title, body=body, labels=labels, reviewers=reviewers, assignees=assignees,
+        draft=draft, auto_merge=auto_merge, merge_method=merge_method,
+        delete_branch=delete_branch,
     )
 
 
-def _registry_options(options: dict[str, Any]) -> Any:
-    from promoter.config import duration
+def _registry(check: bool | None, pin_digest: bool | None, insecure: tuple[str, ...],
+              timeout: str) -> RegistryOptions:
     from promoter.registry.options import Options
 
-    timeout = duration(options["registry_timeout"], "--registry-timeout")
-    return Options(check=options["registry"], pin_digest=options["pin_digest"],
-                   insecure=tuple(options["insecure_registry"]),
-                   timeout=10.0 if timeout is None else timeout)
+    return Options(check=check, pin_digest=pin_digest, insecure=insecure,
+                   timeout=_seconds(timeout, "--registry-timeout", 10.0))
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Refuse options that would be ignored, and templates with unknown placeholders."""
+def _seconds(text: str | None, option: str, default: float) -> float:
+    from promoter.config import duration
+
+    seconds = duration(text, option)
+    return default if seconds is None else seconds
+
+
+def _check_templates(message: str | None, title: str | None) -> None:
+    """Refuse templates with unknown placeholders."""
     from promoter.template import FIELDS, check
 
-    for option in ("message", "title"):
-        if options[option]:
-            check(options[option], FIELDS, f"--{option}")
-    if bool(options["app_id"]) != bool(options["app_private_key"]):
-        given = "--app-id" if options["app_id"] else "--app-private-key"
+    for option, template in (("--message", message), ("--title", title)):
+        if template:
+            check(template, FIELDS, option)
+
+
+def _check_together(app_id: str | None, app_private_key: str | None, dry_run: bool,
+                    wait_merge: bool, verify: bool) -> None:
+    """Refuse options that need each other, or would be ignored."""
+    if bool(app_id) != bool(app_private_key):
+        given = "--app-id" if app_id else "--app-private-key"
         raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
-    if options["dry_run"] and (options["wait_merge"] or options["verify"]):
-        which = "--wait-merge" if options["wait_merge"] else "--verify"
+    if dry_run and (wait_merge or verify):
+        which = "--wait-merge" if wait_merge else "--verify"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
