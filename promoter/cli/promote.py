@@ -6,8 +6,7 @@ Only click and light modules at import time; the pipeline loads inside the comma
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,17 +18,6 @@ from promoter.errors import InputError, PromoterError
 if TYPE_CHECKING:
     from promoter.promotion import PullRequestOptions
     from promoter.registry.options import Options as RegistryOptions
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """``--name/--no-name`` (default None: "as configured"), also from PROMOTER_NAME."""
-    var = "PROMOTER_" + name.upper().replace("-", "_")
-    decorator: Callable[[F], F] = click.option(
-        f"--{name}/--no-{name}", envvar=var, show_envvar=True, **kwargs
-    )
-    return decorator
 
 
 @click.command(cls=StrictCommand)
@@ -43,7 +31,7 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
 @env_option("--key", multiple=True, help="Explicit Helm key path (repeatable).")
 @env_option("--forge", type=click.Choice(["local", "github", "gitlab"]),
             help="Where to open the pull request (default: inferred from --repo).")
-@_switch("direct", default=None, help="Push to the base branch, no PR.")
+@env_option("--direct/--no-direct", default=None, help="Push to the base branch, no PR.")
 @env_option("--branch", help="Branch template, {app} {env} (default: promoter/{env}/{app}).")
 @env_option("--dry-run", is_flag=True, help="Clone and plan; print the diff; push nothing.")
 @env_option("--output", type=OUTPUT, default="text", show_default=True)
@@ -56,10 +44,10 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
 @env_option("--label", multiple=True, help="Pull request label (repeatable).")
 @env_option("--reviewer", multiple=True, help="Reviewer (repeatable).")
 @env_option("--assignee", multiple=True, help="Assignee (repeatable).")
-@_switch("draft", default=None, help="Open the pull request as a draft.")
-@_switch("auto-merge", default=None, help="Enable auto-merge.")
+@env_option("--draft/--no-draft", default=None, help="Open the pull request as a draft.")
+@env_option("--auto-merge/--no-auto-merge", default=None, help="Enable auto-merge.")
 @env_option("--merge-method", type=click.Choice(["merge", "squash", "rebase"]))
-@_switch("delete-branch", default=None,
+@env_option("--delete-branch/--no-delete-branch", default=None,
             help="Delete the branch after the merge.")
 @env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
 @env_option("--app-id", help="GitHub App id (with --app-private-key).")
@@ -78,9 +66,10 @@ def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
             help="Go on past target files that hold the image but cannot be edited.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
-@_switch("registry", default=None,
-         help="Check the image in its registry first (default; .promoter.yaml registry:).")
-@_switch("pin-digest", default=None, help="Write TAG@DIGEST resolved from the registry.")
+@env_option("--registry/--no-registry", default=None,
+            help="Check the image in its registry first (default; .promoter.yaml registry:).")
+@env_option("--pin-digest/--no-pin-digest", default=None,
+            help="Write TAG@DIGEST resolved from the registry.")
 @env_option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
             help="Registry to speak plain HTTP to (in-cluster; repeatable).")
 @env_option("--registry-timeout", default="10s", show_default=True,

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from promoter.cli import env_option
+from promoter.cli import env_option, stacked
 
-
-def _options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.argument("paths", nargs=-1, type=click.Path())(func)
-    func = click.argument("ref")(func)
-    func = env_option(
-        "--output", type=click.Choice(["text", "json"]), default="text",
-        help="text (default) or one JSON object on stdout.",
-    )(func)
-    func = env_option(
-        "--expect", metavar="TAG",
-        help="Refuse (exit 1, nothing written) unless every reference now carries TAG.",
-    )(func)
-    func = env_option(
-        "--insecure-registry", multiple=True, metavar="HOST[:PORT]",
-        help="Registry to speak plain HTTP to (in-cluster; repeatable).",
-    )(func)
-    func = env_option("--pin-digest", is_flag=True,
-                      help="Write TAG@DIGEST resolved from the registry (checks it too).")(func)
-    func = env_option("--check-registry", is_flag=True,
-                      help="Refuse unless REF exists in its registry (exit 2 if missing).")(func)
-    func = click.option(
-        "--key", "keys", envvar="PROMOTER_KEY", show_envvar=True, multiple=True, metavar="KEY",
-        help="Also edit the value at this key path (image.tag); repeatable.",
-    )(func)
-    return func
+_options = stacked(
+    env_option("--key", "keys", multiple=True, metavar="KEY",
+               help="Also edit the value at this key path (image.tag); repeatable."),
+    env_option("--check-registry", is_flag=True,
+               help="Refuse unless REF exists in its registry (exit 2 if missing)."),
+    env_option("--pin-digest", is_flag=True,
+               help="Write TAG@DIGEST resolved from the registry (checks it too)."),
+    env_option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+               help="Registry to speak plain HTTP to (in-cluster; repeatable)."),
+    env_option("--expect", metavar="TAG",
+               help="Refuse (exit 1, nothing written) unless every reference now carries TAG."),
+    env_option("--output", type=click.Choice(["text", "json"]), default="text",
+               help="text (default) or one JSON object on stdout."),
+    click.argument("ref"),
+    click.argument("paths", nargs=-1, type=click.Path()),
+)
 
 
 @click.command()
