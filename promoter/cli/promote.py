@@ -11,13 +11,22 @@ from typing import TYPE_CHECKING
 import click
 
 from promoter.cli import env_option
-from promoter.cli.common import OUTPUT, emit, emit_error, identity, setup_logging
+from promoter.cli.common import (
+    OUTPUT,
+    cluster_flags_given,
+    cluster_options,
+    emit,
+    emit_error,
+    identity,
+    setup_logging,
+)
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
 
 if TYPE_CHECKING:
     from promoter.promotion import PullRequestOptions
     from promoter.registry.options import Options as RegistryOptions
+    from promoter.verify.cluster import Cluster
 
 
 @click.command(cls=StrictCommand)
@@ -58,6 +67,7 @@ if TYPE_CHECKING:
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@cluster_options
 @env_option("--force", is_flag=True,
             help="Rebuild the promoter branch even if it holds commits promoter did not make.")
 @env_option("--allow-downgrade", is_flag=True, default=None,
@@ -92,10 +102,11 @@ def promote(
     assignee: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
     merge_method: str | None, delete_branch: bool | None, api_url: str | None,
     app_id: str | None, app_private_key: str | None, wait_merge: bool, timeout: str,
-    network_timeout: str | None, verify: bool, force: bool, allow_downgrade: bool | None,
-    skip_uneditable: bool, max_attempts: int, registry: bool | None, pin_digest: bool | None,
-    insecure_registry: tuple[str, ...], registry_timeout: str, sign: str | None,
-    require_verified: bool, record: bool, environment_url: str | None,
+    network_timeout: str | None, verify: bool, cluster: Cluster, force: bool,
+    allow_downgrade: bool | None, skip_uneditable: bool, max_attempts: int,
+    registry: bool | None, pin_digest: bool | None, insecure_registry: tuple[str, ...],
+    registry_timeout: str, sign: str | None, require_verified: bool, record: bool,
+    environment_url: str | None,
 ) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
@@ -110,6 +121,7 @@ def promote(
             raise InputError("--image and --from exclude each other; give one")
         _check_templates(message, title)
         _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
+        _check_cluster(ctx, verify)
         wait_limit = _seconds(timeout, "--timeout", 1800.0)
         network_limit = duration(network_timeout, "--network-timeout")
         request = Request(
@@ -120,7 +132,7 @@ def promote(
             pull_request=_pull_request(title, body, label, reviewer, assignee, draft,
                                        auto_merge, merge_method, delete_branch),
             api_url=api_url, app_id=app_id, app_private_key=app_private_key,
-            wait_merge=wait_merge, verify=verify, timeout=wait_limit,
+            wait_merge=wait_merge, verify=verify, cluster=cluster, timeout=wait_limit,
             network_timeout=network_limit, retry=PushRetry(attempts=max_attempts),
             registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
             force=force, allow_downgrade=allow_downgrade or None,
@@ -187,3 +199,9 @@ def _check_together(app_id: str | None, app_private_key: str | None, dry_run: bo
     if dry_run and (wait_merge or verify):
         which = "--wait-merge" if wait_merge else "--verify"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
+
+
+def _check_cluster(ctx: click.Context, verify: bool) -> None:
+    given = cluster_flags_given(ctx)
+    if given and not verify:
+        raise InputError(f"{given[0]} has no effect without --verify; add --verify or drop it")

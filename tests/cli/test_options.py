@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from promoter.cli import COMMANDS, cli, env_option, stacked
+from promoter.cli.common import CLUSTER, cluster_flags_given, cluster_options
 
 
 def all_options() -> list[tuple[str, click.Option]]:
@@ -58,3 +59,32 @@ def test_a_switch_reads_one_variable(args: list[str], environ: dict[str, str],
 def test_stacked_options_keep_their_order_in_help() -> None:
     names = [p.name for p in show.params]
     assert names == ["draft", "label"]
+
+
+def test_promote_takes_the_cluster_flags_of_verify() -> None:
+    ctx = click.Context(cli)
+    declared = {}
+    for name in ("verify", "promote"):
+        command = cli.get_command(ctx, name)
+        assert command is not None
+        declared[name] = {p.name: p.to_info_dict() for p in command.params if p.name in CLUSTER}
+    assert list(declared["verify"]) == list(declared["promote"]) == list(CLUSTER)
+    assert declared["verify"] == declared["promote"]
+
+
+@click.command()
+@cluster_options
+@click.pass_context
+def cluster_given(ctx: click.Context, cluster: object) -> None:
+    click.echo(f"{cluster_flags_given(ctx)} {cluster!r}")
+
+
+def test_cluster_flags_from_the_command_line_count_and_the_environment_does_not() -> None:
+    result = CliRunner().invoke(cluster_given, ["--context", "prod", "--sync"],
+                                env={"PROMOTER_KUBECONFIG": "/k", "PROMOTER_REFRESH": "1",
+                                     "PROMOTER_ARGOCD_TOKEN": "s3cret"})
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("['--context', '--sync'] Cluster(kubeconfig='/k', "
+                                    "context='prod', argocd_server=None, argocd_ca=None, "
+                                    "sync=True, refresh=True, allow_paused=False)")
+    assert "s3cret" not in result.output
