@@ -30,27 +30,29 @@ _options = stacked(
 @_options
 @env_option("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
 def update(
-    ref: str, paths: tuple[str, ...], output: str, expect: str | None,
-    keys: tuple[str, ...], dry_run: bool, **registry: Any,
+    ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...],
+    check_registry: bool, pin_digest: bool, insecure_registry: tuple[str, ...], dry_run: bool,
 ) -> None:
     """Give every reference to REF's image under PATHs (default .) REF's tag
     and/or digest, changing only the bytes of the values."""
-    _run(_checked(ref, registry), paths, output, expect, keys, dry_run)
+    checked = _checked(ref, check_registry, pin_digest, insecure_registry)
+    _run(checked, paths, output, expect, keys, dry_run)
 
 
 @click.command()
 @_options
 def diff(
     ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...],
-    **registry: Any,
+    check_registry: bool, pin_digest: bool, insecure_registry: tuple[str, ...],
 ) -> None:
     """Show what ``update`` would change, as a unified diff (same as update --dry-run)."""
-    _run(_checked(ref, registry), paths, output, expect, keys, True)
+    checked = _checked(ref, check_registry, pin_digest, insecure_registry)
+    _run(checked, paths, output, expect, keys, True)
 
 
-def _checked(ref_text: str, registry: dict[str, Any]) -> str:
+def _checked(ref_text: str, check: bool, pin: bool, insecure: tuple[str, ...]) -> str:
     """REF, checked against its registry (and pinned) when asked."""
-    if not (registry["check_registry"] or registry["pin_digest"]):
+    if not (check or pin):
         return ref_text
     import os
 
@@ -58,9 +60,8 @@ def _checked(ref_text: str, registry: dict[str, Any]) -> str:
     from promoter.registry import gate
     from promoter.registry.options import Options
 
-    options = Options(insecure=tuple(registry["insecure_registry"]))
-    ref, _ = gate.checked(options, images.parse_new(ref_text), os.environ, check=True,
-                          pin=registry["pin_digest"], where="--pin-digest")
+    ref, _ = gate.checked(Options(insecure=insecure), images.parse_new(ref_text), os.environ,
+                          check=True, pin=pin, where="--pin-digest")
     return str(ref)
 
 
