@@ -11,6 +11,7 @@ from promoter import git, plan, workspace
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
 from promoter.retry import PushRetry
+from promoter.verify.cluster import Cluster
 
 SCHEMA = "promoter/v1"
 
@@ -56,6 +57,7 @@ class Request:
     timeout: float = 1800.0
     network_timeout: float | None = None  # --network-timeout; see network_limit
     verify: bool = False
+    cluster: Cluster = field(default_factory=Cluster)  # --verify: cluster and Argo CD access
     retry: PushRetry = field(default_factory=PushRetry)
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
     force: bool = False  # rebuild a promoter branch that holds commits of others

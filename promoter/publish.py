@@ -193,7 +193,7 @@ def _verify(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotio
     # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
     outcome = verify_promotion(
         cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
-        revision=revision, image=job.ref, environ=environ,
+        revision=revision, image=job.ref, cluster=job.request.cluster,
         is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
         repo_url=repo_url(job.request.repo),
     )

@@ -25,6 +25,7 @@ import verify_objects as o
 
 from promoter.errors import InputError, PromoterError
 from promoter.promote import Request, promote
+from promoter.verify.cluster import Cluster
 
 TOKEN = "ghp_gates_test_token"
 IMAGE = "ghcr.io/acme/api"
@@ -76,8 +77,9 @@ class World:
         try:
             result = promote(self.request("staging", image=f"{IMAGE}:{tag}", direct=True,
                                           verify=True, record=True,
-                                          environment_url="https://staging.example"),
-                             {**self.environ(), "PROMOTER_KUBECONFIG": kube.kubeconfig()})
+                                          environment_url="https://staging.example",
+                                          cluster=Cluster(kubeconfig=kube.kubeconfig())),
+                             self.environ())
             o.join_ok(thread)
         finally:
             kube.close()

@@ -24,9 +24,9 @@ COMMANDS = {
     "update": "promoter.cli.update:update",
     "diff": "promoter.cli.update:diff",
     "promote": "promoter.cli.promote:promote",
-    "status": "promoter.cli.promote:status",
-    "config": "promoter.cli.promote:config",
-    "demo": "promoter.cli.promote:demo",
+    "status": "promoter.cli.status:status",
+    "config": "promoter.cli.config:config",
+    "demo": "promoter.cli.demo:demo",
     "verify": "promoter.cli.verify:verify",
 }
 
@@ -127,8 +127,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def env_option(name: str, *decls: str, **kwargs: Any) -> Callable[[F], F]:
-    """``--name`` that also reads ``PROMOTER_NAME`` from the environment."""
-    var = "PROMOTER_" + name.lstrip("-").upper().replace("-", "_")
+    """``--name`` that also reads ``PROMOTER_NAME`` from the environment; a switch
+    ``--name/--no-name`` reads the same variable."""
+    var = "PROMOTER_" + name.partition("/")[0].lstrip("-").upper().replace("-", "_")
     decorator: Callable[[F], F] = click.option(name, *decls, envvar=var, show_envvar=True,
                                                **kwargs)
     return decorator
+
+
+def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator for a list of options, listed as they appear in --help."""
+
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply

@@ -1,69 +1,32 @@
-"""``promoter promote``, ``status``, ``config validate`` and ``demo``.
+"""``promoter promote``: the whole pipeline, from the command line.
 
-Only click and light modules at import time; the pipeline loads inside commands.
+Only click and light modules at import time; the pipeline loads inside the command.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
 from promoter.cli import env_option
+from promoter.cli.common import (
+    OUTPUT,
+    cluster_flags_given,
+    cluster_options,
+    emit,
+    emit_error,
+    identity,
+    setup_logging,
+)
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
 
-F = TypeVar("F", bound=Callable[..., Any])
-OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
-_IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
-
-
-def _switch(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """``--name/--no-name`` (default None: "as configured"), also from PROMOTER_NAME."""
-    var = "PROMOTER_" + name.upper().replace("-", "_")
-    decorator: Callable[[F], F] = click.option(
-        f"--{name}/--no-{name}", envvar=var, show_envvar=True, **kwargs
-    )
-    return decorator
-
-
-def _setup_logging(ctx: click.Context) -> None:
-    verbose = bool((ctx.find_root().obj or {}).get("verbose"))
-    import logging
-
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="promoter: %(message)s")
-
-
-def _identity(value: str | None, option: str) -> Any:
-    if not value:
-        return None
-    match = _IDENTITY.match(value)
-    if match is None:
-        raise InputError(f"{option} {value!r} is not 'Name <email>'; fix the value")
-    from promoter.git import Identity
-
-    return Identity(match["name"], match["email"])
-
-
-def _emit_error(message: str, output: str) -> None:
-    """In CI, a failure still sets the outputs / dotenv report and annotates;
-    main() then prints the usual ``error:`` line and exits with the code."""
-    from promoter import report_ci
-
-    if output == "github":
-        click.echo(report_ci.github_error(message, os.environ), nl=False)
-    elif output == "gitlab":
-        click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
-
-
-def _emit(result: Any, output: str) -> None:
-    from promoter.report import render
-
-    click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
+if TYPE_CHECKING:
+    from promoter.promotion import PullRequestOptions
+    from promoter.registry.options import Options as RegistryOptions
+    from promoter.verify.cluster import Cluster
 
 
 @click.command(cls=StrictCommand)
@@ -72,12 +35,12 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--app", help="App name from .promoter.yaml.")
 @env_option("--env", help="Target environment from .promoter.yaml.")
 @env_option("--image", help="New image reference, REPO:TAG, REPO@DIGEST or both.")
-@env_option("--from", help="Promote exactly what runs in this environment.")
+@env_option("--from", "from_env", help="Promote exactly what runs in this environment.")
 @env_option("--path", multiple=True, help="File or directory to edit (repeatable).")
 @env_option("--key", multiple=True, help="Explicit Helm key path (repeatable).")
 @env_option("--forge", type=click.Choice(["local", "github", "gitlab"]),
             help="Where to open the pull request (default: inferred from --repo).")
-@_switch("direct", default=None, help="Push to the base branch, no PR.")
+@env_option("--direct/--no-direct", default=None, help="Push to the base branch, no PR.")
 @env_option("--branch", help="Branch template, {app} {env} (default: promoter/{env}/{app}).")
 @env_option("--dry-run", is_flag=True, help="Clone and plan; print the diff; push nothing.")
 @env_option("--output", type=OUTPUT, default="text", show_default=True)
@@ -90,10 +53,10 @@ def _emit(result: Any, output: str) -> None:
 @env_option("--label", multiple=True, help="Pull request label (repeatable).")
 @env_option("--reviewer", multiple=True, help="Reviewer (repeatable).")
 @env_option("--assignee", multiple=True, help="Assignee (repeatable).")
-@_switch("draft", default=None, help="Open the pull request as a draft.")
-@_switch("auto-merge", default=None, help="Enable auto-merge.")
+@env_option("--draft/--no-draft", default=None, help="Open the pull request as a draft.")
+@env_option("--auto-merge/--no-auto-merge", default=None, help="Enable auto-merge.")
 @env_option("--merge-method", type=click.Choice(["merge", "squash", "rebase"]))
-@_switch("delete-branch", default=None,
+@env_option("--delete-branch/--no-delete-branch", default=None,
             help="Delete the branch after the merge.")
 @env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
 @env_option("--app-id", help="GitHub App id (with --app-private-key).")
@@ -104,6 +67,7 @@ def _emit(result: Any, output: str) -> None:
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
 @env_option("--verify", is_flag=True, help="After the merge, verify from the cluster.")
+@cluster_options
 @env_option("--force", is_flag=True,
             help="Rebuild the promoter branch even if it holds commits promoter did not make.")
 @env_option("--allow-downgrade", is_flag=True, default=None,
@@ -112,9 +76,10 @@ def _emit(result: Any, output: str) -> None:
             help="Go on past target files that hold the image but cannot be edited.")
 @env_option("--max-attempts", type=click.IntRange(1, 100), default=30, show_default=True,
             help="Push attempts when other pushes land first.")
-@_switch("registry", default=None,
-         help="Check the image in its registry first (default; .promoter.yaml registry:).")
-@_switch("pin-digest", default=None, help="Write TAG@DIGEST resolved from the registry.")
+@env_option("--registry/--no-registry", default=None,
+            help="Check the image in its registry first (default; .promoter.yaml registry:).")
+@env_option("--pin-digest/--no-pin-digest", default=None,
+            help="Write TAG@DIGEST resolved from the registry.")
 @env_option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
             help="Registry to speak plain HTTP to (in-cluster; repeatable).")
 @env_option("--registry-timeout", default="10s", show_default=True,
@@ -128,153 +93,115 @@ def _emit(result: Any, output: str) -> None:
             help="Record a deployment and, after --verify, the commit status promoter/ENV.")
 @env_option("--environment-url", help="URL shown on the deployment record.")
 @click.pass_context
-def promote(ctx: click.Context, /, **options: Any) -> None:
+def promote(
+    ctx: click.Context, /, *, repo: str, base: str | None, app: str | None, env: str | None,
+    image: str | None, from_env: str | None, path: tuple[str, ...], key: tuple[str, ...],
+    forge: str | None, direct: bool | None, branch: str | None, dry_run: bool, output: str,
+    author: str | None, committer: str | None, message: str | None, signoff: bool,
+    title: str | None, body: str | None, label: tuple[str, ...], reviewer: tuple[str, ...],
+    assignee: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
+    merge_method: str | None, delete_branch: bool | None, api_url: str | None,
+    app_id: str | None, app_private_key: str | None, wait_merge: bool, timeout: str,
+    network_timeout: str | None, verify: bool, cluster: Cluster, force: bool,
+    allow_downgrade: bool | None, skip_uneditable: bool, max_attempts: int,
+    registry: bool | None, pin_digest: bool | None, insecure_registry: tuple[str, ...],
+    registry_timeout: str, sign: str | None, require_verified: bool, record: bool,
+    environment_url: str | None,
+) -> None:
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
-    _setup_logging(ctx)
+    setup_logging(ctx)
+    from promoter.config import duration
+    from promoter.promote import Request
     from promoter.promote import promote as run_promotion
+    from promoter.retry import PushRetry
 
     try:
-        result = run_promotion(_request(options), os.environ)
+        if image and from_env:
+            raise InputError("--image and --from exclude each other; give one")
+        _check_templates(message, title)
+        _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
+        _check_cluster(ctx, verify)
+        wait_limit = _seconds(timeout, "--timeout", 1800.0)
+        network_limit = duration(network_timeout, "--network-timeout")
+        request = Request(
+            repo=repo, app=app, env=env, image=image, from_env=from_env, paths=path,
+            keys=key, base=base, forge=forge, direct=direct, branch=branch, dry_run=dry_run,
+            author=identity(author, "--author"),
+            committer=identity(committer, "--committer"), message=message, signoff=signoff,
+            pull_request=_pull_request(title, body, label, reviewer, assignee, draft,
+                                       auto_merge, merge_method, delete_branch),
+            api_url=api_url, app_id=app_id, app_private_key=app_private_key,
+            wait_merge=wait_merge, verify=verify, cluster=cluster, timeout=wait_limit,
+            network_timeout=network_limit, retry=PushRetry(attempts=max_attempts),
+            registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
+            force=force, allow_downgrade=allow_downgrade or None,
+            skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
+            record=record, environment_url=environment_url,
+        )
+        result = run_promotion(request, os.environ)
     except PromoterError as exc:
-        _emit_error(exc.message, options["output"])
-        if options["output"] == "json":
-            failure_json(options, exc.message, exc.exit_code)
+        emit_error(exc.message, output)
+        if output == "json":
+            failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
         raise
-    _emit(result, options["output"])
+    emit(result, output)
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)
         raise click.exceptions.Exit(result.exit_code)
 
 
-def _request(options: dict[str, Any]) -> Any:
-    from promoter.config import duration
-    from promoter.promote import PullRequestOptions, Request
-    from promoter.retry import PushRetry
+def _pull_request(
+    title: str | None, body: str | None, labels: tuple[str, ...], reviewers: tuple[str, ...],
+    assignees: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
+    merge_method: str | None, delete_branch: bool | None,
+) -> PullRequestOptions:
+    """The pull request settings given on the command line (None: as configured)."""
+    from promoter.promotion import PullRequestOptions
 
-    if options["image"] and options["from"]:
-        raise InputError("--image and --from exclude each other; give one")
-    _check_options(options)
-    timeout = duration(options["timeout"], "--timeout")
-    network = duration(options["network_timeout"], "--network-timeout")
-    return Request(
-        repo=options["repo"], app=options["app"], env=options["env"],
-        image=options["image"], from_env=options["from"],
-        paths=tuple(options["path"]), keys=tuple(options["key"]), base=options["base"],
-        forge=options["forge"], direct=options["direct"], branch=options["branch"],
-        dry_run=options["dry_run"],
-        author=_identity(options["author"], "--author"),
-        committer=_identity(options["committer"], "--committer"),
-        message=options["message"], signoff=options["signoff"],
-        pull_request=PullRequestOptions(
-            title=options["title"], body=options["body"], labels=tuple(options["label"]),
-            reviewers=tuple(options["reviewer"]), assignees=tuple(options["assignee"]),
-            draft=options["draft"], auto_merge=options["auto_merge"],
-            merge_method=options["merge_method"], delete_branch=options["delete_branch"],
-        ),
-        api_url=options["api_url"], app_id=options["app_id"],
-        app_private_key=options["app_private_key"],
-        wait_merge=options["wait_merge"], verify=options["verify"],
-        timeout=1800.0 if timeout is None else timeout, network_timeout=network,
-        retry=PushRetry(attempts=options["max_attempts"]),
-        registry=_registry_options(options),
-        force=options["force"], allow_downgrade=options["allow_downgrade"] or None,
-        skip_uneditable=options["skip_uneditable"],
-        sign=options["sign"], require_verified=options["require_verified"],
-        record=options["record"], environment_url=options["environment_url"],
+    return PullRequestOptions(
+        title=title, body=body, labels=labels, reviewers=reviewers, assignees=assignees,
+        draft=draft, auto_merge=auto_merge, merge_method=merge_method,
+        delete_branch=delete_branch,
     )
 
 
-def _registry_options(options: dict[str, Any]) -> Any:
-    from promoter.config import duration
+def _registry(check: bool | None, pin_digest: bool | None, insecure: tuple[str, ...],
+              timeout: str) -> RegistryOptions:
     from promoter.registry.options import Options
 
-    timeout = duration(options["registry_timeout"], "--registry-timeout")
-    return Options(check=options["registry"], pin_digest=options["pin_digest"],
-                   insecure=tuple(options["insecure_registry"]),
-                   timeout=10.0 if timeout is None else timeout)
+    return Options(check=check, pin_digest=pin_digest, insecure=insecure,
+                   timeout=_seconds(timeout, "--registry-timeout", 10.0))
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Refuse options that would be ignored, and templates with unknown placeholders."""
+def _seconds(text: str | None, option: str, default: float) -> float:
+    from promoter.config import duration
+
+    seconds = duration(text, option)
+    return default if seconds is None else seconds
+
+
+def _check_templates(message: str | None, title: str | None) -> None:
+    """Refuse templates with unknown placeholders."""
     from promoter.template import FIELDS, check
 
-    for option in ("message", "title"):
-        if options[option]:
-            check(options[option], FIELDS, f"--{option}")
-    if bool(options["app_id"]) != bool(options["app_private_key"]):
-        given = "--app-id" if options["app_id"] else "--app-private-key"
+    for option, template in (("--message", message), ("--title", title)):
+        if template:
+            check(template, FIELDS, option)
+
+
+def _check_together(app_id: str | None, app_private_key: str | None, dry_run: bool,
+                    wait_merge: bool, verify: bool) -> None:
+    """Refuse options that need each other, or would be ignored."""
+    if bool(app_id) != bool(app_private_key):
+        given = "--app-id" if app_id else "--app-private-key"
         raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
-    if options["dry_run"] and (options["wait_merge"] or options["verify"]):
-        which = "--wait-merge" if options["wait_merge"] else "--verify"
+    if dry_run and (wait_merge or verify):
+        which = "--wait-merge" if wait_merge else "--verify"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
 
 
-@click.command()
-@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@env_option("--base", help="Branch to read (default: the working tree, or the default branch).")
-@env_option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@env_option("--deployments", is_flag=True,
-            help="Add the newest deployment promoter recorded per app and environment.")
-@env_option("--forge", type=click.Choice(["github", "gitlab"]),
-            help="With --deployments: where they are recorded (default: inferred).")
-@env_option("--api-url", help="Forge API URL (GitHub Enterprise, self-managed GitLab).")
-@click.pass_context
-def status(ctx: click.Context, repo: str, base: str | None, output: str, deployments: bool,
-           forge: str | None, api_url: str | None) -> None:
-    """Print the app x environment matrix of the images the repository holds."""
-    _setup_logging(ctx)
-    import json
-
-    from promoter import status as status_mod
-    from promoter.report import status_text
-
-    with status_mod.tree(repo, base, os.environ) as root:
-        matrix = status_mod.matrix(root)
-        pairs = [(t.app, t.env, t.image) for t in status_mod.targets(status_mod.require(root))]
-    text = json.dumps(matrix, indent=2) if output == "json" else status_text(matrix)
-    if deployments:
-        from promoter.deployments import latest_text, status_records
-
-        found = status_records(repo, forge, api_url, pairs, os.environ)
-        matrix["deployments"] = found
-        text = (json.dumps(matrix, indent=2) if output == "json"
-                else f"{text}\n\n{latest_text(found)}")
-    click.echo(text)
-
-
-@click.group()
-def config() -> None:
-    """Work with .promoter.yaml."""
-
-
-@config.command()
-@env_option("--repo", default=".", show_default=True, help="Config repository: URL or path.")
-@env_option("--base", help="Branch to check (default: the working tree, or the default branch).")
-@click.pass_context
-def validate(ctx: click.Context, repo: str, base: str | None) -> None:
-    """Check .promoter.yaml: keys, promote_from cycles, placeholders, paths."""
-    _setup_logging(ctx)
-    from promoter import status as status_mod
-
-    with status_mod.tree(repo, base, os.environ) as root:
-        config = status_mod.require(root)  # bad shape raises
-        found = status_mod.problems(root)
-    for problem in found[1:]:
-        click.echo(f"error: {problem}", err=True)
-    if found:
-        raise InputError(found[0].removeprefix("error: "))
-    click.echo(f".promoter.yaml is valid: {len(config.environments)} environments, "
-               f"{len(config.apps)} apps")
-
-
-@click.command()
-@click.option("--keep", is_flag=True, help="Keep the temporary repositories and print where.")
-@click.pass_context
-def demo(ctx: click.Context, keep: bool) -> None:
-    """Run real promotions on the bundled example config repository (local bare
-    remote, local forge; no network, no credentials)."""
-    _setup_logging(ctx)
-    from promoter.demo import run
-
-    run(os.environ, click.echo, keep=keep)
+def _check_cluster(ctx: click.Context, verify: bool) -> None:
+    given = cluster_flags_given(ctx)
+    if given and not verify:
+        raise InputError(f"{given[0]} has no effect without --verify; add --verify or drop it")

@@ -5,21 +5,20 @@ json`` a run that fails, even in parsing, still prints one record."""
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
 
 from promoter.errors import InputError
 
 
-def failure_json(options: dict[str, Any], message: str, code: int) -> None:
+def failure_json(message: str, code: int, *, app: str | None = None, env: str | None = None,
+                 image: str | None = None, repo: str | None = None) -> None:
     """``--output json``: a failed run still prints one record."""
     import json
 
     from promoter.promotion import failure_record
 
-    record = failure_record(options.get("app"), options.get("env"),
-                            options.get("image"), options.get("repo"), message, code)
+    record = failure_record(app, env, image, repo, message, code)
     click.echo(json.dumps(record, indent=2))
 
 
@@ -45,7 +44,7 @@ class StrictCommand(click.Command):
         except (click.UsageError, InputError) as exc:
             if _wants_json(given):
                 message = exc.message if isinstance(exc, InputError) else exc.format_message()
-                failure_json({}, message, 2)
+                failure_json(message, 2)
             raise
 
 

@@ -2,65 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from promoter.cli import env_option
+from promoter.cli import env_option, stacked
 
-
-def _options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.argument("paths", nargs=-1, type=click.Path())(func)
-    func = click.argument("ref")(func)
-    func = env_option(
-        "--output", type=click.Choice(["text", "json"]), default="text",
-        help="text (default) or one JSON object on stdout.",
-    )(func)
-    func = env_option(
-        "--expect", metavar="TAG",
-        help="Refuse (exit 1, nothing written) unless every reference now carries TAG.",
-    )(func)
-    func = env_option(
-        "--insecure-registry", multiple=True, metavar="HOST[:PORT]",
-        help="Registry to speak plain HTTP to (in-cluster; repeatable).",
-    )(func)
-    func = env_option("--pin-digest", is_flag=True,
-                      help="Write TAG@DIGEST resolved from the registry (checks it too).")(func)
-    func = env_option("--check-registry", is_flag=True,
-                      help="Refuse unless REF exists in its registry (exit 2 if missing).")(func)
-    func = click.option(
-        "--key", "keys", envvar="PROMOTER_KEY", show_envvar=True, multiple=True, metavar="KEY",
-        help="Also edit the value at this key path (image.tag); repeatable.",
-    )(func)
-    return func
+_options = stacked(
+    env_option("--key", "keys", multiple=True, metavar="KEY",
+               help="Also edit the value at this key path (image.tag); repeatable."),
+    env_option("--check-registry", is_flag=True,
+               help="Refuse unless REF exists in its registry (exit 2 if missing)."),
+    env_option("--pin-digest", is_flag=True,
+               help="Write TAG@DIGEST resolved from the registry (checks it too)."),
+    env_option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+               help="Registry to speak plain HTTP to (in-cluster; repeatable)."),
+    env_option("--expect", metavar="TAG",
+               help="Refuse (exit 1, nothing written) unless every reference now carries TAG."),
+    env_option("--output", type=click.Choice(["text", "json"]), default="text",
+               help="text (default) or one JSON object on stdout."),
+    click.argument("ref"),
+    click.argument("paths", nargs=-1, type=click.Path()),
+)
 
 
 @click.command()
 @_options
 @env_option("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
 def update(
-    ref: str, paths: tuple[str, ...], output: str, expect: str | None,
-    keys: tuple[str, ...], dry_run: bool, **registry: Any,
+    ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...],
+    check_registry: bool, pin_digest: bool, insecure_registry: tuple[str, ...], dry_run: bool,
 ) -> None:
     """Give every reference to REF's image under PATHs (default .) REF's tag
     and/or digest, changing only the bytes of the values."""
-    _run(_checked(ref, registry), paths, output, expect, keys, dry_run)
+    checked = _checked(ref, check_registry, pin_digest, insecure_registry)
+    _run(checked, paths, output, expect, keys, dry_run)
 
 
 @click.command()
 @_options
 def diff(
     ref: str, paths: tuple[str, ...], output: str, expect: str | None, keys: tuple[str, ...],
-    **registry: Any,
+    check_registry: bool, pin_digest: bool, insecure_registry: tuple[str, ...],
 ) -> None:
     """Show what ``update`` would change, as a unified diff (same as update --dry-run)."""
-    _run(_checked(ref, registry), paths, output, expect, keys, True)
+    checked = _checked(ref, check_registry, pin_digest, insecure_registry)
+    _run(checked, paths, output, expect, keys, True)
 
 
-def _checked(ref_text: str, registry: dict[str, Any]) -> str:
+def _checked(ref_text: str, check: bool, pin: bool, insecure: tuple[str, ...]) -> str:
     """REF, checked against its registry (and pinned) when asked."""
-    if not (registry["check_registry"] or registry["pin_digest"]):
+    if not (check or pin):
         return ref_text
     import os
 
@@ -68,9 +60,8 @@ def _checked(ref_text: str, registry: dict[str, Any]) -> str:
     from promoter.registry import gate
     from promoter.registry.options import Options
 
-    options = Options(insecure=tuple(registry["insecure_registry"]))
-    ref, _ = gate.checked(options, images.parse_new(ref_text), os.environ, check=True,
-                          pin=registry["pin_digest"], where="--pin-digest")
+    ref, _ = gate.checked(Options(insecure=insecure), images.parse_new(ref_text), os.environ,
+                          check=True, pin=pin, where="--pin-digest")
     return str(ref)
 
 

@@ -7,11 +7,15 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from promoter.cli import env_option
+from promoter.cli.common import cluster_options
+
+if TYPE_CHECKING:
+    from promoter.verify.cluster import Cluster
 
 HEARTBEAT = 30.0
 
@@ -59,31 +63,19 @@ def text(record: Mapping[str, Any]) -> str:
 @env_option("--timeout", default="10m", show_default=True, help="Give up after this long.")
 @env_option("--settle", default="10s", show_default=True,
             help="How long everything must stay ready.")
-@env_option("--kubeconfig", metavar="PATH", help="kubeconfig file (default: the usual).")
-@env_option("--context", metavar="NAME", help="kubeconfig context.")
-@env_option("--argocd-server", metavar="URL", help="Read Applications from the Argo CD API.")
-@env_option("--argocd-token", metavar="TOKEN", help="Argo CD API token.")
-@env_option("--argocd-ca", metavar="PATH",
-            help="CA bundle for the Argo CD API server (default: system store, SSL_CERT_FILE).")
-@env_option("--sync", is_flag=True,
-            help="Sync an OutOfSync Argo CD app (for apps without auto-sync).")
-@env_option("--refresh", is_flag=True, help="Ask Argo CD / Flux to reconcile now.")
-@env_option("--allow-paused", is_flag=True,
-            help="Accept an Argo Rollout paused indefinitely (timed pauses are followed).")
+@cluster_options
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
             default="text", show_default=True)
 def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
            flux_helmrelease: tuple[str, ...], workload: tuple[str, ...], revision: str,
            repo: str | None, image: str | None, timeout: str, settle: str,
-           kubeconfig: str | None, context: str | None, argocd_server: str | None,
-           argocd_token: str | None, argocd_ca: str | None, sync: bool, refresh: bool,
-           allow_paused: bool, output: str) -> None:
+           cluster: Cluster, output: str) -> None:
     """Verify that REVISION (or a later commit containing it) is live: Argo CD or
     Flux synced it, and the workloads rolled out and run --image.
 
     Without --repo only an exact SHA match of the synced revision counts."""
     from promoter import config, images
-    from promoter.verify import VerifySettings, parse_target
+    from promoter.verify import parse_target
 
     targets = [parse_target(kind, text)
                for kind, given in (("argocd-app", argocd_app),
@@ -98,13 +90,11 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
 
             ancestry = repo_ancestry(stack.enter_context(local_repo(repo)))
             url = repo_url(repo)
-        settings = VerifySettings(
-            revision=revision, image=images.parse_new(image) if image else None,
+        settings = cluster.settings(
+            revision, image=images.parse_new(image) if image else None,
             timeout=config.duration(timeout, "--timeout") or 0.0,
-            settle=config.duration(settle, "--settle") or 0.0, kubeconfig=kubeconfig,
-            context=context, argocd_server=argocd_server, argocd_token=argocd_token,
-            argocd_ca=argocd_ca, sync=sync, refresh=refresh, allow_paused=allow_paused,
-            is_ancestor=ancestry, repo_url=url)
+            settle=config.duration(settle, "--settle") or 0.0, is_ancestor=ancestry,
+            repo_url=url)
         record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
         emit(record, targets, settings, output)
 

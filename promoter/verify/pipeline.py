@@ -1,18 +1,14 @@
 """``promote --verify``: verification as a pipeline stage. Targets come from the
 environment's ``verify:`` config ({app}/{env} filled in); cluster access from
-the same ``PROMOTER_*`` variables ``promoter verify`` reads (KUBECONFIG,
-PROMOTER_KUBECONFIG, PROMOTER_CONTEXT, PROMOTER_ARGOCD_SERVER,
-PROMOTER_ARGOCD_TOKEN, PROMOTER_ARGOCD_CA, PROMOTER_SYNC, PROMOTER_REFRESH,
-PROMOTER_ALLOW_PAUSED). The stage
+the request's ``Cluster``, the same flags ``promoter verify`` takes. The stage
 never raises: it returns the record's ``verify`` value, an exit code and an
 error line, like the other optional stages.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +16,8 @@ from typing import Any, Protocol
 from promoter import git
 from promoter.errors import InputError, PromoterError
 from promoter.images import ImageRef
-from promoter.verify import Target, VerifySettings, parse_target, run
+from promoter.verify import Target, parse_target, run
+from promoter.verify.cluster import Cluster
 from promoter.verify.watch import VerifyFailure, VerifyTimeout
 
 DEFAULT_TIMEOUT = 600.0
@@ -66,17 +63,11 @@ def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
     return found
 
 
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
                      image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
-                     environ: Mapping[str, str] | None = None,
-                     repo_url: str | None = None) -> Outcome:
+                     cluster: Cluster, repo_url: str | None = None) -> Outcome:
     """Verify the merged ``revision`` of a promotion of ``app`` into ``env``;
     ``repo_url`` is the config repository (to pick a multi-source app's source)."""
-    env_vars = os.environ if environ is None else environ
     try:
         targets = targets_from(spec, app, env)
         if not targets:
@@ -85,19 +76,11 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
                                 f"environments.{env}.verify in .promoter.yaml")
         if not revision:
             raise InputError("no merge commit to verify; use --wait-merge or a direct push")
-        settings = VerifySettings(
-            revision=revision, image=image,
+        settings = cluster.settings(
+            revision, image=image,
             timeout=spec.timeout if spec.timeout is not None else DEFAULT_TIMEOUT,
             settle=spec.settle if spec.settle is not None else DEFAULT_SETTLE,
-            kubeconfig=env_vars.get("PROMOTER_KUBECONFIG") or None,
-            context=env_vars.get("PROMOTER_CONTEXT") or None,
-            argocd_server=env_vars.get("PROMOTER_ARGOCD_SERVER") or None,
-            argocd_token=env_vars.get("PROMOTER_ARGOCD_TOKEN") or None,
-            argocd_ca=env_vars.get("PROMOTER_ARGOCD_CA") or None,
-            sync=_flag(env_vars, "PROMOTER_SYNC"),
-            refresh=_flag(env_vars, "PROMOTER_REFRESH"),
-            allow_paused=_flag(env_vars, "PROMOTER_ALLOW_PAUSED"), is_ancestor=is_ancestor,
-            repo_url=repo_url)
+            is_ancestor=is_ancestor, repo_url=repo_url)
         result = run(targets, settings, progress=lambda line: print(line, file=sys.stderr))
     except (VerifyFailure, VerifyTimeout) as exc:
         return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)

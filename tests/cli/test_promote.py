@@ -104,6 +104,9 @@ BAD = {
                               "--from", "staging"], 2, "exclude each other"),
     "other image": (None, ["--app", "api", "--env", "staging", "--image", "ghcr.io/x/y:1"], 2,
                     "is not app api's image"),
+    "cluster flag without verify": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
+                                            "--context", "prod"], 2,
+                                    "--context has no effect without --verify"),
 }
 
 
