@@ -2,16 +2,15 @@
 
 Adapters translate SDK errors into ``RetryableError`` (transient, with the
 server's ``retry_after`` when it sent one) or a terminal ``PromoterError``
-(``transport_error`` for the ``requests`` errors both SDKs raise); ``call``
-retries only the former, sleeping through an injectable ``sleep``.
+(promoter.forges.http_errors); ``call`` retries only the former, sleeping
+through an injectable ``sleep``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from promoter.errors import PromoterError, RetryableError
@@ -31,45 +30,6 @@ class Backoff:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     budget: float | None = None  # seconds a call may take, retries included (--network-timeout)
-
-
-def delay_from_headers(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds the server asked us to wait: Retry-After (seconds or HTTP date),
-    else the rate-limit reset epoch (GitHub x-ratelimit-reset when nothing
-    remains, GitLab RateLimit-Reset)."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    after = lower.get("retry-after")
-    if after:
-        return _retry_after(after, now)
-    remaining = lower.get("x-ratelimit-remaining", lower.get("ratelimit-remaining"))
-    reset = lower.get("x-ratelimit-reset", lower.get("ratelimit-reset"))
-    if reset and remaining == "0":
-        try:
-            return max(0.0, float(reset) - now)
-        except ValueError:
-            return None
-    return None
-
-
-def _retry_after(value: str, now: float) -> float | None:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
-
-
-def transport_error(exc: Exception, url: str) -> PromoterError:
-    """A ``requests`` error talking to the forge at ``url``: a connection error or
-    timeout is retryable, any other request error is not."""
-    import requests  # loaded already by the adapter that calls this
-
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return RetryableError(f"cannot reach {url} ({type(exc).__name__})")
-    return PromoterError(f"cannot talk to {url} ({type(exc).__name__}); check --api-url")
 
 
 def call(fn: Callable[[], T], backoff: Backoff, what: str) -> T:
