@@ -10,7 +10,7 @@ from promoter import config as cfg
 from promoter import git, plan, workspace
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
-from promoter.retry import PushRetry
+from promoter.retry import PUSH, Backoff
 from promoter.verify.cluster import Cluster
 
 SCHEMA = "promoter/v1"
@@ -58,7 +58,7 @@ class Request:
     network_timeout: float | None = None  # --network-timeout; see network_limit
     verify: bool = False
     cluster: Cluster = field(default_factory=Cluster)  # --verify: cluster and Argo CD access
-    retry: PushRetry = field(default_factory=PushRetry)
+    retry: Backoff = PUSH
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
     force: bool = False  # rebuild a promoter branch that holds commits of others
     allow_downgrade: bool | None = None  # None: as the environment says

@@ -6,6 +6,7 @@ Only click and light modules at import time; the pipeline loads inside the comma
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -114,7 +115,7 @@ def promote(
     from promoter.config import duration
     from promoter.promote import Request
     from promoter.promote import promote as run_promotion
-    from promoter.retry import PushRetry
+    from promoter.retry import PUSH
 
     try:
         if image and from_env:
@@ -133,7 +134,7 @@ def promote(
                                        auto_merge, merge_method, delete_branch),
             api_url=api_url, app_id=app_id, app_private_key=app_private_key,
             wait_merge=wait_merge, verify=verify, cluster=cluster, timeout=wait_limit,
-            network_timeout=network_limit, retry=PushRetry(attempts=max_attempts),
+            network_timeout=network_limit, retry=replace(PUSH, attempts=max_attempts),
             registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
             force=force, allow_downgrade=allow_downgrade or None,
             skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,

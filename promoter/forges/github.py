@@ -22,8 +22,8 @@ from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequest
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
 from promoter.forges.http_errors import transport_error
-from promoter.forges.retry import Backoff, call
 from promoter.http_safety import Limits
+from promoter.retry import Backoff, call
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
 from promoter.forges.http import SafeSession
 from promoter.forges.http_errors import delay_from_headers, transport_error
-from promoter.forges.retry import Backoff, call
 from promoter.http_safety import Limits, redact
+from promoter.retry import Backoff, call
 
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
