@@ -1,4 +1,5 @@
-"""Waiting between tries, one way for all of promoter: ``Backoff`` says how
+"""Waiting, one way for all of promoter: ``Clock`` is the time the waiting
+loops read and wait on (forges/wait.py, verify/watch.py); ``Backoff`` says how
 many tries and how long to wait after each failed one; ``call`` retries a call
 on ``RetryableError``. Sleep, clock and randomness are injectable: tests never
 sleep.
@@ -17,6 +18,7 @@ The schedules in use:
 
 from __future__ import annotations
 
+import queue
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +29,22 @@ from promoter.errors import PromoterError, RetryableError
 from promoter.http_safety import redacted
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Monotonic time, a sleep, and a wait for the next event of a queue.
+    Tests pass one whose time moves only when the loop waits."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def get(self, events: queue.Queue[T], timeout: float) -> T | None:
+        """The next event, or None after ``timeout`` seconds."""
+        try:
+            return events.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return None
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,14 @@ line is printed every 30 seconds. The clock is injectable: tests never sleep.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TextIO
 
 from promoter.errors import BlockedError, WaitTimeout
 from promoter.forges import Forge, PullRequest
+from promoter.retry import Clock
 
 HEARTBEAT = 30.0
-
-
-@dataclass(frozen=True)
-class Clock:
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
 
 
 class Progress:

@@ -25,7 +25,6 @@ from promoter.verify.watch import (
     Clock,
     Progress,
     Source,
-    SystemClock,
     VerifyFailure,
     VerifyResult,
     VerifyTimeout,
@@ -168,7 +167,7 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                 _source(t, settings, api), _judge(t.kind, expect))
         for t in targets
     ]
-    return wait(watched, settings.timeout, settings.settle, clock or SystemClock(), progress,
+    return wait(watched, settings.timeout, settings.settle, clock or Clock(), progress,
                 heartbeat)
 
 

@@ -7,12 +7,12 @@ timeout passed (VerifyTimeout, exit 5). Time comes from an injectable clock.
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
+from promoter.retry import Clock
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -27,25 +27,6 @@ class Source(Protocol):
     def start(self, index: int, sink: Sink) -> None: ...
 
     def stop(self) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
-        """The next event, or None after ``timeout`` seconds."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
-        try:
-            return events.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return None
 
 
 @dataclass(frozen=True)
@@ -190,5 +171,5 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         _drain(watched, checks, seen, events, clock.get(events, until - now))
 
 
-__all__ = ["SystemClock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
+__all__ = ["Clock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
            "Watched", "wait"]

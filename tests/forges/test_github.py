@@ -21,8 +21,8 @@ from support.gitserver import GitServer
 from promoter.errors import AuthError, BlockedError, PromoterError, WaitTimeout
 from promoter.forges import ForgeSettings, PullRequestSpec
 from promoter.forges import github as gh
-from promoter.forges.wait import Clock, wait_for_merge
-from promoter.retry import Backoff
+from promoter.forges.wait import wait_for_merge
+from promoter.retry import Backoff, Clock
 
 TOKEN = "ghp_s3cr3t_token_value"
 NOW = 1_800_000_000.0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from promoter.forges.wait import Clock, Progress
+from promoter.forges.wait import Progress
+from promoter.retry import Clock
 
 
 class Tty(io.StringIO):
