@@ -3,6 +3,7 @@ result record (schema ``promoter/v1``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,8 @@ class Request:
     require_verified: bool = False  # --from: the gate (promoter.gates)
     record: bool = False  # deployment records and commit status (promoter.deployments)
     environment_url: str | None = None  # shown on the deployment record
+    # status lines of --wait-merge and --verify (the CLI's printer, promoter.cli.progress)
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def network_limit(self) -> float:

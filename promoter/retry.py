@@ -29,6 +29,7 @@ from promoter.errors import PromoterError, RetryableError
 from promoter.http_safety import redacted
 
 T = TypeVar("T")
+HEARTBEAT = 30.0  # seconds between progress lines of a wait while nothing changes
 
 
 @dataclass(frozen=True)

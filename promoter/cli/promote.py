@@ -112,11 +112,13 @@ def promote(
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
     setup_logging(ctx)
+    from promoter.cli.progress import Progress
     from promoter.config import duration
     from promoter.promote import Request
     from promoter.promote import promote as run_promotion
     from promoter.retry import PUSH
 
+    printer = Progress()
     try:
         if image and from_env:
             raise InputError("--image and --from exclude each other; give one")
@@ -138,14 +140,16 @@ def promote(
             registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
             force=force, allow_downgrade=allow_downgrade or None,
             skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
-            record=record, environment_url=environment_url,
+            record=record, environment_url=environment_url, progress=printer,
         )
         result = run_promotion(request, os.environ)
     except PromoterError as exc:
+        printer.done()
         emit_error(exc.message, output)
         if output == "json":
             failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
         raise
+    printer.done()
     emit(result, output)
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)

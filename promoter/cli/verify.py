@@ -6,7 +6,7 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -16,22 +16,6 @@ from promoter.cli.common import cluster_options
 
 if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
-
-HEARTBEAT = 30.0
-
-
-def progress_printer(stream: Any = None) -> Callable[[str], None]:
-    """A live status line on a terminal; plain lines (changes and a heartbeat) otherwise."""
-    out = stream or sys.stderr
-    if out.isatty():
-        width = max(os.get_terminal_size(out.fileno()).columns - 1, 20)
-
-        def live(line: str) -> None:
-            out.write("\r\x1b[K" + line[:width])
-            out.flush()
-
-        return live
-    return lambda line: click.echo(line, file=out)
 
 
 def text(record: Mapping[str, Any]) -> str:
@@ -101,23 +85,23 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
 
 def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:
     """Run, print the record, and re-raise a failure for its exit code."""
+    from promoter.cli.progress import Progress
     from promoter.report import render
     from promoter.verify import VerifyFailure, VerifyTimeout, run
 
-    printer = progress_printer()
+    printer = Progress()
     try:
-        result = run(targets, settings, progress=printer, heartbeat=HEARTBEAT)
+        result = run(targets, settings, progress=printer)
     except (VerifyFailure, VerifyTimeout) as exc:
         record["verify"] = exc.result.as_dict()
-        _finish(record, output, render)
+        _finish(record, output, render, printer)
         raise
     record["verify"] = result.as_dict()
-    _finish(record, output, render)
+    _finish(record, output, render, printer)
 
 
-def _finish(record: dict[str, Any], output: str, render: Any) -> None:
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+def _finish(record: dict[str, Any], output: str, render: Any, printer: Any) -> None:
+    printer.done()
     click.echo(text(record) if output == "text" else render(record, output, os.environ))
     sys.stdout.flush()
     # the verdict is out: spare the exit the collector's walk over the kubernetes

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from promoter.errors import InputError
 from promoter.images import ImageRef
+from promoter.retry import HEARTBEAT
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import check_flux
 from promoter.verify.rules import Check, Expect, Obj
@@ -142,7 +143,7 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
 
 
 def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | None = None,
-        progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+        progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Wait until every target is live at ``settings.revision``; see the module doc."""
     if not targets:
         raise InputError("nothing to verify; name at least one --argocd-app, "

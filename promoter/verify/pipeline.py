@@ -7,7 +7,6 @@ error line, like the other optional stages.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +64,11 @@ def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
 
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
                      image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
-                     cluster: Cluster, repo_url: str | None = None) -> Outcome:
+                     cluster: Cluster, repo_url: str | None = None,
+                     progress: Callable[[str], None] | None = None) -> Outcome:
     """Verify the merged ``revision`` of a promotion of ``app`` into ``env``;
-    ``repo_url`` is the config repository (to pick a multi-source app's source)."""
+    ``repo_url`` is the config repository (to pick a multi-source app's source);
+    status lines go to ``progress`` (the CLI's printer)."""
     try:
         targets = targets_from(spec, app, env)
         if not targets:
@@ -81,7 +82,7 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             timeout=spec.timeout if spec.timeout is not None else DEFAULT_TIMEOUT,
             settle=spec.settle if spec.settle is not None else DEFAULT_SETTLE,
             is_ancestor=is_ancestor, repo_url=repo_url)
-        result = run(targets, settings, progress=lambda line: print(line, file=sys.stderr))
+        result = run(targets, settings, progress=progress)
     except (VerifyFailure, VerifyTimeout) as exc:
         return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)
     except PromoterError as exc:

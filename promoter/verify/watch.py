@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
-from promoter.retry import Clock
+from promoter.retry import HEARTBEAT, Clock
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -104,7 +104,7 @@ def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
 
 
 def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock,
-         progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Run the sources until verified, failed or timed out."""
     events: queue.Queue[tuple[int, Any]] = queue.Queue()
     checks = [UNSEEN] * len(watched)
