@@ -11,7 +11,7 @@ from promoter import config as cfg
 from promoter import git, plan, workspace
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
-from promoter.retry import PUSH, Backoff
+from promoter.retry import PROMOTE_TIMEOUT, PUSH, Backoff
 from promoter.verify.cluster import Cluster
 
 SCHEMA = "promoter/v1"
@@ -55,7 +55,7 @@ class Request:
     app_id: str | None = None
     app_private_key: str | None = field(default=None, repr=False)  # a secret
     wait_merge: bool = False
-    timeout: float = 1800.0
+    timeout: float = PROMOTE_TIMEOUT
     network_timeout: float | None = None  # --network-timeout; see network_limit
     verify: bool = False
     cluster: Cluster = field(default_factory=Cluster)  # --verify: cluster and Argo CD access

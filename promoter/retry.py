@@ -30,6 +30,10 @@ from promoter.http_safety import redacted
 
 T = TypeVar("T")
 HEARTBEAT = 30.0  # seconds between progress lines of a wait while nothing changes
+# default time limits of the waits
+PROMOTE_TIMEOUT = 1800.0  # promote --timeout (--wait-merge)
+VERIFY_TIMEOUT = 600.0  # verify --timeout; environments.ENV.verify.timeout
+VERIFY_SETTLE = 10.0  # verify --settle; environments.ENV.verify.settle
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from promoter.cli.common import (
 )
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
+from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
     from promoter.promotion import PullRequestOptions
@@ -63,7 +64,8 @@ if TYPE_CHECKING:
 @env_option("--app-id", help="GitHub App id (with --app-private-key).")
 @env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
 @env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
-@env_option("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@env_option("--timeout", default=f"{PROMOTE_TIMEOUT / 60:g}m", show_default=True,
+            help="Time limit for waits.")
 @env_option("--network-timeout",
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
@@ -125,7 +127,7 @@ def promote(
         _check_templates(message, title)
         _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
         _check_cluster(ctx, verify)
-        wait_limit = _seconds(timeout, "--timeout", 1800.0)
+        wait_limit = _seconds(timeout, "--timeout", PROMOTE_TIMEOUT)
         network_limit = duration(network_timeout, "--network-timeout")
         request = Request(
             repo=repo, app=app, env=env, image=image, from_env=from_env, paths=path,

@@ -13,6 +13,7 @@ import click
 
 from promoter.cli import env_option
 from promoter.cli.common import cluster_options
+from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 
 if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
@@ -44,8 +45,9 @@ def text(record: Mapping[str, Any]) -> str:
             help="Config repository: accept descendants of the merged commit, and pick"
                  " its source in multi-source Argo CD apps.")
 @env_option("--image", metavar="REF", help="Image the workloads must run.")
-@env_option("--timeout", default="10m", show_default=True, help="Give up after this long.")
-@env_option("--settle", default="10s", show_default=True,
+@env_option("--timeout", default=f"{VERIFY_TIMEOUT / 60:g}m", show_default=True,
+            help="Give up after this long.")
+@env_option("--settle", default=f"{VERIFY_SETTLE:g}s", show_default=True,
             help="How long everything must stay ready.")
 @cluster_options
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from promoter.errors import InputError
 from promoter.images import ImageRef
-from promoter.retry import HEARTBEAT
+from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import check_flux
 from promoter.verify.rules import Check, Expect, Obj
@@ -79,8 +79,8 @@ class Target:
 class VerifySettings:
     revision: str
     image: ImageRef | None = None
-    timeout: float = 600.0
-    settle: float = 10.0
+    timeout: float = VERIFY_TIMEOUT
+    settle: float = VERIFY_SETTLE
     kubeconfig: str | None = None
     context: str | None = None
     argocd_server: str | None = None

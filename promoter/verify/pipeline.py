@@ -15,12 +15,11 @@ from typing import Any, Protocol
 from promoter import git
 from promoter.errors import InputError, PromoterError
 from promoter.images import ImageRef
+from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify import Target, parse_target, run
 from promoter.verify.cluster import Cluster
 from promoter.verify.watch import VerifyFailure, VerifyTimeout
 
-DEFAULT_TIMEOUT = 600.0
-DEFAULT_SETTLE = 10.0
 _LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
           ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
 
@@ -79,8 +78,8 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             raise InputError("no merge commit to verify; use --wait-merge or a direct push")
         settings = cluster.settings(
             revision, image=image,
-            timeout=spec.timeout if spec.timeout is not None else DEFAULT_TIMEOUT,
-            settle=spec.settle if spec.settle is not None else DEFAULT_SETTLE,
+            timeout=spec.timeout if spec.timeout is not None else VERIFY_TIMEOUT,
+            settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
             is_ancestor=is_ancestor, repo_url=repo_url)
         result = run(targets, settings, progress=progress)
     except (VerifyFailure, VerifyTimeout) as exc:
