@@ -88,15 +88,17 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
 def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:
     """Run, print the record, and re-raise a failure for its exit code."""
     from promoter.cli.progress import Progress
+    from promoter.errors import VerifyFailed, VerifyTimeout
     from promoter.report import render
-    from promoter.verify import VerifyFailure, VerifyTimeout, run
+    from promoter.verify import run
 
     printer = Progress()
     try:
         result = run(targets, settings, progress=printer)
-    except (VerifyFailure, VerifyTimeout) as exc:
-        record["verify"] = exc.result.as_dict()
-        _finish(record, output, render, printer)
+    except (VerifyFailed, VerifyTimeout) as exc:
+        if exc.result is not None:  # the loop's verdict: print the record first
+            record["verify"] = exc.result.as_dict()
+            _finish(record, output, render, printer)
         raise
     record["verify"] = result.as_dict()
     _finish(record, output, render, printer)

@@ -4,7 +4,7 @@ later commit containing it) is live and the workloads run the new image.
     targets = [parse_target("argocd-app", "argocd/api")]
     result = run(targets, VerifySettings(revision=sha, ...))   # or raises
 
-``run`` raises VerifyFailure (exit 6), VerifyTimeout (exit 5) -- both carry
+``run`` raises VerifyFailed (exit 6), VerifyTimeout (exit 5) -- both carry
 ``.result`` -- or AuthError (exit 3). ``kubernetes`` is imported only by
 ``promoter.verify.kube``, and only when a target needs the cluster.
 """
@@ -26,9 +26,7 @@ from promoter.verify.watch import (
     Clock,
     Progress,
     Source,
-    VerifyFailure,
     VerifyResult,
-    VerifyTimeout,
     Watched,
     wait,
 )
@@ -172,5 +170,4 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                 heartbeat)
 
 
-__all__ = ["Target", "VerifyFailure", "VerifyResult", "VerifySettings", "VerifyTimeout",
-           "parse_target", "run"]
+__all__ = ["Target", "VerifyResult", "VerifySettings", "parse_target", "run"]

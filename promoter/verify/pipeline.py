@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from promoter import git
-from promoter.errors import InputError, PromoterError
+from promoter.errors import InputError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify import Target, parse_target, run
 from promoter.verify.cluster import Cluster
-from promoter.verify.watch import VerifyFailure, VerifyTimeout
 
 _LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
           ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
@@ -82,8 +81,9 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
             is_ancestor=is_ancestor, repo_url=repo_url)
         result = run(targets, settings, progress=progress)
-    except (VerifyFailure, VerifyTimeout) as exc:
-        return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)
+    except (VerifyFailed, VerifyTimeout) as exc:
+        record = exc.result.as_dict() if exc.result is not None else None
+        return Outcome(record, exc.exit_code, exc.message)
     except PromoterError as exc:
         return Outcome(None, exc.exit_code, exc.message)
     return Outcome(result.as_dict(), 0, None)

@@ -1,6 +1,6 @@
 """The waiting loop: sources push objects into one queue; every change is
 judged by the target's pure rule; the loop ends when all targets stayed ready
-for the settle window (result), one failed (VerifyFailure, exit 6) or the
+for the settle window (result), one failed (VerifyFailed, exit 6) or the
 timeout passed (VerifyTimeout, exit 5). Time comes from an injectable clock.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
+from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, VerifyTimeout
 from promoter.retry import HEARTBEAT, Clock
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
@@ -38,22 +38,6 @@ class VerifyResult:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "synced_revision": self.synced_revision,
                 "targets": [dict(t) for t in self.targets]}
-
-
-class VerifyFailure(VerifyFailed):
-    """Exit 6, carrying the result for the report."""
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-class VerifyTimeout(WaitTimeout):
-    """Exit 5, carrying the result for the report."""
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 @dataclass(frozen=True)
@@ -119,10 +103,10 @@ def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock
 
 def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: bool,
                    timeout: float) -> None:
-    """VerifyFailure when a target failed; VerifyTimeout when time is up."""
+    """VerifyFailed when a target failed; VerifyTimeout when time is up."""
     bad = reasons(watched, checks, lambda state: state == FAILED)
     if bad:
-        raise VerifyFailure("verification failed: " + "; ".join(bad) +
+        raise VerifyFailed("verification failed: " + "; ".join(bad) +
                             "; fix the cause and promote again",
                             result_of("failed", watched, checks))
     if timed_out:
@@ -171,5 +155,4 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         _drain(watched, checks, seen, events, clock.get(events, until - now))
 
 
-__all__ = ["Clock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
-           "Watched", "wait"]
+__all__ = ["Clock", "VerifyResult", "Watched", "wait"]
