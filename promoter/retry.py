@@ -9,8 +9,10 @@ The schedules in use:
 - forge requests (forges/github.py, forges/gitlab.py): ``Backoff()``, 5 tries,
   1 s doubling up to 30 s, or the server's Retry-After up to ``max_wait``, all
   within ``budget`` (--network-timeout);
-- rejected pushes (promoter.promote): ``PUSH``, 30 tries (--max-attempts),
-  0.6 s doubling up to 3 s, full jitter;
+- rejected pushes (promoter.promote): ``PUSH``, 30 tries (--max-attempts);
+  the first lost race is re-fetched and re-applied at once (most races are
+  lost to one other push: waiting would only idle), repeated losses wait
+  0.6 s doubling up to 3 s, full jitter (many contenders: spread them out);
 - a Kubernetes watch or Argo CD stream that broke (verify/kube.py,
   verify/argocd_api.py): ``RECONNECT``, 0.2, 0.5, 1, 2, then 5 s for as long as
   the verification runs.
@@ -55,10 +57,13 @@ class Clock:
 @dataclass(frozen=True)
 class Backoff:
     """How many times to try, and how long to wait after failed try ``n``:
-    ``steps[n-1]`` (the last one repeating) when given, else ``base * 2**n``
-    up to ``cap``; times a random fraction when ``jitter`` (full jitter)."""
+    not at all for the first ``immediate`` ones, then ``steps[n-1]`` (the last
+    one repeating) when given, else ``base * 2**n`` up to ``cap`` (``n``
+    counted from the end of the immediate ones); times a random fraction when
+    ``jitter`` (full jitter)."""
 
     attempts: int = 5
+    immediate: int = 0  # failed tries retried at once, without waiting
     base: float = 0.5
     cap: float = 30.0
     jitter: bool = False
@@ -71,6 +76,9 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed try ``attempt`` (1-based)."""
+        if attempt <= self.immediate:
+            return 0.0
+        attempt -= self.immediate
         if self.steps:
             seconds = self.steps[min(attempt, len(self.steps)) - 1]
         else:
@@ -78,10 +86,13 @@ class Backoff:
         return self.random() * seconds if self.jitter else seconds
 
     def wait(self, attempt: int) -> None:
-        self.sleep(self.delay(attempt))
+        """Sleep the delay after failed try ``attempt``; not at all when it is 0."""
+        seconds = self.delay(attempt)
+        if seconds > 0:
+            self.sleep(seconds)
 
 
-PUSH = Backoff(attempts=30, base=0.3, cap=3.0, jitter=True)
+PUSH = Backoff(attempts=30, immediate=1, base=0.3, cap=3.0, jitter=True)
 RECONNECT = Backoff(steps=(0.2, 0.5, 1.0, 2.0, 5.0))
 
 

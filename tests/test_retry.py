@@ -31,9 +31,9 @@ def test_an_overlong_retry_after_is_not_waited_out() -> None:
 
 def test_each_callers_schedule() -> None:
     assert [Backoff().delay(n) for n in range(1, 7)] == [1, 2, 4, 8, 16, 30]
-    assert [replace(PUSH, random=lambda: 1.0).delay(n) for n in (1, 2, 3, 4)] == [
-        0.6, 1.2, 2.4, 3.0]
-    assert replace(PUSH, random=lambda: 0.25).delay(1) == 0.15
+    assert [replace(PUSH, random=lambda: 1.0).delay(n) for n in (1, 2, 3, 4, 5)] == [
+        0, 0.6, 1.2, 2.4, 3.0]
+    assert replace(PUSH, random=lambda: 0.25).delay(2) == 0.15
     assert PUSH.attempts == 30
     assert [RECONNECT.delay(n) for n in range(1, 8)] == [0.2, 0.5, 1.0, 2.0, 5.0, 5.0, 5.0]
 
@@ -49,3 +49,11 @@ def test_forge_calls_wait_the_schedule_between_tries() -> None:
 
     assert call(flaky, Backoff(sleep=slept.append), "x") == "ok"
     assert slept == [1, 2]
+
+
+def test_an_immediate_retry_does_not_sleep() -> None:
+    slept: list[float] = []
+    backoff = replace(PUSH, sleep=slept.append, random=lambda: 1.0)
+    backoff.wait(1)
+    backoff.wait(2)
+    assert slept == [0.6]
