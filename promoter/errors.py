@@ -5,6 +5,7 @@
     ├── AuthError (3)             authentication or permission refused
     ├── BlockedError (4)          the pull request was closed or cannot merge
     ├── WaitTimeout (5)           a wait ran out of time
+    │   └── VerifyTimeout (5)     the verification did (carries its result)
     ├── VerifyFailed (6)          the cluster proves the promotion did not go live
     ├── Unreachable (1)           a server was never reached (verify stops early)
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
@@ -22,6 +23,11 @@ Every message is one line: ``<what happened>; <what to do>``.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from promoter.verify.watch import VerifyResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,7 +68,14 @@ class WaitTimeout(PromoterError):
 
 
 class VerifyFailed(PromoterError):
+    """``result`` is the verification's record when the waiting loop decided
+    (promoter.verify.watch), None when one source found it out alone."""
+
     exit_code = EXIT_VERIFY
+
+    def __init__(self, message: str, result: VerifyResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class ConflictError(PromoterError):
@@ -116,3 +129,11 @@ class BadYaml(Exception):
 
 class NotEditable(Exception):
     """A reference that cannot be given the new version; becomes a Skip."""
+
+
+class VerifyTimeout(WaitTimeout):
+    """The verification ran out of time (exit 5); ``result`` is its record."""
+
+    def __init__(self, message: str, result: VerifyResult) -> None:
+        super().__init__(message)
+        self.result = result

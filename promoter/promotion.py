@@ -3,6 +3,7 @@ result record (schema ``promoter/v1``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from promoter import config as cfg
 from promoter import git, plan, workspace
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
-from promoter.retry import PushRetry
+from promoter.retry import PROMOTE_TIMEOUT, PUSH, Backoff
 from promoter.verify.cluster import Cluster
 
 SCHEMA = "promoter/v1"
@@ -54,11 +55,11 @@ class Request:
     app_id: str | None = None
     app_private_key: str | None = field(default=None, repr=False)  # a secret
     wait_merge: bool = False
-    timeout: float = 1800.0
+    timeout: float = PROMOTE_TIMEOUT
     network_timeout: float | None = None  # --network-timeout; see network_limit
     verify: bool = False
     cluster: Cluster = field(default_factory=Cluster)  # --verify: cluster and Argo CD access
-    retry: PushRetry = field(default_factory=PushRetry)
+    retry: Backoff = PUSH
     registry: RegistryOptions = field(default_factory=lambda: RegistryOptions(check=False))
     force: bool = False  # rebuild a promoter branch that holds commits of others
     allow_downgrade: bool | None = None  # None: as the environment says
@@ -67,6 +68,8 @@ class Request:
     require_verified: bool = False  # --from: the gate (promoter.gates)
     record: bool = False  # deployment records and commit status (promoter.deployments)
     environment_url: str | None = None  # shown on the deployment record
+    # status lines of --wait-merge and --verify (the CLI's printer, promoter.cli.progress)
+    progress: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def network_limit(self) -> float:

@@ -68,7 +68,7 @@ def publish(
         result = replace(result, merge={"state": "merged", "commit_sha": pr.merge_commit_sha})
         return _verify(job, result, environ) if request.verify else result
     if request.wait_merge and outcome.pull_request is not None:
-        result = _wait_merge(forge, outcome.pull_request.number, request.timeout, result)
+        result = _wait_merge(forge, outcome.pull_request.number, request, result)
     if request.verify and result.exit_code == 0:
         result = _verify(job, result, environ)
     return result
@@ -170,12 +170,14 @@ def after_direct(job: Job, result: Promotion, environ: Mapping[str, str]) -> Pro
     return _verify(job, result, environ) if job.request.verify else result
 
 
-def _wait_merge(forge: Forge, number: int, timeout: float, result: Promotion) -> Promotion:
+def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) -> Promotion:
     """--wait-merge: fill ``merge``; a closed PR (4) or the timeout (5) set exit_code."""
     from promoter.forges.wait import wait_for_merge
+    from promoter.retry import HEARTBEAT
 
     try:
-        merged = wait_for_merge(forge, number, timeout)
+        merged = wait_for_merge(forge, number, request.timeout, progress=request.progress,
+                                heartbeat=HEARTBEAT)
     except (BlockedError, WaitTimeout) as exc:
         state = "closed" if isinstance(exc, BlockedError) else "timeout"
         return replace(result, merge={"state": state, "commit_sha": None},
@@ -195,7 +197,7 @@ def _verify(job: Job, result: Promotion, environ: Mapping[str, str]) -> Promotio
         cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
         revision=revision, image=job.ref, cluster=job.request.cluster,
         is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
-        repo_url=repo_url(job.request.repo),
+        repo_url=repo_url(job.request.repo), progress=job.request.progress,
     )
     return replace(result, verify=outcome.record, exit_code=outcome.exit_code,
                    error=outcome.error)

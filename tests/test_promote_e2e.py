@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from support.configrepo import bare_from, count, example_copy, git, heads, messa
 from promoter import git as gitmod
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.promote import Request, promote
-from promoter.retry import PushRetry
+from promoter.retry import PUSH
 
 STAGING = "apps/api/overlays/staging/kustomization.yaml"
 PRODUCTION = "apps/api/overlays/production/kustomization.yaml"
@@ -172,8 +173,8 @@ def test_push_rejected_by_a_moved_base_is_retried_on_the_new_head(
     waits: list[float] = []
     result = promote(Request(repo=str(remote), app="api", env="staging", direct=True,
                              image="ghcr.io/acme/api:1.5.0",
-                             retry=PushRetry(sleep=waits.append)), {})
-    assert len(waits) == 1 and result.operation == "pushed"
+                             retry=replace(PUSH, sleep=waits.append)), {})
+    assert waits == [] and result.operation == "pushed"  # re-fetched at once
     assert git(remote, "rev-parse", "main^") == other
     assert 'newTag: "1.5.0"' in show(remote, "main", STAGING)
     assert '"2.9.9"' in show(remote, "main", "apps/web/overlays/staging/kustomization.yaml")
@@ -189,7 +190,7 @@ def test_the_last_rejected_push_gives_up_without_waiting_or_fetching(
     with pytest.raises(PromoterError, match="rejected 1 times"):
         promote(Request(repo=str(remote), app="api", env="staging", direct=True,
                         image="ghcr.io/acme/api:1.5.0",
-                        retry=PushRetry(attempts=1, sleep=waits.append)), {})
+                        retry=replace(PUSH, attempts=1, sleep=waits.append)), {})
     assert waits == []
     assert heads(remote)["main"] == other
 
@@ -199,7 +200,7 @@ def test_a_real_conflict_stops_with_conflict_error(tmp_path: Path, remote: Path)
     _hook_moving_main(remote, other)
     with pytest.raises(ConflictError, match=r"from 1\.4\.1 to 1\.4\.9"):
         promote(Request(repo=str(remote), app="api", env="staging", direct=True,
-                        image="ghcr.io/acme/api:1.5.0", retry=PushRetry(sleep=lambda _: None)),
+                        image="ghcr.io/acme/api:1.5.0", retry=replace(PUSH, sleep=lambda _: None)),
                 {})
     assert heads(remote)["main"] == other
 
@@ -209,7 +210,7 @@ def test_the_same_change_landing_first_is_not_a_conflict(tmp_path: Path, remote:
     _hook_moving_main(remote, other)
     result = promote(Request(repo=str(remote), app="api", env="staging", direct=True,
                              image="ghcr.io/acme/api:1.5.0",
-                             retry=PushRetry(sleep=lambda _: None)), {})
+                             retry=replace(PUSH, sleep=lambda _: None)), {})
     assert (result.changed, result.operation) == (False, "none")
     assert heads(remote)["main"] == other
 

@@ -4,12 +4,13 @@ remote's base branch; every one must land (rejected pushes are re-planned)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from support.configrepo import bare_from, count, show
 
 from promoter.promote import Request, promote
-from promoter.retry import PushRetry
+from promoter.retry import PUSH
 
 
 def twenty_apps(tree: Path) -> list[str]:
@@ -32,7 +33,7 @@ def test_twenty_concurrent_direct_promotions_all_land(tmp_path: Path) -> None:
     def one(app: str) -> str:
         request = Request(repo=bare.as_uri(), app=app, env="staging", direct=True,
                           image=f"ghcr.io/acme/{app}:2.0.0",
-                          retry=PushRetry(attempts=40, base=0.02, cap=0.5))
+                          retry=replace(PUSH, attempts=40, base=0.02, cap=0.5))
         return promote(request, {}).operation
 
     with ThreadPoolExecutor(max_workers=20) as pool:

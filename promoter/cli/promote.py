@@ -6,6 +6,7 @@ Only click and light modules at import time; the pipeline loads inside the comma
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -22,6 +23,7 @@ from promoter.cli.common import (
 )
 from promoter.cli.strict import StrictCommand, failure_json
 from promoter.errors import InputError, PromoterError
+from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
     from promoter.promotion import PullRequestOptions
@@ -62,7 +64,8 @@ if TYPE_CHECKING:
 @env_option("--app-id", help="GitHub App id (with --app-private-key).")
 @env_option("--app-private-key", help="GitHub App private key (PEM text or file path).")
 @env_option("--wait-merge", is_flag=True, help="Wait until the pull request is merged.")
-@env_option("--timeout", default="30m", show_default=True, help="Time limit for waits.")
+@env_option("--timeout", default=f"{PROMOTE_TIMEOUT / 60:g}m", show_default=True,
+            help="Time limit for waits.")
 @env_option("--network-timeout",
             help="Time limit for each git command and forge request (default: --timeout,"
                  " at least 60s).")
@@ -111,18 +114,20 @@ def promote(
     """Promote an image into an environment: clone, edit, commit, push, open or
     update the pull request, and report."""
     setup_logging(ctx)
+    from promoter.cli.progress import Progress
     from promoter.config import duration
     from promoter.promote import Request
     from promoter.promote import promote as run_promotion
-    from promoter.retry import PushRetry
+    from promoter.retry import PUSH
 
+    printer = Progress()
     try:
         if image and from_env:
             raise InputError("--image and --from exclude each other; give one")
         _check_templates(message, title)
         _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
         _check_cluster(ctx, verify)
-        wait_limit = _seconds(timeout, "--timeout", 1800.0)
+        wait_limit = _seconds(timeout, "--timeout", PROMOTE_TIMEOUT)
         network_limit = duration(network_timeout, "--network-timeout")
         request = Request(
             repo=repo, app=app, env=env, image=image, from_env=from_env, paths=path,
@@ -133,18 +138,20 @@ def promote(
                                        auto_merge, merge_method, delete_branch),
             api_url=api_url, app_id=app_id, app_private_key=app_private_key,
             wait_merge=wait_merge, verify=verify, cluster=cluster, timeout=wait_limit,
-            network_timeout=network_limit, retry=PushRetry(attempts=max_attempts),
+            network_timeout=network_limit, retry=replace(PUSH, attempts=max_attempts),
             registry=_registry(registry, pin_digest, insecure_registry, registry_timeout),
             force=force, allow_downgrade=allow_downgrade or None,
             skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
-            record=record, environment_url=environment_url,
+            record=record, environment_url=environment_url, progress=printer,
         )
         result = run_promotion(request, os.environ)
     except PromoterError as exc:
+        printer.done()
         emit_error(exc.message, output)
         if output == "json":
             failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
         raise
+    printer.done()
     emit(result, output)
     if result.exit_code:
         click.echo(f"error: {result.error}", err=True)

@@ -6,32 +6,17 @@ import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from promoter.cli import env_option
 from promoter.cli.common import cluster_options
+from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 
 if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
-
-HEARTBEAT = 30.0
-
-
-def progress_printer(stream: Any = None) -> Callable[[str], None]:
-    """A live status line on a terminal; plain lines (changes and a heartbeat) otherwise."""
-    out = stream or sys.stderr
-    if out.isatty():
-        width = max(os.get_terminal_size(out.fileno()).columns - 1, 20)
-
-        def live(line: str) -> None:
-            out.write("\r\x1b[K" + line[:width])
-            out.flush()
-
-        return live
-    return lambda line: click.echo(line, file=out)
 
 
 def text(record: Mapping[str, Any]) -> str:
@@ -60,8 +45,9 @@ def text(record: Mapping[str, Any]) -> str:
             help="Config repository: accept descendants of the merged commit, and pick"
                  " its source in multi-source Argo CD apps.")
 @env_option("--image", metavar="REF", help="Image the workloads must run.")
-@env_option("--timeout", default="10m", show_default=True, help="Give up after this long.")
-@env_option("--settle", default="10s", show_default=True,
+@env_option("--timeout", default=f"{VERIFY_TIMEOUT / 60:g}m", show_default=True,
+            help="Give up after this long.")
+@env_option("--settle", default=f"{VERIFY_SETTLE:g}s", show_default=True,
             help="How long everything must stay ready.")
 @cluster_options
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
@@ -101,23 +87,25 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
 
 def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:
     """Run, print the record, and re-raise a failure for its exit code."""
+    from promoter.cli.progress import Progress
+    from promoter.errors import VerifyFailed, VerifyTimeout
     from promoter.report import render
-    from promoter.verify import VerifyFailure, VerifyTimeout, run
+    from promoter.verify import run
 
-    printer = progress_printer()
+    printer = Progress()
     try:
-        result = run(targets, settings, progress=printer, heartbeat=HEARTBEAT)
-    except (VerifyFailure, VerifyTimeout) as exc:
-        record["verify"] = exc.result.as_dict()
-        _finish(record, output, render)
+        result = run(targets, settings, progress=printer)
+    except (VerifyFailed, VerifyTimeout) as exc:
+        if exc.result is not None:  # the loop's verdict: print the record first
+            record["verify"] = exc.result.as_dict()
+            _finish(record, output, render, printer)
         raise
     record["verify"] = result.as_dict()
-    _finish(record, output, render)
+    _finish(record, output, render, printer)
 
 
-def _finish(record: dict[str, Any], output: str, render: Any) -> None:
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+def _finish(record: dict[str, Any], output: str, render: Any, printer: Any) -> None:
+    printer.done()
     click.echo(text(record) if output == "text" else render(record, output, os.environ))
     sys.stdout.flush()
     # the verdict is out: spare the exit the collector's walk over the kubernetes

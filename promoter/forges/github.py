@@ -21,8 +21,9 @@ from promoter.errors import AuthError, InputError, PromoterError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
-from promoter.forges.retry import Backoff, call, transport_error
+from promoter.forges.http_errors import transport_error
 from promoter.http_safety import Limits
+from promoter.retry import Backoff, call
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 from github import GithubException
 
 from promoter.errors import AuthError, InputError, PromoterError, RetryableError
-from promoter.forges.retry import delay_from_headers
+from promoter.forges.http_errors import delay_from_headers
 from promoter.http_safety import redact
 
 CROSS_REPO = (

@@ -19,8 +19,9 @@ from gitlab.exceptions import GitlabError
 from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
 from promoter.forges.http import SafeSession
-from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
+from promoter.forges.http_errors import delay_from_headers, transport_error
 from promoter.http_safety import Limits, redact
+from promoter.retry import Backoff, call
 
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"

@@ -1,55 +1,18 @@
 """Wait for a pull request to be merged, closed, or for the time to run out.
 
 Merged returns the PR (with its merge commit); closed unmerged raises
-``BlockedError`` (exit 4); the timeout raises ``WaitTimeout`` (exit 5). On a
-terminal the status line is rewritten in place; elsewhere (CI logs) a heartbeat
-line is printed every 30 seconds. The clock is injectable: tests never sleep.
+``BlockedError`` (exit 4); the timeout raises ``WaitTimeout`` (exit 5). Status
+lines go to the ``progress`` callback (the CLI's printer, promoter.cli.progress),
+at most one every ``heartbeat`` seconds. The clock is injectable: tests never sleep.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TextIO
 
 from promoter.errors import BlockedError, WaitTimeout
 from promoter.forges import Forge, PullRequest
-
-HEARTBEAT = 30.0
-
-
-@dataclass(frozen=True)
-class Clock:
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-
-
-class Progress:
-    """Live status on a TTY; a line every ``HEARTBEAT`` seconds otherwise."""
-
-    def __init__(self, stream: TextIO | None = None, clock: Clock | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.clock = clock or Clock()
-        self.tty = self.stream.isatty()
-        self.last: float | None = None
-
-    def __call__(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K" + text)
-            self.stream.flush()
-            return
-        now = self.clock.now()
-        if self.last is None or now - self.last >= HEARTBEAT:
-            self.last = now
-            self.stream.write(text + "\n")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+from promoter.retry import Clock
 
 
 def wait_for_merge(
@@ -59,23 +22,29 @@ def wait_for_merge(
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
     interval: float = 10.0,
+    heartbeat: float = 0.0,
 ) -> PullRequest:
-    """Poll ``forge.get(number)`` until merged, closed or ``timeout`` seconds."""
+    """Poll ``forge.get(number)`` until merged, closed or ``timeout`` seconds;
+    report at most every ``heartbeat`` seconds (0: on every poll)."""
     clock = clock or Clock()
-    report = progress or Progress(clock=clock)
     start = clock.now()
-    try:
-        while True:
-            pr = forge.get(number)
-            elapsed = clock.now() - start
-            if _settled(pr, elapsed, timeout):
-                report(f"#{number} merged as {pr.merge_commit_sha or '?'}")
-                return pr
-            report(f"waiting for #{number} to merge ({pr.url}): {int(elapsed)}s elapsed")
-            clock.sleep(min(interval, timeout - elapsed))
-    finally:
-        if isinstance(report, Progress):
-            report.done()
+    said: float | None = None
+
+    def report(text: str) -> None:
+        nonlocal said
+        now = clock.now()
+        if progress is not None and (said is None or now - said >= heartbeat):
+            said = now
+            progress(text)
+
+    while True:
+        pr = forge.get(number)
+        elapsed = clock.now() - start
+        if _settled(pr, elapsed, timeout):
+            report(f"#{number} merged as {pr.merge_commit_sha or '?'}")
+            return pr
+        report(f"waiting for #{number} to merge ({pr.url}): {int(elapsed)}s elapsed")
+        clock.sleep(min(interval, timeout - elapsed))
 
 
 def _settled(pr: PullRequest, elapsed: float, timeout: float) -> bool:

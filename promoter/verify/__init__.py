@@ -4,7 +4,7 @@ later commit containing it) is live and the workloads run the new image.
     targets = [parse_target("argocd-app", "argocd/api")]
     result = run(targets, VerifySettings(revision=sha, ...))   # or raises
 
-``run`` raises VerifyFailure (exit 6), VerifyTimeout (exit 5) -- both carry
+``run`` raises VerifyFailed (exit 6), VerifyTimeout (exit 5) -- both carry
 ``.result`` -- or AuthError (exit 3). ``kubernetes`` is imported only by
 ``promoter.verify.kube``, and only when a target needs the cluster.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from promoter.errors import InputError
 from promoter.images import ImageRef
+from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import check_flux
 from promoter.verify.rules import Check, Expect, Obj
@@ -25,10 +26,7 @@ from promoter.verify.watch import (
     Clock,
     Progress,
     Source,
-    SystemClock,
-    VerifyFailure,
     VerifyResult,
-    VerifyTimeout,
     Watched,
     wait,
 )
@@ -79,8 +77,8 @@ class Target:
 class VerifySettings:
     revision: str
     image: ImageRef | None = None
-    timeout: float = 600.0
-    settle: float = 10.0
+    timeout: float = VERIFY_TIMEOUT
+    settle: float = VERIFY_SETTLE
     kubeconfig: str | None = None
     context: str | None = None
     argocd_server: str | None = None
@@ -143,7 +141,7 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
 
 
 def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | None = None,
-        progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+        progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Wait until every target is live at ``settings.revision``; see the module doc."""
     if not targets:
         raise InputError("nothing to verify; name at least one --argocd-app, "
@@ -168,9 +166,8 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                 _source(t, settings, api), _judge(t.kind, expect))
         for t in targets
     ]
-    return wait(watched, settings.timeout, settings.settle, clock or SystemClock(), progress,
+    return wait(watched, settings.timeout, settings.settle, clock or Clock(), progress,
                 heartbeat)
 
 
-__all__ = ["Target", "VerifyFailure", "VerifyResult", "VerifySettings", "VerifyTimeout",
-           "parse_target", "run"]
+__all__ = ["Target", "VerifyResult", "VerifySettings", "parse_target", "run"]

@@ -32,10 +32,10 @@ from typing import Any
 
 from promoter import http_safety
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable
+from promoter.retry import RECONNECT
 from promoter.verify.argocd import fill_health, needs_sync
 from promoter.verify.watch import Sink
 
-BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 STALL_GRACE = 2.0
 JOIN_SECONDS = 5.0
 
@@ -115,7 +115,7 @@ class ArgoCDSource:
                     return
                 sink(index, exc)
                 failures += 1
-                self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+                self.stopped.wait(RECONNECT.delay(failures))
 
     def read(self) -> dict[str, Any] | None:
         """The Application (health filled in from the resource tree when the

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
+from promoter.retry import RECONNECT
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.watch import Sink
 
 WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
-BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 CONNECT_SECONDS = 5.0
 UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
 JOIN_SECONDS = 5.0
@@ -171,7 +171,7 @@ class KubeSource:
                 if isinstance(error, (AuthError, VerifyFailed, Unreachable)):
                     return
                 failures += 1
-                self.stopped.wait(BACKOFF[min(failures, len(BACKOFF)) - 1])
+                self.stopped.wait(RECONNECT.delay(failures))
 
     def _error(self, exc: Exception, since: float | None) -> PromoterError:
         status = getattr(exc, "status", None)

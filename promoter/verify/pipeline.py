@@ -7,21 +7,18 @@ error line, like the other optional stages.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from promoter import git
-from promoter.errors import InputError, PromoterError
+from promoter.errors import InputError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import ImageRef
+from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify import Target, parse_target, run
 from promoter.verify.cluster import Cluster
-from promoter.verify.watch import VerifyFailure, VerifyTimeout
 
-DEFAULT_TIMEOUT = 600.0
-DEFAULT_SETTLE = 10.0
 _LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
           ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
 
@@ -65,9 +62,11 @@ def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
 
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
                      image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
-                     cluster: Cluster, repo_url: str | None = None) -> Outcome:
+                     cluster: Cluster, repo_url: str | None = None,
+                     progress: Callable[[str], None] | None = None) -> Outcome:
     """Verify the merged ``revision`` of a promotion of ``app`` into ``env``;
-    ``repo_url`` is the config repository (to pick a multi-source app's source)."""
+    ``repo_url`` is the config repository (to pick a multi-source app's source);
+    status lines go to ``progress`` (the CLI's printer)."""
     try:
         targets = targets_from(spec, app, env)
         if not targets:
@@ -78,12 +77,13 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             raise InputError("no merge commit to verify; use --wait-merge or a direct push")
         settings = cluster.settings(
             revision, image=image,
-            timeout=spec.timeout if spec.timeout is not None else DEFAULT_TIMEOUT,
-            settle=spec.settle if spec.settle is not None else DEFAULT_SETTLE,
+            timeout=spec.timeout if spec.timeout is not None else VERIFY_TIMEOUT,
+            settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
             is_ancestor=is_ancestor, repo_url=repo_url)
-        result = run(targets, settings, progress=lambda line: print(line, file=sys.stderr))
-    except (VerifyFailure, VerifyTimeout) as exc:
-        return Outcome(exc.result.as_dict(), exc.exit_code, exc.message)
+        result = run(targets, settings, progress=progress)
+    except (VerifyFailed, VerifyTimeout) as exc:
+        record = exc.result.as_dict() if exc.result is not None else None
+        return Outcome(record, exc.exit_code, exc.message)
     except PromoterError as exc:
         return Outcome(None, exc.exit_code, exc.message)
     return Outcome(result.as_dict(), 0, None)

@@ -1,18 +1,18 @@
 """The waiting loop: sources push objects into one queue; every change is
 judged by the target's pure rule; the loop ends when all targets stayed ready
-for the settle window (result), one failed (VerifyFailure, exit 6) or the
+for the settle window (result), one failed (VerifyFailed, exit 6) or the
 timeout passed (VerifyTimeout, exit 5). Time comes from an injectable clock.
 """
 
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, WaitTimeout
+from promoter.errors import AuthError, InputError, Unreachable, VerifyFailed, VerifyTimeout
+from promoter.retry import HEARTBEAT, Clock
 from promoter.verify.rules import FAILED, READY, Check, failed, waiting
 
 Sink = Callable[[int, Any], None]  # (target index, dict | None | Exception)
@@ -29,25 +29,6 @@ class Source(Protocol):
     def stop(self) -> None: ...
 
 
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
-        """The next event, or None after ``timeout`` seconds."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def get(self, events: queue.Queue[tuple[int, Any]], timeout: float) -> tuple[int, Any] | None:
-        try:
-            return events.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return None
-
-
 @dataclass(frozen=True)
 class VerifyResult:
     status: str  # verified | failed | timeout
@@ -57,22 +38,6 @@ class VerifyResult:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "synced_revision": self.synced_revision,
                 "targets": [dict(t) for t in self.targets]}
-
-
-class VerifyFailure(VerifyFailed):
-    """Exit 6, carrying the result for the report."""
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-class VerifyTimeout(WaitTimeout):
-    """Exit 5, carrying the result for the report."""
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 @dataclass(frozen=True)
@@ -123,7 +88,7 @@ def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
 
 
 def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock,
-         progress: Progress | None = None, heartbeat: float = 30.0) -> VerifyResult:
+         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Run the sources until verified, failed or timed out."""
     events: queue.Queue[tuple[int, Any]] = queue.Queue()
     checks = [UNSEEN] * len(watched)
@@ -138,10 +103,10 @@ def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock
 
 def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: bool,
                    timeout: float) -> None:
-    """VerifyFailure when a target failed; VerifyTimeout when time is up."""
+    """VerifyFailed when a target failed; VerifyTimeout when time is up."""
     bad = reasons(watched, checks, lambda state: state == FAILED)
     if bad:
-        raise VerifyFailure("verification failed: " + "; ".join(bad) +
+        raise VerifyFailed("verification failed: " + "; ".join(bad) +
                             "; fix the cause and promote again",
                             result_of("failed", watched, checks))
     if timed_out:
@@ -190,5 +155,4 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         _drain(watched, checks, seen, events, clock.get(events, until - now))
 
 
-__all__ = ["SystemClock", "VerifyFailure", "VerifyResult", "VerifyTimeout",
-           "Watched", "wait"]
+__all__ = ["Clock", "VerifyResult", "Watched", "wait"]

@@ -14,7 +14,7 @@ from support.hostile import HostileServer, Reply, echo, flood, nested, redirect
 
 from promoter.errors import InputError, PromoterError, WaitTimeout
 from promoter.forges import ForgeSettings, PullRequestSpec
-from promoter.forges.retry import Backoff
+from promoter.retry import Backoff
 
 SENTINEL = "SENTINEL-forge-5d1e"
 FORGES = ["github", "gitlab"]

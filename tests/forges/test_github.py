@@ -21,8 +21,8 @@ from support.gitserver import GitServer
 from promoter.errors import AuthError, BlockedError, PromoterError, WaitTimeout
 from promoter.forges import ForgeSettings, PullRequestSpec
 from promoter.forges import github as gh
-from promoter.forges.retry import Backoff
-from promoter.forges.wait import Clock, wait_for_merge
+from promoter.forges.wait import wait_for_merge
+from promoter.retry import Backoff, Clock
 
 TOKEN = "ghp_s3cr3t_token_value"
 NOW = 1_800_000_000.0
@@ -435,6 +435,17 @@ def test_promote_wait_merge_timeout_exits_5(fake: FakeGitHub, tmp_path: Path) ->
                            "--image", "ghcr.io/acme/api:1.5.0", "--wait-merge", "--timeout", "1s")
     assert done.returncode == 5, done.stderr
     assert json.loads(done.stdout)["merge"]["state"] == "timeout"
+
+
+def test_promote_wait_merge_reports_through_the_cli_printer(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    with GitServer(tmp_path / "srv", "x-access-token", TOKEN) as server:
+        server.create("acme/config", example_copy(tmp_path / "tree"))
+        done = run_promote(server.url("acme/config"), fake.api_url,
+                           "--image", "ghcr.io/acme/api:1.5.0", "--wait-merge", "--timeout", "1s")
+    assert done.returncode == 5, done.stderr
+    assert "waiting for #1 to merge (" in done.stderr and "0s elapsed" in done.stderr
 
 
 def test_promote_with_a_github_app_pushes_with_the_installation_token(

@@ -19,8 +19,8 @@ from support.gitserver import GitServer
 from promoter.errors import AuthError, BlockedError, PromoterError, WaitTimeout
 from promoter.forges import ForgeSettings, PullRequestSpec
 from promoter.forges import gitlab as gl
-from promoter.forges.retry import Backoff
-from promoter.forges.wait import Clock, wait_for_merge
+from promoter.forges.wait import wait_for_merge
+from promoter.retry import Backoff, Clock
 
 TOKEN = "glpat-s3cr3t-token-value"
 NOW = 1_800_000_000.0

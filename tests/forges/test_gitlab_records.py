@@ -20,7 +20,7 @@ from promoter.forges import ForgeSettings
 from promoter.forges import gitlab as gl
 from promoter.forges.gitlab_records import GitLabRecords
 from promoter.forges.records import DeploymentSpec
-from promoter.forges.retry import Backoff
+from promoter.retry import Backoff
 
 TOKEN = "glpat-records-token"
 API, WEB = "ghcr.io/acme/api", "ghcr.io/acme/web"

@@ -1,31 +1,31 @@
-"""Progress output while waiting: live line on a TTY, heartbeat lines in CI logs."""
+"""Progress while waiting for a merge: a heartbeat, not a line per poll, in CI logs."""
 
 from __future__ import annotations
 
-import io
-
-from promoter.forges.wait import Clock, Progress
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from promoter.forges import PullRequest
+from promoter.forges.wait import wait_for_merge
+from promoter.retry import Clock
 
 
-def test_heartbeat_every_30_seconds_off_a_terminal() -> None:
+class Forge:
+    """Open until ``merged_at`` seconds on the clock, then merged."""
+
+    def __init__(self, now: list[float], merged_at: float) -> None:
+        self.now, self.merged_at = now, merged_at
+
+    def get(self, number: int) -> PullRequest:
+        merged = self.now[0] >= self.merged_at
+        return PullRequest(number, "https://forge.example/pr/1", "b", "main",
+                           "merged" if merged else "open",
+                           merge_commit_sha="c0ffee" if merged else None)
+
+
+def test_heartbeat_every_30_seconds() -> None:
     now = [0.0]
-    stream = io.StringIO()
-    progress = Progress(stream, Clock(now=lambda: now[0], sleep=lambda s: None))
-    for t in range(0, 70, 10):
-        now[0] = float(t)
-        progress(f"t={t}")
-    assert stream.getvalue().splitlines() == ["t=0", "t=30", "t=60"]
-
-
-def test_live_status_rewrites_one_line_on_a_terminal() -> None:
-    stream = Tty()
-    progress = Progress(stream)
-    progress("a")
-    progress("b")
-    progress.done()
-    assert stream.getvalue() == "\r\x1b[Ka\r\x1b[Kb\n"
+    lines: list[str] = []
+    clock = Clock(now=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    pr = wait_for_merge(Forge(now, 70.0), 1, timeout=600, clock=clock,  # type: ignore[arg-type]
+                        progress=lines.append, heartbeat=30.0)
+    assert pr.merge_commit_sha == "c0ffee"
+    assert [line.rpartition(": ")[2] for line in lines] == ["0s elapsed", "30s elapsed",
+                                                           "60s elapsed"]

@@ -12,8 +12,8 @@ import verify_objects as o
 from fakes.kube_server import ADMIN_TOKEN, FakeKube
 from verify_objects import in_thread, join_ok
 
-from promoter.errors import AuthError, PromoterError
-from promoter.verify import VerifyFailure, VerifySettings, VerifyTimeout, parse_target, run
+from promoter.errors import AuthError, PromoterError, VerifyFailed, VerifyTimeout
+from promoter.verify import VerifySettings, parse_target, run
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 APP = parse_target("argocd-app", "argocd/api")
@@ -58,7 +58,7 @@ def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
         kube.delete("applications", "argocd", "api")
 
     thread = in_thread(controller)
-    with pytest.raises(VerifyFailure, match="argocd-app argocd/api: deleted while waiting"):
+    with pytest.raises(VerifyFailed, match="argocd-app argocd/api: deleted while waiting"):
         run([APP], through_api(kube))
     join_ok(thread)
 
@@ -136,7 +136,7 @@ def test_argocd_3_resource_health_comes_from_the_resource_tree(kube: FakeKube) -
     kube.resource_tree["api"] = [{**resources[0], "uid": "u1", "resourceVersion": "1",
                                   "health": {"status": "Degraded",
                                              "message": "exceeded its progress deadline"}}]
-    with pytest.raises(VerifyFailure) as caught:
+    with pytest.raises(VerifyFailed) as caught:
         run([APP], through_api(kube))
     assert caught.value.result.targets[0]["resources"] == [
         "Deployment/prod/api: Degraded: exceeded its progress deadline"]

@@ -103,11 +103,11 @@ def test_unreadable_kubeconfig_is_an_input_error(tmp_path: Path,
 def test_live_status_line_on_a_terminal_and_plain_lines_otherwise(tmp_path: Path) -> None:
     import os
 
-    from promoter.cli.verify import progress_printer
+    from promoter.cli.progress import Progress
 
     master, slave = os.openpty()
     with open(slave, "w") as terminal:
-        live = progress_printer(terminal)
+        live = Progress(terminal)
         live("verify 0/1 ready")
         live("verify 1/1 ready")
     expected = b"\r\x1b[Kverify 0/1 ready\r\x1b[Kverify 1/1 ready"
@@ -120,7 +120,7 @@ def test_live_status_line_on_a_terminal_and_plain_lines_otherwise(tmp_path: Path
     assert seen == expected
     os.close(master)
     with open(tmp_path / "log", "w") as log:
-        plain = progress_printer(log)
+        plain = Progress(log)
         plain("verify 0/1 ready")
         plain("verify 0/1 ready")
     assert (tmp_path / "log").read_text() == "verify 0/1 ready\n" * 2

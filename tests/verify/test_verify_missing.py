@@ -15,7 +15,8 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from promoter.cli import main
-from promoter.verify import VerifyFailure, VerifySettings, VerifyTimeout, parse_target, run
+from promoter.errors import VerifyFailed, VerifyTimeout
+from promoter.verify import VerifySettings, parse_target, run
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 
@@ -66,7 +67,7 @@ def test_an_unserved_resource_type_fails_with_exit_6(
         tmp_path: Path, missing: str, kind: str, text: str, expected: str) -> None:
     kube = FakeKube(tmp_path, missing=(missing,))
     try:
-        with pytest.raises(VerifyFailure) as caught:
+        with pytest.raises(VerifyFailed) as caught:
             run([parse_target(kind, text)], settings(kube, timeout=30.0, refresh=True))
     finally:
         kube.close()
@@ -80,7 +81,7 @@ def test_an_unserved_resource_type_fails_with_exit_6(
 def test_an_unserved_type_fails_even_when_other_targets_wait(no_rollouts: FakeKube) -> None:
     targets = [parse_target("argocd-app", "argocd/nope"),
                parse_target("workload", "Rollout/prod/api")]
-    with pytest.raises(VerifyFailure) as caught:
+    with pytest.raises(VerifyFailed) as caught:
         run(targets, settings(no_rollouts, timeout=30.0))
     assert [t["status"] for t in caught.value.result.targets] == ["waiting", "failed"]
     assert "argocd-app" not in caught.value.message

@@ -13,13 +13,11 @@ import verify_objects as o
 from fakes.kube_server import ADMIN_TOKEN, NOBODY_TOKEN, FakeKube
 from verify_objects import in_thread, join_ok
 
-from promoter.errors import AuthError, PromoterError
+from promoter.errors import AuthError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import parse
 from promoter.verify import (
     Target,
-    VerifyFailure,
     VerifySettings,
-    VerifyTimeout,
     parse_target,
     run,
 )
@@ -140,7 +138,7 @@ def test_degraded_fails_fast_with_the_failing_resources(kube: FakeKube) -> None:
         kube.apply(o.application(SHA, health="Degraded", resources=bad))
 
     thread = in_thread(controller)
-    with pytest.raises(VerifyFailure) as caught:
+    with pytest.raises(VerifyFailed) as caught:
         run([APP], settings(kube, timeout=60))
     join_ok(thread)
     assert caught.value.exit_code == 6
@@ -151,14 +149,14 @@ def test_degraded_fails_fast_with_the_failing_resources(kube: FakeKube) -> None:
 
 def test_failed_operation_fails(kube: FakeKube) -> None:
     kube.apply(o.application(o.OLD, sync="OutOfSync", phase="Failed", op_revision=SHA))
-    with pytest.raises(VerifyFailure, match="sync operation Failed: operation failed"):
+    with pytest.raises(VerifyFailed, match="sync operation Failed: operation failed"):
         run([APP], settings(kube, timeout=60))
 
 
 def test_sync_error_condition_fails(kube: FakeKube) -> None:
     error = {"type": "SyncError", "message": "one or more objects failed to apply"}
     kube.apply(o.application(SHA, sync="OutOfSync", conditions=[error]))
-    with pytest.raises(VerifyFailure, match="SyncError: one or more objects failed to apply"):
+    with pytest.raises(VerifyFailed, match="SyncError: one or more objects failed to apply"):
         run([APP], settings(kube, timeout=60))
 
 
@@ -200,13 +198,13 @@ def test_flux_both_revision_formats(kube: FakeKube, kind: str, form: str) -> Non
 def test_flux_stalled_fails(kube: FakeKube) -> None:
     kube.apply(o.flux("Kustomization", f"main@sha1:{o.OLD}", ready="False",
                       reason="BuildFailed", stalled=True, attempted=f"main@sha1:{SHA}"))
-    with pytest.raises(VerifyFailure, match="Stalled: BuildFailed"):
+    with pytest.raises(VerifyFailed, match="Stalled: BuildFailed"):
         run([parse_target("flux-kustomization", "flux-system/api")], settings(kube))
 
 
 def test_rollout_stuck_with_progress_deadline_exceeded(kube: FakeKube) -> None:
     kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=1, available=1, deadline=True))
-    with pytest.raises(VerifyFailure, match="exceeded its progress deadline"):
+    with pytest.raises(VerifyFailed, match="exceeded its progress deadline"):
         run([DEPLOY], settings(kube, image=parse(f"{o.IMAGE}:2.0")))
 
 
@@ -234,7 +232,7 @@ def test_argo_rollout_paused_fails_unless_allowed(kube: FakeKube) -> None:
               f"{o.IMAGE}:2.0")
     target = parse_target("workload", "Rollout/prod/api")
     image = parse(f"{o.IMAGE}:2.0")
-    with pytest.raises(VerifyFailure, match="paused indefinitely"):
+    with pytest.raises(VerifyFailed, match="paused indefinitely"):
         run([target], settings(kube, image=image))
     result = run([target], settings(kube, image=image, allow_paused=True))
     assert result.status == "verified"
@@ -377,7 +375,7 @@ def test_an_object_being_deleted_never_passes(kube: FakeKube, target: Target) ->
         target, o.flux("Kustomization", f"main@sha1:{SHA}"))
     obj["metadata"].update(deletionTimestamp=o.T2, finalizers=["example.test/keep"])
     kube.apply(obj)
-    with pytest.raises(VerifyFailure) as caught:
+    with pytest.raises(VerifyFailed) as caught:
         run([target], settings(kube, timeout=20))
     assert f"being deleted (deletionTimestamp {o.T2})" in caught.value.message
     assert len(caught.value.message.splitlines()) == 1
@@ -411,14 +409,14 @@ def test_a_timed_canary_pause_is_followed_to_healthy(kube: FakeKube) -> None:
 def test_an_indefinite_pause_fails_or_passes_only_when_allowed(kube: FakeKube) -> None:
     kube.apply(o.rollout(f"{o.IMAGE}:2.0", phase="Paused", current="def456", paused=True))
     target = parse_target("workload", "Rollout/prod/api")
-    with pytest.raises(VerifyFailure, match=r"paused indefinitely \(step 1 is a pause without"):
+    with pytest.raises(VerifyFailed, match=r"paused indefinitely \(step 1 is a pause without"):
         run([target], settings(kube))
     assert "allowed" in run([target], settings(kube, allow_paused=True)).targets[0]["reason"]
 
 
 def test_an_aborted_rollout_fails(kube: FakeKube) -> None:
     kube.apply(o.rollout(f"{o.IMAGE}:2.0", current="def456", aborted=True))
-    with pytest.raises(VerifyFailure, match="aborted: RolloutAborted"):
+    with pytest.raises(VerifyFailed, match="aborted: RolloutAborted"):
         run([parse_target("workload", "Rollout/prod/api")], settings(kube, allow_paused=True))
 
 
@@ -491,7 +489,7 @@ def test_argocd_3_without_resource_health_names_the_failing_workload(kube: FakeK
                   "name": "api", "status": "Synced"}]
     kube.apply(o.deployment(f"{o.IMAGE}:2.0", updated=1, available=1, deadline=True))
     kube.apply(o.application(SHA, health="Degraded", resources=resources))
-    with pytest.raises(VerifyFailure) as caught:
+    with pytest.raises(VerifyFailed) as caught:
         run([APP], settings(kube))
     assert caught.value.result.targets[0]["resources"] == [
         'Deployment/prod/api: Degraded: deployment "api" exceeded its progress deadline']
@@ -505,6 +503,6 @@ def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
         kube.delete("applications", "argocd", "api")
 
     thread = in_thread(controller)
-    with pytest.raises(VerifyFailure, match="argocd-app argocd/api: deleted while waiting"):
+    with pytest.raises(VerifyFailed, match="argocd-app argocd/api: deleted while waiting"):
         run([APP], settings(kube))
     join_ok(thread)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import verify_objects as o
 
-from promoter.verify import VerifyTimeout
+from promoter.errors import VerifyTimeout
 from promoter.verify.argocd import check_application
 from promoter.verify.rules import Expect
 from promoter.verify.watch import Sink, Watched, wait
@@ -86,10 +86,11 @@ def test_settle_counts_only_observed_time() -> None:
 
 
 def test_degraded_seen_on_the_relist_after_a_break_fails() -> None:
-    from promoter.errors import PromoterError
-    from promoter.verify import VerifyFailure
+    from promoter.errors import PromoterError, VerifyFailed
 
     clock = Script([(0.0, o.application(SHA)), (1.0, PromoterError("connection reset")),
                     (5.0, o.application(SHA, health="Degraded"))])
-    with pytest.raises(VerifyFailure, match="Degraded"):
+    with pytest.raises(VerifyFailed, match="Degraded") as caught:
         wait(app_target(), 100, 3, clock)
+    assert caught.value.result is not None and caught.value.result.status == "failed"
+    assert caught.value.exit_code == 6

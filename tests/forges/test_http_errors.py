@@ -1,12 +1,12 @@
-"""Backoff and the server's wait hints."""
+"""The server's wait hints and the transport errors of the forges' HTTP clients."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-from promoter.errors import AuthError, PromoterError, RetryableError
-from promoter.forges.retry import Backoff, call, delay_from_headers, transport_error
+from promoter.errors import PromoterError, RetryableError
+from promoter.forges.http_errors import delay_from_headers, transport_error
 
 
 def test_retry_after_seconds_and_http_date() -> None:
@@ -31,22 +31,3 @@ def test_reset_epoch_only_when_nothing_remains() -> None:
 def test_transport_errors(exc: Exception, kind: type[PromoterError], message: str) -> None:
     error = transport_error(exc, "https://forge.example/api")
     assert type(error) is kind and error.message == message and error.exit_code == 1
-
-
-def test_terminal_errors_are_not_retried() -> None:
-    slept: list[float] = []
-
-    def refuse() -> None:
-        raise AuthError("no; fix it")
-
-    with pytest.raises(AuthError):
-        call(refuse, Backoff(sleep=slept.append), "x")
-    assert slept == []
-
-
-def test_an_overlong_retry_after_is_not_waited_out() -> None:
-    def limited() -> None:
-        raise RetryableError("rate limited", retry_after=3600)
-
-    with pytest.raises(PromoterError, match="after 1 attempt"):
-        call(limited, Backoff(sleep=pytest.fail), "x")
