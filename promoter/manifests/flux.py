@@ -20,6 +20,7 @@ from typing import Any
 
 from promoter.errors import BadYaml
 from promoter.images import ImageRef
+from promoter.manifests import held
 from promoter.manifests.document import (
     BOM,
     Located,
@@ -58,7 +59,7 @@ def follow(root: Path, plan: Plan, new: ImageRef, files: Files) -> Plan:
     skipped = [s for s in plan.skipped if MARK not in s.reason] + skips
     edits = list(plan.edits)
     for file, refs in chosen.items():
-        _add(edits, skipped, file, refs, new, definitions)
+        _add(root, edits, skipped, file, refs, new, definitions)
     return Plan(tuple(edits), tuple(skipped))
 
 
@@ -194,8 +195,8 @@ def _followed(ref: Ref, definition: Definition, var: str) -> Ref:
 
 
 def _add(
-    edits: list[FileEdit], skipped: list[Skip], file: str, refs: list[Ref], new: ImageRef,
-    definitions: dict[str, list[Definition]],
+    root: Path, edits: list[FileEdit], skipped: list[Skip], file: str, refs: list[Ref],
+    new: ImageRef, definitions: dict[str, list[Definition]],
 ) -> None:
     """Edit the definitions in ``file`` (one FileEdit), unless the plan edits it already."""
     first = next(d for ds in definitions.values() for d in ds if d.file == file)
@@ -212,7 +213,8 @@ def _add(
         return
     skipped.extend(result.skips)
     if result.changes:
-        edits.append(FileEdit(file, first.data, result.text.encode("utf-8"), result.changes))
+        edits.append(held.file_edit(file, root / file, first.data, result.text.encode("utf-8"),
+                                    result.changes))
 
 
 def _line(ref: Ref) -> int:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from promoter.errors import BadYaml, ConflictError, InputError
 from promoter.images import ImageRef, normalise_repository
-from promoter.manifests import flux, overlay, regions
+from promoter.manifests import flux, held, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
@@ -77,7 +77,8 @@ def plan_update(
             skipped.extend(edited.skips)
             if edited.changes:
                 after = edited.text.encode("utf-8")
-                edits.append(FileEdit(cand.file, cand.data, after, tuple(edited.changes)))
+                edits.append(held.file_edit(cand.file, cand.path, cand.data, after,
+                                            edited.changes))
     plan = overlay.add_entries(  # a kustomize overlay without an images entry gets one
         root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced,
         lambda where: find_references(root, where, ref.repository, keys=keys),
@@ -251,8 +252,9 @@ def _decode(cand: Candidate) -> str:
 def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> Iterator[Candidate]:
     """Files under ``paths`` whose bytes contain any of ``needles``."""
     real_root = Path(os.path.realpath(root))
-    seen: set[str] = set()
-    for given in paths or ["."]:
+    seen: set[str] = set()  # only needed when several PATHs may overlap
+    paths = paths or ["."]
+    for given in paths:
         start = _inside(real_root, root / given, given)
         if start.is_dir():
             files: Iterator[tuple[str, bool]] = ((f, False) for f in _walk(real_root, str(start)))
@@ -263,7 +265,8 @@ def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> It
         for path, explicit in files:
             if path in seen:
                 continue
-            seen.add(path)
+            if len(paths) > 1:
+                seen.add(path)
             try:
                 data = read_regular(path)
             except NotRegular as exc:
@@ -314,23 +317,35 @@ def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
     return b"".join(chunks) if len(chunks) > 1 else chunks[0]
 
 
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
-
-
 def _walk(real_root: Path, top: str) -> Iterator[str]:
-    stack = [top]
+    """Manifest files under ``top``: a directory's files in name order, then its
+    subdirectories in name order. Only names are kept for the directories still
+    to visit (not 100,000 full paths for a wide directory)."""
+    stack: list[tuple[str, list[str]]] = [("", [top])]
     while stack:
-        directory = stack.pop()
-        with os.scandir(directory) as entries:
-            listed = sorted(entries, key=_name)
-        subdirs = []
-        for entry in listed:
+        parent, pending = stack[-1]
+        if not pending:
+            stack.pop()
+            continue
+        directory = os.path.join(parent, pending.pop())
+        files, subdirs = _listing(real_root, directory)
+        for name in files:
+            yield os.path.join(directory, name)
+        if subdirs:
+            stack.append((directory, subdirs[::-1]))
+
+
+def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+    """The manifest file names and the subdirectory names of ``directory``,
+    sorted; a symlink leading out of the root is an InputError."""
+    files, subdirs = [], []
+    with os.scandir(directory) as entries:
+        for entry in entries:
             if entry.is_symlink():
                 _inside(real_root, Path(entry.path), entry.path)
             elif entry.is_dir():
                 if entry.name != ".git":
-                    subdirs.append(entry.path)
+                    subdirs.append(entry.name)
             elif entry.name.endswith(SUFFIXES) or entry.name in NAMES:
-                yield entry.path
-        stack.extend(reversed(subdirs))
+                files.append(entry.name)
+    return sorted(files), sorted(subdirs)
