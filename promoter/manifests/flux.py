@@ -73,16 +73,19 @@ def follow(
 def widen(
     root: Path, paths: Sequence[str], repository: str, checkout: Callable[[list[str]], None],
     keys: Sequence[str] = (),
-) -> None:
+) -> bool:
     """For a sparse clone: when a reference to ``repository`` under ``paths``
     (or the resources of their overlays) is a Flux ``${var}``, call
-    ``checkout(["./"])`` for the whole tree. The Flux Kustomization (or the
-    ConfigMap) that sets it may live anywhere, and a blobless clone can search
-    only the files it has; without a substitution nothing more is fetched."""
+    ``checkout(["./"])`` for the whole tree, and say so. The Flux Kustomization
+    (or the ConfigMap) that sets it may live anywhere, and a blobless clone can
+    search only the files it has; without a substitution nothing more is
+    fetched."""
     from promoter.manifests.found import substitutions
 
-    if substitutions(root, paths, repository, keys):
-        checkout(["./"])  # the root as git names it
+    if not substitutions(root, paths, repository, keys):
+        return False
+    checkout(["./"])  # the root as git names it
+    return True
 
 
 def found(

@@ -162,3 +162,14 @@ def test_a_sparse_clone_is_widened_only_for_a_substitution(tmp_path: Path) -> No
     flux.widen(root, ["apps/staging"], REDIS, asked.append)
     flux.widen(root, ["apps/staging"], "ghcr.io/acme/other", asked.append)
     assert asked == []
+
+
+def test_status_of_a_sparse_clone(tmp_path: Path) -> None:
+    from promoter import status
+
+    root = layout(tmp_path / "tree")
+    (root / ".promoter.yaml").write_text(CONFIG)
+    remote = bare_from(root, tmp_path / "remote.git")
+    with status.tree(remote.as_uri(), None, {}) as clone:
+        assert status.matrix(clone)["apps"]["podinfo"] == {
+            "staging": "8.6.2", "production": "8.4.0"}
