@@ -82,7 +82,8 @@ def widen(
     fetched."""
     from promoter.manifests.found import substitutions
 
-    if not substitutions(root, paths, repository, keys):
+    present = [p for p in paths if (root / p).exists()]  # status skips missing ones
+    if not present or not substitutions(root, present, repository, keys):
         return False
     checkout(["./"])  # the root as git names it
     return True
