@@ -152,7 +152,10 @@ def failure(git: Git, argv: Sequence[str], code: int, stderr: str) -> PromoterEr
 
 def sparse_set(git: Git, work: Path, directories: Sequence[str]) -> None:
     """Check out exactly ``directories`` (cone mode, sparse index; root files are
-    always present)."""
+    always present); ``./`` (or ``.``) among them is the whole tree."""
+    if {".", "./"} & set(directories):  # cone mode would ignore it
+        run(git, ["sparse-checkout", "disable"], work)
+        return
     run(git, ["sparse-checkout", "set", "--cone", "--sparse-index", "--",
               *sorted(set(directories))], work)
 

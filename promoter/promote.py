@@ -28,7 +28,15 @@ from promoter import (
 from promoter.errors import ConflictError, InputError, PromoterError
 from promoter.forges import Forge
 from promoter.images import ImageRef
-from promoter.manifests import Plan, find_references, overlay, plan_update, unified_diff, write_plan
+from promoter.manifests import (
+    Plan,
+    find_references,
+    flux,
+    overlay,
+    plan_update,
+    unified_diff,
+    write_plan,
+)
 from promoter.manifests.explain import nothing_found
 from promoter.promotion import Job, Promotion, PullRequestOptions, Request
 from promoter.publish import (
@@ -117,6 +125,9 @@ def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, st
     workspace.checkout_paths(ws, cfg.sparse_roots(paths), f"{what} in {target.env}")
     overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: workspace.checkout_paths(
         ws, wanted, f"resources of the kustomizations of app {target.app}", skip_missing=True))
+    flux.widen(ws.work, cfg.expand(ws.work, paths), target.image, lambda wanted: (
+        workspace.checkout_paths(ws, wanted, f"Flux definitions of app {target.app}")),
+        target.keys)
     target = replace(target, paths=cfg.expand(ws.work, target.paths))
     if not target.paths:
         raise InputError(f"{what} in {target.env}: {', '.join(_patterns(config, target))}"

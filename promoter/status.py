@@ -12,7 +12,7 @@ from typing import Any
 from promoter import config as cfg
 from promoter import credentials, git_remote, images, remote, workspace
 from promoter.errors import InputError
-from promoter.manifests import Found, find_references, overlay, plan_update
+from promoter.manifests import Found, find_references, flux, overlay, plan_update
 from promoter.manifests.explain import nothing_found
 
 
@@ -37,6 +37,9 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
             workspace.checkout_paths(ws, cfg.sparse_roots(paths), cfg.FILE, skip_missing=True)
             overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: (
                 workspace.checkout_paths(ws, wanted, cfg.FILE, skip_missing=True)))
+            any(flux.widen(ws.work, cfg.expand(ws.work, t.paths), t.image, lambda wanted: (
+                workspace.checkout_paths(ws, wanted, cfg.FILE)), t.keys) for t in targets(config))
+            # (any: after the first widening the whole tree is there)
         yield ws.work
 
 

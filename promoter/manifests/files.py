@@ -8,7 +8,6 @@ from pathlib import Path
 from promoter.errors import Interrupted, PromoterError
 from promoter.manifests import journal
 from promoter.manifests.records import FileEdit, Plan
-from promoter.manifests.scan import NotRegular, read_regular
 from promoter.manifests.udiff import file_diff
 
 
@@ -56,7 +55,7 @@ def _stage(root: Path, run: str, plan: Plan, signals: journal.Signals) -> list[t
         for edit in plan.edits:
             target = root / edit.file
             staged.append((journal.temp_path(target, run), target))
-            _write_temp(edit.file, target, staged[-1][0], edit)
+            _write_temp(target, staged[-1][0], edit)
     except BaseException as exc:
         with signals.blocked():
             _discard(staged)
@@ -69,19 +68,17 @@ def _stage(root: Path, run: str, plan: Plan, signals: journal.Signals) -> list[t
     return staged
 
 
-def _write_temp(file: str, target: Path, tmp: Path, edit: FileEdit) -> None:
+def _write_temp(target: Path, tmp: Path, edit: FileEdit) -> None:
+    """The new text of ``edit`` into ``tmp``, rebuilt from the file as it is
+    now (refused when that is neither the planned text nor the new one)."""
     try:
-        current = read_regular(target, len(edit.before))
-    except NotRegular as exc:
-        raise PromoterError(f"{file}: {exc}; nothing was written") from None
-    if current != edit.before:
-        raise PromoterError(
-            f"{file} changed while planning; run the update again (nothing was written)"
-        )
+        after = edit.after
+    except PromoterError as exc:
+        raise PromoterError(f"{exc} (nothing was written)") from None
     mode = os.stat(target).st_mode & 0o7777
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        view = memoryview(edit.after)
+        view = memoryview(after)
         while view:
             view = view[os.write(fd, view):]
         os.fchmod(fd, mode)
@@ -113,5 +110,12 @@ def _discard(staged: list[tuple[Path, Path]]) -> None:
 
 def unified_diff(plan: Plan) -> str:
     """The plan as a unified diff with ``a/<path>`` and ``b/<path>`` headers
-    (udiff.py: linear in bytes, lines ended by "\n" only)."""
-    return "".join("".join(file_diff(e.file, e.before, e.after)) for e in plan.edits)
+    (udiff.py: linear in bytes, lines ended by "\n" only); each file is read
+    again, one at a time."""
+    out = []
+    for edit in plan.edits:
+        try:
+            out += file_diff(edit.file, *edit.texts())
+        except OSError as exc:
+            raise PromoterError(f"cannot read {edit.file}: {exc.strerror}") from None
+    return "".join(out)

@@ -3,12 +3,19 @@ variable is set, and edit it there: ``spec.postBuild.substitute.<var>`` of a
 Flux Kustomization, or ``data`` / ``stringData`` of a ConfigMap or Secret it
 names in ``substituteFrom``, when that lives in the repository as plain YAML.
 
-Which Flux Kustomization: one whose ``spec.path`` holds the file with the
-reference (``substitute`` before ``substituteFrom``, as Flux applies them);
-without one, the only definition in the repository. Several candidates, a
-definition that is itself an expression, or none at all (the variable may come
-from the cluster) stay a skip with the reason. Only files present in the tree
-are read: in a sparse clone, list the Flux Kustomization in the app's paths.
+Which Flux Kustomization: one that points at the app, i.e. whose
+``spec.path`` holds the file with the reference, or is one of the app's PATHs,
+inside one or holding one (so a ``${var}`` in a base shared by several
+environments is set where the environment's overlay is applied);
+``substitute`` before ``substituteFrom``, as Flux applies them. Without one,
+the only definition in the repository. Several candidates, a definition that
+is itself an expression, or none at all (the variable may come from the
+cluster) stay a skip with the reason.
+
+The definitions are searched in the whole tree, in one walk per plan, and only
+when a substitution is to be followed. A sparse clone holds only the app's
+paths: ``widen`` checks the whole tree out first when (and only when) the
+app's references are Flux substitutions.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 
 from promoter.errors import BadYaml
 from promoter.images import ImageRef
+from promoter.manifests import held
 from promoter.manifests.document import (
     BOM,
     Located,
@@ -28,12 +36,11 @@ from promoter.manifests.document import (
     locate,
     template_reason,
 )
-from promoter.manifests.follow import FLUX_VAR
+from promoter.manifests.follow import FLUX_MARK, FLUX_VAR
 from promoter.manifests.nodes import compose_all, kind_of, scalar_items, string_value
 from promoter.manifests.records import FileEdit, Found, Plan, Skip
 from promoter.manifests.refs import EXPRESSION, Ref, Slot
 
-MARK = "is a Flux substitution"
 Files = Callable[[Sequence[bytes]], Iterable[tuple[str, bytes]]]  # needles -> (file, data)
 
 
@@ -48,23 +55,45 @@ class Definition:
     data: bytes  # the file's bytes
 
 
-def follow(root: Path, plan: Plan, new: ImageRef, files: Files) -> Plan:
-    """``plan`` with each Flux-substituted reference it skipped followed to its
-    definition and edited there, where that can be done safely."""
-    pending = [s.file for s in plan.skipped if MARK in s.reason]
-    if not pending:
-        return plan
-    chosen, skips, definitions = _resolve(root, pending, new.repository, files)
-    skipped = [s for s in plan.skipped if MARK not in s.reason] + skips
+def follow(
+    root: Path, paths: Sequence[str], plan: Plan, pending: Sequence[str], new: ImageRef,
+    files: Files,
+) -> Plan:
+    """``plan`` (over ``paths``) with the Flux-substituted references of the
+    files in ``pending`` followed to their definitions and edited there, where
+    that can be done safely; skips for the others."""
+    chosen, skips, definitions = _resolve(root, paths, pending, new.repository, files)
+    skipped = [s for s in plan.skipped if FLUX_MARK not in s.reason] + skips
     edits = list(plan.edits)
     for file, refs in chosen.items():
-        _add(edits, skipped, file, refs, new, definitions)
+        _add(root, edits, skipped, file, refs, new, definitions)
     return Plan(tuple(edits), tuple(skipped))
 
 
-def found(root: Path, pending: Sequence[str], repository: str, files: Files) -> list[Found]:
+def widen(
+    root: Path, paths: Sequence[str], repository: str, checkout: Callable[[list[str]], None],
+    keys: Sequence[str] = (),
+) -> bool:
+    """For a sparse clone: when a reference to ``repository`` under ``paths``
+    (or the resources of their overlays) is a Flux ``${var}``, call
+    ``checkout(["./"])`` for the whole tree, and say so. The Flux Kustomization
+    (or the ConfigMap) that sets it may live anywhere, and a blobless clone can
+    search only the files it has; without a substitution nothing more is
+    fetched."""
+    from promoter.manifests.found import substitutions
+
+    present = [p for p in paths if (root / p).exists()]  # status skips missing ones
+    if not present or not substitutions(root, present, repository, keys):
+        return False
+    checkout(["./"])  # the root as git names it
+    return True
+
+
+def found(
+    root: Path, paths: Sequence[str], pending: Sequence[str], repository: str, files: Files
+) -> list[Found]:
     """The followed references of the files in ``pending``, at their definitions."""
-    chosen, _, definitions = _resolve(root, pending, repository, files)
+    chosen, _, definitions = _resolve(root, paths, pending, repository, files)
     out = []
     for file, refs in chosen.items():
         body = next(d for ds in definitions.values() for d in ds if d.file == file).data.decode()
@@ -75,7 +104,7 @@ def found(root: Path, pending: Sequence[str], repository: str, files: Files) -> 
 
 
 def _resolve(
-    root: Path, pending: Sequence[str], repository: str, files: Files
+    root: Path, paths: Sequence[str], pending: Sequence[str], repository: str, files: Files
 ) -> tuple[dict[str, list[Ref]], list[Skip], dict[str, list[Definition]]]:
     """Definition file -> the followed refs; skips for the rest; the definitions."""
     wanted: dict[str, list[tuple[Ref, str]]] = {}
@@ -87,7 +116,7 @@ def _resolve(
     skips = []
     for var, uses in wanted.items():
         for ref, file in uses:
-            choice = _choose(definitions.get(var, []), file, var)
+            choice = _choose(definitions.get(var, []), file, var, paths)
             if isinstance(choice, str):
                 skips.append(Skip(file, _line(ref), template_reason(replace(ref, reason=choice))))
             else:
@@ -99,7 +128,7 @@ def _flux_refs(root: Path, file: str, repository: str) -> Iterator[tuple[Ref, st
     text = (root / file).read_bytes().decode("utf-8")
     located = locate(text.removeprefix(BOM), file, repository)
     for ref in located.refs:
-        match = FLUX_VAR.search(ref.template) if ref.template and MARK in ref.reason else None
+        match = FLUX_VAR.search(ref.template) if ref.template and FLUX_MARK in ref.reason else None
         if match:
             yield ref, match.group(1)
 
@@ -158,13 +187,18 @@ def _normal(path: str) -> str:
     return PurePosixPath(path.lstrip("/")).as_posix().removeprefix("./") or "."
 
 
-def _choose(found: list[Definition], file: str, var: str) -> Definition | str:
-    """The definition that applies to ``file``: from a Flux Kustomization whose
-    path holds it (substitute first), else the only one in the repository."""
+def _choose(
+    found: list[Definition], file: str, var: str, paths: Sequence[str]
+) -> Definition | str:
+    """The definition that applies to ``file`` as the app's ``paths`` deploy it:
+    from a Flux Kustomization pointing at them (its path holds ``file``, or is
+    one of ``paths``, inside one or holding one; substitute first), else the
+    only one in the repository."""
     if not found:
         return (f"{var} is not set by a Flux Kustomization or a ConfigMap of this repository"
                 " (it may come from the cluster); set it there")
-    covering = [d for d in found if _inside(file, d.covers)]
+    covering = [d for d in found if _inside(file, d.covers) or any(
+        _inside(_normal(p), d.covers) or _inside(d.covers, _normal(p)) for p in paths)]
     if covering:
         best = min(d.order for d in covering)
         found = [d for d in covering if d.order == best]
@@ -194,8 +228,8 @@ def _followed(ref: Ref, definition: Definition, var: str) -> Ref:
 
 
 def _add(
-    edits: list[FileEdit], skipped: list[Skip], file: str, refs: list[Ref], new: ImageRef,
-    definitions: dict[str, list[Definition]],
+    root: Path, edits: list[FileEdit], skipped: list[Skip], file: str, refs: list[Ref],
+    new: ImageRef, definitions: dict[str, list[Definition]],
 ) -> None:
     """Edit the definitions in ``file`` (one FileEdit), unless the plan edits it already."""
     first = next(d for ds in definitions.values() for d in ds if d.file == file)
@@ -212,7 +246,8 @@ def _add(
         return
     skipped.extend(result.skips)
     if result.changes:
-        edits.append(FileEdit(file, first.data, result.text.encode("utf-8"), result.changes))
+        edits.append(held.file_edit(file, root / file, first.data, result.text.encode("utf-8"),
+                                    result.changes))
 
 
 def _line(ref: Ref) -> int:

@@ -27,6 +27,7 @@ from promoter.manifests.refs import EXPRESSION, Ref, Slot
 HELM_VALUE = re.compile(r"\{\{-?\s*\.Values\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*-?\}\}")
 ARGO_VAR = re.compile(r"\{\{\s*\.?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
 FLUX_VAR = re.compile(r"\$\{([A-Za-z_]\w*)(?::?[=-][^}]*)?\}")
+FLUX_MARK = "is a Flux substitution"  # in the reason of a ${var} reference (flux.py follows it)
 
 
 def within(ref: Ref, doc: Any, text: str) -> Ref:
@@ -42,7 +43,7 @@ def within(ref: Ref, doc: Any, text: str) -> Ref:
     elif argo:
         target = _list_element(doc, argo.group(1))
     elif FLUX_VAR.fullmatch(expr):
-        target = f"{expr} is a Flux substitution; its value is set where the Flux Kustomization is"
+        target = f"{expr} {FLUX_MARK}; its value is set where the Flux Kustomization is"
     else:
         target = f"{expr} is not a plain value reference"
     if isinstance(target, str):

@@ -27,6 +27,7 @@ from typing import Any
 
 from promoter.errors import BadYaml, InputError
 from promoter.images import ImageRef
+from promoter.manifests import held
 from promoter.manifests.document import BOM
 from promoter.manifests.nodes import compose_all, kind_of, scalar_items, string_value
 from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
@@ -149,13 +150,13 @@ def add_entries(
         if not spelled:
             continue
         try:
-            edits.append(_entry_edit(overlay, spelled[0], ref))
+            edits.append(_entry_edit(root, overlay, spelled[0], ref))
         except BadYaml as exc:
             skipped.append(Skip(overlay.file, exc.line, f"cannot add an images entry: {exc}"))
     return Plan(tuple(edits), tuple(skipped))
 
 
-def _entry_edit(overlay: Overlay, name: str, ref: ImageRef) -> FileEdit:
+def _entry_edit(root: Path, overlay: Overlay, name: str, ref: ImageRef) -> FileEdit:
     text = overlay.text
     bom = BOM if text.startswith(BOM) else ""
     body = text[len(bom):]
@@ -172,7 +173,8 @@ def _entry_edit(overlay: Overlay, name: str, ref: ImageRef) -> FileEdit:
         changes.append(Change(overlay.file, line, column, f"images[{index}].{key}",
                               "kustomize-image", "", value, (note,)))
     before = text.encode("utf-8")
-    return FileEdit(overlay.file, before, (bom + new_body).encode("utf-8"), tuple(changes))
+    return held.file_edit(overlay.file, root / overlay.file, before,
+                          (bom + new_body).encode("utf-8"), changes)
 
 
 def _insertion(body: str, doc: Any, fields: list[tuple[str, str]]) -> tuple[int, str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from promoter.images import ImageRef
 
@@ -32,11 +33,39 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """Changed lines: ``old`` at byte ``start`` of the old text becomes ``new``."""
+
+    start: int
+    old: bytes
+    new: bytes
+
+
+@dataclass(frozen=True)
 class FileEdit:
-    file: str
-    before: bytes
-    after: bytes
+    """One edited file, held as its changed pieces and the old text's size and
+    CRC-32 (held.py); ``before`` and ``after`` read the file again."""
+
+    file: str  # posix, relative to the root
+    path: Path  # where it is read
+    size: int
+    crc: int
+    pieces: tuple[Piece, ...]
     changes: tuple[Change, ...]
+
+    def texts(self) -> tuple[bytes, bytes]:
+        """The old and the new text (one read; the file may hold either)."""
+        from promoter.manifests import held
+
+        return held.texts(self)
+
+    @property
+    def before(self) -> bytes:
+        return self.texts()[0]
+
+    @property
+    def after(self) -> bytes:
+        return self.texts()[1]
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promoter.errors import BadYaml, ConflictError, InputError
-from promoter.images import ImageRef, normalise_repository
-from promoter.manifests import flux, overlay, regions
+from promoter.images import ImageRef
+from promoter.manifests import follow, held, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
 from promoter.manifests.locate import Ref
 from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
@@ -62,14 +62,14 @@ def plan_update(
     edits: list[FileEdit] = []
     skipped: list[Skip] = []
     referenced: list[str] = []  # files holding a reference, edited or not
-    needles = _needles(ref.repository, keys)
+    needles = needles_for(ref.repository, keys)
     words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with _collector_paused():
+    with collector_paused():
         for cand in candidates(root, paths, needles):
             try:
                 edited = _edit_file(cand, ref, keys, expect, words)
             except BadYaml as exc:
-                skipped.append(_bad(cand, exc))
+                skipped.append(bad_file(cand, exc))
                 referenced.append(cand.file)
                 continue
             if edited.referenced:
@@ -77,12 +77,25 @@ def plan_update(
             skipped.extend(edited.skips)
             if edited.changes:
                 after = edited.text.encode("utf-8")
-                edits.append(FileEdit(cand.file, cand.data, after, tuple(edited.changes)))
+                edits.append(held.file_edit(cand.file, cand.path, cand.data, after,
+                                            edited.changes))
+    from promoter.manifests import found as finding
+
+    inherited: list[str] = []  # files of overlays' resources with a Flux ${var} for ref
+
+    def finder(where: Sequence[str]) -> list[Found]:
+        found, marked = finding.references(root, where, ref.repository, keys, 7)
+        inherited.extend(marked)
+        return found
+
     plan = overlay.add_entries(  # a kustomize overlay without an images entry gets one
-        root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced,
-        lambda where: find_references(root, where, ref.repository, keys=keys),
-    )
-    return flux.follow(root, plan, ref, lambda needles: _tree_files(root, needles))
+        root, paths, ref, Plan(tuple(edits), tuple(skipped)), referenced, finder)
+    pending = [s.file for s in plan.skipped if follow.FLUX_MARK in s.reason] + inherited
+    if not pending:
+        return plan
+    from promoter.manifests import flux
+
+    return flux.follow(root, paths, plan, pending, ref, finding.repository_files(root))
 
 
 @dataclass
@@ -99,7 +112,7 @@ def _edit_file(
 ) -> _Edited:
     """The new text of one file, its changes and skips: only the documents
     holding a prefilter word are composed (regions.py)."""
-    text = _decode(cand)
+    text = decode(cand)
     bom = BOM if text.startswith(BOM) else ""
     pieces = [bom]
     edited = _Edited("", [], [], False)
@@ -107,7 +120,7 @@ def _edit_file(
         if not region.wanted:
             pieces.append(region.text)
             continue
-        with _lines_from(region):
+        with lines_from(region):
             located = locate(region.text, cand.file, ref.repository, keys)
             if expect is not None:
                 _check_expect(cand.file, region, located.editable, expect, ref)
@@ -121,7 +134,7 @@ def _edit_file(
 
 
 @contextlib.contextmanager
-def _lines_from(region: regions.Region) -> Iterator[None]:
+def lines_from(region: regions.Region) -> Iterator[None]:
     """BadYaml raised inside ``region`` with the line counted in the file."""
     try:
         yield
@@ -130,7 +143,7 @@ def _lines_from(region: regions.Region) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while composing: node trees hold no cycles
     (reference counting frees them), and full collections over millions of
     live nodes took half of the time on large files."""
@@ -143,69 +156,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _tree_files(root: Path, needles: Sequence[bytes]) -> Iterator[tuple[str, bytes]]:
-    """(file, bytes) of every manifest of the tree holding a needle (for flux.py)."""
-    try:
-        for cand in candidates(root, ["."], needles):
-            if not cand.problem:
-                yield cand.file, cand.data
-    except InputError:
-        return  # a symlink out of the tree: the definitions beyond it are not read
-
-
-def find_references(
-    root: Path, paths: Sequence[str], repository: str, *, keys: Sequence[str] = (),
-    depth: int = 8,
-) -> list[Found]:
-    """The current references to ``repository`` (normalised compare); for a
-    kustomize overlay without any, those of its local resources (``depth``
-    levels of overlays deep)."""
-    repository = normalise_repository(repository)
-    found: list[Found] = []
-    substituted: list[str] = []
-    needles = _needles(repository, keys)
-    words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with _collector_paused():
-        for cand in candidates(root, paths, needles):
-            try:
-                here, flux_marked = _found_in(cand, repository, keys, words)
-            except BadYaml as exc:
-                _bad(cand, exc)
-                continue
-            found += here
-            if flux_marked:
-                substituted.append(cand.file)
-    if substituted:  # Flux ${var}: the value where it is set
-        found += flux.found(root, substituted, repository, lambda n: _tree_files(root, n))
-    if depth > 0:
-        found += overlay.inherited_refs(
-            root, paths, found,
-            lambda where: find_references(root, where, repository, keys=keys, depth=depth - 1),
-        )
-    return found
-
-
-def _found_in(
-    cand: Candidate, repository: str, keys: Sequence[str], words: regions.Prefilter
-) -> tuple[list[Found], bool]:
-    """The editable references of one file, and whether a Flux ``${var}`` stands
-    for one."""
-    text = _decode(cand)
-    found: list[Found] = []
-    marked = False
-    for region in regions.split(text[len(BOM):] if text.startswith(BOM) else text, words):
-        if not region.wanted:
-            continue
-        with _lines_from(region):
-            located = locate(region.text, cand.file, repository, keys)
-        for r in located.editable:
-            line, column = found_line(region.text, r)
-            found.append(Found(cand.file, line + region.line, column, r.path, r.kind, r.current))
-        marked = marked or any(flux.MARK in r.reason for r in located.refs)
-    return found, marked
-
-
-def _needles(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
+def needles_for(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
     words = [repository.rsplit("/", 1)[-1]]
     words += [key.rsplit(".", 1)[-1].split("[", 1)[0] for key in keys]
     return tuple(word.encode() for word in words if word)
@@ -227,7 +178,7 @@ def _check_expect(
         )
 
 
-def _bad(cand: Candidate, exc: BadYaml) -> Skip:
+def bad_file(cand: Candidate, exc: BadYaml) -> Skip:
     where = f"{cand.file}:{exc.line}" if exc.line else cand.file
     if cand.explicit:
         raise InputError(
@@ -236,7 +187,7 @@ def _bad(cand: Candidate, exc: BadYaml) -> Skip:
     return Skip(cand.file, exc.line, exc.reason)
 
 
-def _decode(cand: Candidate) -> str:
+def decode(cand: Candidate) -> str:
     if cand.problem:
         raise BadYaml(cand.problem)
     if len(cand.data) > MAX_BYTES:
@@ -251,25 +202,29 @@ def _decode(cand: Candidate) -> str:
 def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> Iterator[Candidate]:
     """Files under ``paths`` whose bytes contain any of ``needles``."""
     real_root = Path(os.path.realpath(root))
-    seen: set[str] = set()
-    for given in paths or ["."]:
+    paths = paths or ["."]
+    seen: set[str] | None = set() if len(paths) > 1 else None  # PATHs may overlap
+    one = needles[0] if len(needles) == 1 else None  # the usual case, without a generator
+    for given in paths:
         start = _inside(real_root, root / given, given)
-        if start.is_dir():
-            files: Iterator[tuple[str, bool]] = ((f, False) for f in _walk(real_root, str(start)))
+        explicit = not start.is_dir()
+        if not explicit:
+            files: Iterator[str] = _walk(real_root, str(start))
         elif os.path.lexists(start):
-            files = iter([(str(start), True)])
+            files = iter([str(start)])
         else:
             raise InputError(f"{given}: no such file or directory; check the PATH arguments")
-        for path, explicit in files:
-            if path in seen:
-                continue
-            seen.add(path)
+        for path in files:
+            if seen is not None:
+                if path in seen:
+                    continue
+                seen.add(path)
             try:
                 data = read_regular(path)
             except NotRegular as exc:
                 yield Candidate(Path(path), _rel(path, real_root), explicit, b"", str(exc))
                 continue
-            if any(needle in data for needle in needles):
+            if (one in data) if one is not None else any(n in data for n in needles):
                 yield Candidate(Path(path), _rel(path, real_root), explicit, data)
 
 
@@ -293,8 +248,9 @@ _KINDS = {stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket", stat.S_IFCHR: "characte
 
 
 def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file, at most ``limit`` + 1 (small reads: no big
-    buffers). Never blocks on a FIFO and never follows a final symlink."""
+    """The bytes of a regular file, at most ``limit`` + 1 (one read of the size
+    the file says it has, then small ones while it proves longer). Never blocks
+    on a FIFO and never follows a final symlink."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as exc:
@@ -302,35 +258,53 @@ def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
             raise
         raise NotRegular("not a regular file (symlink); not read") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(status.st_mode), "special file")
             raise NotRegular(f"not a regular file ({kind}); not read")
-        chunks = [os.read(fd, CHUNK)]
-        while len(chunks[-1]) == CHUNK and len(chunks) * CHUNK <= limit:
+        want = min(status.st_size, limit) + 1
+        data = os.read(fd, want)
+        if len(data) < want:  # the usual case: the whole file in one read
+            return data
+        chunks, total = [data], want  # longer than it said (growing, or /proc)
+        while chunks[-1] and total <= limit:
             chunks.append(os.read(fd, CHUNK))
+            total += len(chunks[-1])
     finally:
         os.close(fd)
-    return b"".join(chunks) if len(chunks) > 1 else chunks[0]
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
+    return b"".join(chunks)
 
 
 def _walk(real_root: Path, top: str) -> Iterator[str]:
-    stack = [top]
+    """Manifest files under ``top``: a directory's files in name order, then its
+    subdirectories in name order. Only names are kept for the directories still
+    to visit (not 100,000 full paths for a wide directory)."""
+    stack: list[tuple[str, list[str]]] = [("", [top])]
     while stack:
-        directory = stack.pop()
-        with os.scandir(directory) as entries:
-            listed = sorted(entries, key=_name)
-        subdirs = []
-        for entry in listed:
+        parent, pending = stack[-1]
+        if not pending:
+            stack.pop()
+            continue
+        directory = os.path.join(parent, pending.pop())
+        files, subdirs = _listing(real_root, directory)
+        prefix = directory if directory.endswith(os.sep) else directory + os.sep
+        for name in files:
+            yield prefix + name
+        if subdirs:
+            stack.append((directory, subdirs[::-1]))
+
+
+def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+    """The manifest file names and the subdirectory names of ``directory``,
+    sorted; a symlink leading out of the root is an InputError."""
+    files, subdirs = [], []
+    with os.scandir(directory) as entries:
+        for entry in entries:
             if entry.is_symlink():
                 _inside(real_root, Path(entry.path), entry.path)
             elif entry.is_dir():
                 if entry.name != ".git":
-                    subdirs.append(entry.path)
+                    subdirs.append(entry.name)
             elif entry.name.endswith(SUFFIXES) or entry.name in NAMES:
-                yield entry.path
-        stack.extend(reversed(subdirs))
+                files.append(entry.name)
+    return sorted(files), sorted(subdirs)
