@@ -26,12 +26,12 @@ from ci_support import (
     BIN,
     ROOT,
     SENTINEL,
+    config_tree,
     files_containing,
     git,
     history,
     read_remote,
 )
-from conftest import config_tree
 from support.gitserver import GitServer
 from support.registry import Image, Registry, write_layout
 from test_release import build, tree_repository
