@@ -125,7 +125,8 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
             with_uv: bool = False, python: Path | None = None,
             action_yml: str | None = None, promoter_on_path: bool = True,
             job_env: dict[str, str] | None = None, step_env: dict[str, str] | None = None,
-            secrets: dict[str, str] | None = None) -> ActRun:
+            secrets: dict[str, str] | None = None,
+            source_edit: dict[str, str] | None = None) -> ActRun:
     """Run the workflow. Its images are in no registry, so it passes ``registry:
     false`` as a user would (``inputs={"registry": None}`` leaves it out); nothing
     from this process's PROMOTER_* reaches the job, and a dead proxy stands
@@ -184,6 +185,8 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
         bindir = python_only(store.parent / name, python, with_uv)
         env["PATH"] = os.pathsep.join([str(bindir), *path])
         copy_source(action)
+        for name, text in (source_edit or {}).items():  # a new release of the action
+            (action / name).write_text(text)
         # What an air-gapped workflow puts in its env: (pip reads PIP_* itself).
         # PIP_NO_COMPILE=0 means --no-compile (pip inverts it); it saves ~10 s.
         pip = ["--env", "PIP_NO_INDEX=1", "--env", f"PIP_FIND_LINKS={wheelhouse}",
@@ -312,23 +315,30 @@ def install_events(run: ActRun) -> list[dict[str, Any]]:
 def test_action_installs_itself_from_its_directory_offline_and_promotes(
     tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
 ) -> None:
-    """install: true without `version`: a venv under RUNNER_TEMP, pip install of
-    the action's own directory with its constraints.txt (dependencies from
-    PIP_FIND_LINKS, no index), and the run step uses that venv's promoter: none
-    is on PATH. The second run restores the venv from the cache."""
+    """install: true without `version`: a venv under the runner's tool cache in a
+    directory named by the key, pip install of the action's own directory with its
+    constraints.txt (dependencies from PIP_FIND_LINKS, no index), and the run step
+    uses that venv's promoter: none is on PATH. A new runner (empty tool cache)
+    restores the venv from actions/cache; the same runner uses its venv as it is;
+    another source of the action is another key, installed anew."""
     assert list(wheelhouse.glob("promoter*")) == []  # only the action's source has it
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert run.returncode == 0, run.text[-4000:]
     install = install_events(run)
-    # act copies the action to its cache, GITHUB_ACTION_PATH, and RUNNER_TEMP is
-    # a sibling of that copy; it removes both when the job ends.
+    # act copies the action to its cache, GITHUB_ACTION_PATH; RUNNER_TOOL_CACHE is
+    # the act cache's tool_cache, kept between the runs of this test as a
+    # self-hosted runner keeps it.
     [source] = [e["arg"] for e in install if e.get("command") == "group"]
     assert source.startswith("install promoter @ file:///")  # extras: none, a local config
     assert source.endswith("/actions/acme-promoter@v1")
-    cache = Path(source.partition("file://")[2]).parents[2]
-    assert cache.parent == tmp_path / "act-cache"
+    [key] = re.findall(r"cache miss: (\S+)", run.printed())
+    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
+                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
+    tool_cache = tmp_path / "act-cache" / "tool_cache"
     [python] = [e["arg"] for e in install if e.get("command") == "set-output"]
-    assert python == f"{cache}/tmp/promoter-venv/bin/python"
+    assert python == f"{tool_cache}/promoter/{key}/bin/python"
+    assert (tool_cache / "promoter" / key / ".promoter-key").read_text() == key + "\n"
+    assert [p.name for p in (tool_cache / "promoter").iterdir()] == [key]  # no partial left
     assert "promoter install: pip" in run.printed()
     assert run.outputs["operation"] == "created", run.text[-4000:]
     head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
@@ -337,15 +347,27 @@ def test_action_installs_itself_from_its_directory_offline_and_promotes(
     assert 'newTag: "1.4.2"  # set by promoter' in pushed
     assert "setup-python stand-in ran" not in run.text
     assert SENTINEL not in run.printed()
-    [key] = re.findall(r"cache miss: (\S+)", run.printed())
-    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
-                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
 
+    shutil.rmtree(tool_cache)  # a new hosted runner: only actions/cache has the venv
     again = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert again.returncode == 0, again.text[-4000:]
     assert f"cache hit: {key}" in again.printed()
-    assert "promoter install: cached, promoter, version" in again.printed()
+    assert f"promoter install: cached venv {key}" in again.printed()
     assert again.outputs["operation"] == "none", again.text[-4000:]
+
+    same = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
+    assert same.returncode == 0, same.text[-4000:]
+    assert "cache hit" not in same.printed() and "cache miss" not in same.printed()
+    assert f"promoter install: cached venv {key}" in same.printed()
+
+    edited = (ROOT / "promoter" / "__init__.py").read_text() + "\n# the next release\n"
+    upgraded = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse,
+                       source_edit={"promoter/__init__.py": edited})
+    assert upgraded.returncode == 0, upgraded.text[-4000:]
+    [new_key] = re.findall(r"cache miss: (\S+)", upgraded.printed())
+    assert new_key != key and new_key.endswith(key.split("-none-")[1])
+    assert "promoter install: pip" in upgraded.printed()
+    assert sorted(p.name for p in (tool_cache / "promoter").iterdir()) == sorted([key, new_key])
 
 
 def test_action_version_input_installs_that_release_with_uv(
@@ -384,6 +406,12 @@ def test_action_installs_the_extras_the_inputs_need(
     assert "/site-packages/github/__init__.py" in names
     assert "/site-packages/kubernetes/__init__.py" in names
     assert "/site-packages/gitlab/" not in names
+    assert "/site-packages/kubernetes/aio/" not in names  # pruned: promoter never imports it
+    [python] = [e["arg"] for e in install_events(run) if e.get("command") == "set-output"]
+    imports = subprocess.run(
+        [python, "-c", "import github, kubernetes; from kubernetes import client, config, watch;"
+                       " from promoter.verify import kube"], capture_output=True, text=True)
+    assert imports.returncode == 0, imports.stderr
 
 
 def test_action_install_failure_sets_outputs_and_one_error(
@@ -543,3 +571,12 @@ def test_sign_ssh_with_the_signing_key_input_verifies_and_is_masked(
     body = [line for line in key.read_text().splitlines() if "PRIVATE KEY" not in line]
     assert body and not any(line in run.printed() for line in body)
     assert files_containing(tmp_path / "act", body[1]) == []
+
+
+def test_promoter_never_imports_the_pruned_kubernetes_aio() -> None:
+    """The action leaves kubernetes/aio out of its venv (scripts/action-install.sh
+    prune): nothing in promoter may import it."""
+    sources = [p for p in (ROOT / "promoter").rglob("*.py")
+               if re.search(r"kubernetes\.aio|from kubernetes import[^\n]*\baio\b", p.read_text())]
+    assert sources == []
+    assert "kubernetes/aio" in (ROOT / "scripts" / "action-install.sh").read_text()
