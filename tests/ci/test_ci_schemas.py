@@ -263,3 +263,17 @@ def test_dotenv_keys_are_never_option_variables() -> None:
 def test_every_variable_the_wrappers_set_is_an_option() -> None:
     unknown = (run_step_variables() | template_variables()) - option_variables() - NOT_OPTIONS
     assert not unknown, f"not read by any CLI option: {sorted(unknown)}"
+
+
+def test_the_sign_input_offers_what_the_cli_does_on_each_forge() -> None:
+    """--sign's choices: the component offers those that work on GitLab (not
+    github), the action names every one."""
+    promote = cli.get_command(click.Context(cli), "promote")
+    assert promote is not None
+    [sign] = [p for p in promote.params if p.name == "sign"]
+    assert isinstance(sign.type, click.Choice)
+    choices = set(sign.type.choices)
+    spec = YAML(typ="safe").load(template_documents()[0])["spec"]["inputs"]
+    assert set(spec["sign"]["options"]) == {""} | (choices - {"github"})
+    described = load(ROOT / "action.yml")["inputs"]["sign"]["description"]
+    assert all(choice in described for choice in choices), described
