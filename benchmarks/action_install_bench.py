@@ -10,7 +10,10 @@ step), the install: the plan, actions/cache (restore) and install steps.
 
 - cold, pip: empty cache, no uv on PATH;
 - cold, uv: empty cache (uv's own cache empty too), uv on PATH;
-- warm: the cache holds the venv (a hit skips the install);
+- warm, new runner: an empty tool cache (a hosted runner), actions/cache holds
+  the venv: a hit restores it and skips the install;
+- warm, same runner: the runner's tool cache still holds the venv (a
+  self-hosted runner, the job after): no restore at all;
 
 each for ``extras: github`` (a promotion on GitHub) and ``extras: github,kube``
 (with verification from the cluster), and installed sizes per extra;
@@ -71,14 +74,20 @@ def one(kind: str, extras: str, work: Path, wheelhouse: Path, remote: Path) -> f
                       if (e.get("stepID") or [None, None])[1:] == ["install"]
                       and "executionTime" in e and e.get("stage") == "Main")
     else:
+        if kind == "warm, new runner":  # what a hosted runner starts with
+            shutil.rmtree(work / "act-cache" / "tool_cache", ignore_errors=True)
         run = run_act(work, act, remote, IMAGE, wheelhouse, inputs, with_uv=kind != "cold, pip")
         steps = step_seconds(run)
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()), file=sys.stderr)
         seconds = sum(steps.values())
     assert run.returncode == 0, run.text[-3000:]
     assert "promoter, version" in run.printed(), run.text[-3000:]
-    if kind == "warm":
+    if kind == "warm, new runner":
         assert "cache hit:" in run.printed()
+    if kind.startswith("warm"):
+        assert "promoter install: cached venv" in run.printed(), run.text[-3000:]
+    if kind == "warm, same runner":
+        assert "cache hit" not in run.printed()
     return seconds
 
 
@@ -111,17 +120,23 @@ def build_promoter_wheel(root: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warm-only", action="store_true",
+                        help="cold uv (to fill the caches), then the two warm cases")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         wheelhouse = build_wheelhouse(root / "wheelhouse")
         remote = root  # the run step only prints the version: no repository is read
-        cases = [("before", "all")] + [(kind, extras) for extras in ("github", "github,kube")
-                                       for kind in ("cold, pip", "cold, uv", "warm")]
+        kinds = ("cold, uv", "warm, new runner", "warm, same runner")
+        if not args.warm_only:
+            kinds = ("cold, pip", *kinds)
+        cases = [] if args.warm_only else [("before", "all")]
+        cases += [(kind, extras) for extras in ("github", "github,kube") for kind in kinds]
         results: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
         for i in range(args.runs):
             for kind, extras in cases:
-                name = f"{'cold, uv' if kind == 'warm' else kind}-{extras}-{i}"  # warm: cold uv's
+                # the warm runs use cold uv's runner (its caches)
+                name = f"{'cold, uv' if kind.startswith('warm') else kind}-{extras}-{i}"
                 work = root / name.replace(", ", "-").replace(",", "+")
                 work.mkdir(exist_ok=True)
                 results[(kind, extras)].append(one(kind, extras, work, wheelhouse, remote))
@@ -131,6 +146,8 @@ def main() -> None:
         for (kind, extras), values in results.items():
             print(f"| {kind} | {extras} | {len(values)} | {min(values):.2f} s | "
                   f"{statistics.median(values):.2f} s | {max(values):.2f} s |")
+        if args.warm_only:
+            return
         print()
         print("| install | size |")
         print("|---|---|")

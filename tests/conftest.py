@@ -6,6 +6,28 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from support import linux_tools
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Before -m selects: every test that uses a Linux-tool fixture is marked
+    linux_tools, so the macOS job's subset is exactly the rest."""
+    offenders = linux_tools.unmarked(items)
+    if offenders:
+        raise pytest.UsageError(
+            f"{len(offenders)} tests use a Linux-only tool fixture without "
+            f"@pytest.mark.{linux_tools.MARKER}: {', '.join(offenders[:5])}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    linux_tools.running.item = item
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    linux_tools.running.item = None
 
 
 @pytest.fixture(autouse=True)

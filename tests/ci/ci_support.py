@@ -39,6 +39,17 @@ images:
 """
 
 
+def config_tree(root: Path) -> Path:
+    """The config repository's files: .promoter.yaml and app api in staging
+    (1.4.1) and production (1.4.0)."""
+    for env, tag in (("staging", "1.4.1"), ("production", "1.4.0")):
+        overlay = root / "apps" / "api" / "overlays" / env
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(KUSTOMIZATION.format(tag=tag))
+    (root / ".promoter.yaml").write_text(CONFIG)
+    return root
+
+
 def git(cwd: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
     return done.stdout.strip()

@@ -11,20 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ci_support import BIN, CONFIG, GITLAB_CI_LOCAL, KUSTOMIZATION, SENTINEL, git, missing
+from ci_support import BIN, GITLAB_CI_LOCAL, SENTINEL, config_tree, git, missing
 from ci_wheelhouse import build_wheelhouse
 from support.gitserver import GitServer
-
-
-def config_tree(root: Path) -> Path:
-    """The config repository's files: .promoter.yaml and app api in staging
-    (1.4.1) and production (1.4.0)."""
-    for env, tag in (("staging", "1.4.1"), ("production", "1.4.0")):
-        overlay = root / "apps" / "api" / "overlays" / env
-        overlay.mkdir(parents=True)
-        (overlay / "kustomization.yaml").write_text(KUSTOMIZATION.format(tag=tag))
-    (root / ".promoter.yaml").write_text(CONFIG)
-    return root
 
 
 @pytest.fixture

@@ -27,7 +27,13 @@ def run_project(tmp_path: Path, runner: Path, pipeline: str, files: dict[str, Pa
     git(project, "commit", "-q", "-m", "pipeline")
     if origin is not None:
         git(project, "remote", "add", "origin", origin)
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    # Nothing of this process's PROMOTER_* reaches the jobs (the pipelines say
+    # `registry: "false"` for their images that are in no registry, as a user
+    # would); a dead proxy stands between the jobs and anything but 127.0.0.1.
+    dead = "http://127.0.0.1:9"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROMOTER_")},
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "HTTPS_PROXY": dead, "HTTP_PROXY": dead, "https_proxy": dead, "http_proxy": dead}
     options = [arg for variable in (f"PROMOTER_TOKEN={SENTINEL}", *variables)
                for arg in ("--variable", variable)]
     done = subprocess.run(

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ci_support import missing
+from support import linux_tools
 
 TOOLS = {  # command: Debian package
     "mmdebstrap": "mmdebstrap", "buildah": "buildah", "skopeo": "skopeo",
@@ -38,7 +39,10 @@ CACHE = Path("/var/tmp/promoter-tests/image-base")
 
 
 def require() -> None:
-    """Fail with one line unless every tool is installed."""
+    """Fail with one line unless every tool is installed (and the test carries
+    the linux_tools marker)."""
+    for cmd in TOOLS:
+        linux_tools.check(cmd)
     absent = [f"{cmd} (apt-get install {pkg})" for cmd, pkg in TOOLS.items()
               if shutil.which(cmd) is None]
     if absent:
@@ -49,6 +53,7 @@ def require() -> None:
 
 def run(argv: Sequence[str | Path], timeout: float = 300, **kwargs: object) -> str:
     """Run a tool; on failure raise with its command line and the end of its output."""
+    linux_tools.check(Path(str(argv[0])).name)
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
                           timeout=timeout, **kwargs)  # type: ignore[call-overload]
     if done.returncode != 0:

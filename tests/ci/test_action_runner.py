@@ -21,16 +21,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ci_support import (
     BIN,
     ROOT,
     SENTINEL,
+    config_tree,
     files_containing,
     git,
     history,
     read_remote,
 )
 from support.gitserver import GitServer
+from support.registry import Image, Registry, write_layout
 from test_release import build, tree_repository
 
 SETUP_PYTHON_SHA = "a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0, as action.yml pins it
@@ -118,15 +121,24 @@ class ActRun:
 
 
 def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
-            wheelhouse: Path | None = None, inputs: dict[str, str] | None = None,
+            wheelhouse: Path | None = None, inputs: dict[str, str | None] | None = None,
             with_uv: bool = False, python: Path | None = None,
-            action_yml: str | None = None, promoter_on_path: bool = True) -> ActRun:
-    """Run the workflow; with ``wheelhouse``, the action installs promoter itself
-    (from its own directory, a copy of the source tree, or the ``version`` input)
-    with pip offline (uv with ``with_uv``), and no promoter is on PATH. The
-    actions/cache stand-in keeps its cache in ``tmp_path``/actions-cache, and act
-    its state (and RUNNER_TEMP) in ``tmp_path``/act-cache, shared by the runs of
-    one test as a runner's are."""
+            action_yml: str | None = None, promoter_on_path: bool = True,
+            job_env: dict[str, str] | None = None, step_env: dict[str, str] | None = None,
+            secrets: dict[str, str] | None = None,
+            source_edit: dict[str, str] | None = None) -> ActRun:
+    """Run the workflow. Its images are in no registry, so it passes ``registry:
+    false`` as a user would (``inputs={"registry": None}`` leaves it out); nothing
+    from this process's PROMOTER_* reaches the job, and a dead proxy stands
+    between the job and anything but 127.0.0.1. ``job_env`` and ``step_env`` are
+    the job's and the action step's ``env:``; ``secrets`` may span lines.
+
+    With ``wheelhouse``, the action installs promoter itself (from its own
+    directory, a copy of the source tree, or the ``version`` input) with pip
+    offline (uv with ``with_uv``), and no promoter is on PATH. The actions/cache
+    stand-in keeps its cache in ``tmp_path``/actions-cache, and act its state (and
+    RUNNER_TEMP) in ``tmp_path``/act-cache, shared by the runs of one test as a
+    runner's are."""
     store = tmp_path / "actions-cache"
     tmp_path = tmp_path / f"run{len(list(tmp_path.glob('run*')))}"
     repo, action, stand_in = tmp_path / "app", tmp_path / "action", tmp_path / "setup-python"
@@ -134,8 +146,16 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
     workflow = WORKFLOW.replace("IMAGE", image)
     if wheelhouse is not None:
         workflow = workflow.replace("install: false", "install: true")
-    extra = "".join(f"          {name}: {value}\n" for name, value in (inputs or {}).items())
+    given = {"registry": "false", **(inputs or {})}
+    extra = "".join(f"          {name}: {value}\n" for name, value in given.items()
+                    if value is not None)
     workflow = workflow.replace("          labels:", extra + "          labels:")
+    if job_env:
+        lines = "".join(f"      {name}: {value}\n" for name, value in job_env.items())
+        workflow = workflow.replace("    runs-on:", f"    env:\n{lines}    runs-on:")
+    if step_env:
+        lines = "".join(f"          {name}: {value}\n" for name, value in step_env.items())
+        workflow = workflow.replace("        with:\n", f"        env:\n{lines}        with:\n", 1)
     (repo / ".github" / "workflows" / "promote.yml").write_text(workflow)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -146,8 +166,10 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
     stand_in.mkdir()
     (stand_in / "action.yml").write_text(STAND_IN)
     outputs_file = tmp_path / "outputs.json"
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "ACT_DISABLE_VERSION_CHECK": "1"}
+    dead = "http://127.0.0.1:9"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROMOTER_")},
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ACT_DISABLE_VERSION_CHECK": "1",
+           "HTTPS_PROXY": dead, "HTTP_PROXY": dead, "https_proxy": dead, "http_proxy": dead}
     pip: list[str] = []
     if not promoter_on_path:
         env["PATH"] = os.pathsep.join(
@@ -163,6 +185,8 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
         bindir = python_only(store.parent / name, python, with_uv)
         env["PATH"] = os.pathsep.join([str(bindir), *path])
         copy_source(action)
+        for name, text in (source_edit or {}).items():  # a new release of the action
+            (action / name).write_text(text)
         # What an air-gapped workflow puts in its env: (pip reads PIP_* itself).
         # PIP_NO_COMPILE=0 means --no-compile (pip inverts it); it saves ~10 s.
         pip = ["--env", "PIP_NO_INDEX=1", "--env", f"PIP_FIND_LINKS={wheelhouse}",
@@ -176,10 +200,22 @@ def run_act(tmp_path: Path, act: Path, config_repo: Path | str, image: str,
          "--local-repository", f"actions/cache@{CACHE_SHA}={CACHE_STAND_IN}",
          "--env", f"PROMOTER_TEST_CACHE={store}",
          "--env", f"CONFIG_REPO={config_repo}", "--env", f"OUTPUTS_FILE={outputs_file}",
-         *pip, "-s", f"PROMOTER_TOKEN={SENTINEL}", "-C", str(repo)],
+         *pip, "-s", f"PROMOTER_TOKEN={SENTINEL}",
+         "--secret-file", str(secret_file(store.parent / "secrets.env", secrets or {})),
+         "-C", str(repo)],
         capture_output=True, text=True, env=env, timeout=300,
     )
+    (store.parent / "secrets.env").unlink()
     return ActRun(done, outputs_file)
+
+
+def secret_file(path: Path, secrets: dict[str, str]) -> Path:
+    """act's --secret-file (dotenv: double quotes, \\n for a newline), so that a
+    secret may span lines; removed after the run, outside what the tests scan."""
+    lines = [f'{name}="{value.replace(chr(10), chr(92) + "n")}"\n'
+             for name, value in secrets.items()]
+    path.write_text("".join(lines))
+    return path
 
 
 def python_only(bindir: Path, python: Path | None = None, with_uv: bool = False) -> Path:
@@ -279,23 +315,30 @@ def install_events(run: ActRun) -> list[dict[str, Any]]:
 def test_action_installs_itself_from_its_directory_offline_and_promotes(
     tmp_path: Path, act_bin: Path, config_remote: Path, wheelhouse: Path
 ) -> None:
-    """install: true without `version`: a venv under RUNNER_TEMP, pip install of
-    the action's own directory with its constraints.txt (dependencies from
-    PIP_FIND_LINKS, no index), and the run step uses that venv's promoter: none
-    is on PATH. The second run restores the venv from the cache."""
+    """install: true without `version`: a venv under the runner's tool cache in a
+    directory named by the key, pip install of the action's own directory with its
+    constraints.txt (dependencies from PIP_FIND_LINKS, no index), and the run step
+    uses that venv's promoter: none is on PATH. A new runner (empty tool cache)
+    restores the venv from actions/cache; the same runner uses its venv as it is;
+    another source of the action is another key, installed anew."""
     assert list(wheelhouse.glob("promoter*")) == []  # only the action's source has it
     run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert run.returncode == 0, run.text[-4000:]
     install = install_events(run)
-    # act copies the action to its cache, GITHUB_ACTION_PATH, and RUNNER_TEMP is
-    # a sibling of that copy; it removes both when the job ends.
+    # act copies the action to its cache, GITHUB_ACTION_PATH; RUNNER_TOOL_CACHE is
+    # the act cache's tool_cache, kept between the runs of this test as a
+    # self-hosted runner keeps it.
     [source] = [e["arg"] for e in install if e.get("command") == "group"]
     assert source.startswith("install promoter @ file:///")  # extras: none, a local config
     assert source.endswith("/actions/acme-promoter@v1")
-    cache = Path(source.partition("file://")[2]).parents[2]
-    assert cache.parent == tmp_path / "act-cache"
+    [key] = re.findall(r"cache miss: (\S+)", run.printed())
+    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
+                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
+    tool_cache = tmp_path / "act-cache" / "tool_cache"
     [python] = [e["arg"] for e in install if e.get("command") == "set-output"]
-    assert python == f"{cache}/tmp/promoter-venv/bin/python"
+    assert python == f"{tool_cache}/promoter/{key}/bin/python"
+    assert (tool_cache / "promoter" / key / ".promoter-key").read_text() == key + "\n"
+    assert [p.name for p in (tool_cache / "promoter").iterdir()] == [key]  # no partial left
     assert "promoter install: pip" in run.printed()
     assert run.outputs["operation"] == "created", run.text[-4000:]
     head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
@@ -304,15 +347,27 @@ def test_action_installs_itself_from_its_directory_offline_and_promotes(
     assert 'newTag: "1.4.2"  # set by promoter' in pushed
     assert "setup-python stand-in ran" not in run.text
     assert SENTINEL not in run.printed()
-    [key] = re.findall(r"cache miss: (\S+)", run.printed())
-    assert re.fullmatch(r"promoter-src-[0-9a-f]{16}-none-(Linux|macOS)-(X64|ARM64)"
-                        r"-py3\.\d+\.\d+-[0-9a-f]{16}", key)
 
+    shutil.rmtree(tool_cache)  # a new hosted runner: only actions/cache has the venv
     again = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
     assert again.returncode == 0, again.text[-4000:]
     assert f"cache hit: {key}" in again.printed()
-    assert "promoter install: cached, promoter, version" in again.printed()
+    assert f"promoter install: cached venv {key}" in again.printed()
     assert again.outputs["operation"] == "none", again.text[-4000:]
+
+    same = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse)
+    assert same.returncode == 0, same.text[-4000:]
+    assert "cache hit" not in same.printed() and "cache miss" not in same.printed()
+    assert f"promoter install: cached venv {key}" in same.printed()
+
+    edited = (ROOT / "promoter" / "__init__.py").read_text() + "\n# the next release\n"
+    upgraded = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2", wheelhouse,
+                       source_edit={"promoter/__init__.py": edited})
+    assert upgraded.returncode == 0, upgraded.text[-4000:]
+    [new_key] = re.findall(r"cache miss: (\S+)", upgraded.printed())
+    assert new_key != key and new_key.endswith(key.split("-none-")[1])
+    assert "promoter install: pip" in upgraded.printed()
+    assert sorted(p.name for p in (tool_cache / "promoter").iterdir()) == sorted([key, new_key])
 
 
 def test_action_version_input_installs_that_release_with_uv(
@@ -351,6 +406,12 @@ def test_action_installs_the_extras_the_inputs_need(
     assert "/site-packages/github/__init__.py" in names
     assert "/site-packages/kubernetes/__init__.py" in names
     assert "/site-packages/gitlab/" not in names
+    assert "/site-packages/kubernetes/aio/" not in names  # pruned: promoter never imports it
+    [python] = [e["arg"] for e in install_events(run) if e.get("command") == "set-output"]
+    imports = subprocess.run(
+        [python, "-c", "import github, kubernetes; from kubernetes import client, config, watch;"
+                       " from promoter.verify import kube"], capture_output=True, text=True)
+    assert imports.returncode == 0, imports.stderr
 
 
 def test_action_install_failure_sets_outputs_and_one_error(
@@ -403,3 +464,119 @@ def test_action_without_install_and_no_promoter_on_path_sets_outputs(
     assert run.outputs["error"] == message
     raw = [line for line in run.text.splitlines() if "error" in line]
     assert [e["arg"] for e in run.events if e.get("command") == "error"] == [message], raw
+
+
+def test_an_empty_input_leaves_the_jobs_own_environment_alone(
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
+) -> None:
+    """No `registry` and no `branch` input: the job's `env:` decides. Had the empty
+    inputs overridden it, promoter would ask ghcr.io for the image (through the
+    dead proxy: exit 1) and push the default branch promoter/staging/api."""
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2",
+                  inputs={"registry": None},
+                  job_env={"PROMOTER_REGISTRY": "false", "PROMOTER_BRANCH": "release/{env}-{app}"})
+    assert run.returncode == 0, run.text[-4000:]
+    assert run.outputs["operation"] == "created"
+    assert run.outputs["branch"] == "release/staging-api"
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def test_an_input_wins_over_the_jobs_environment(
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
+) -> None:
+    """`registry: true` beats the job's PROMOTER_REGISTRY=false: promoter checks
+    ghcr.io (unreachable through the dead proxy here) and pushes nothing."""
+    run = run_act(tmp_path, act_bin, config_remote, "ghcr.io/acme/api:1.4.2",
+                  inputs={"registry": "true", "registry-timeout": "2s"},
+                  job_env={"PROMOTER_REGISTRY": "false"})
+    assert run.returncode != 0
+    assert run.outputs["operation"] == "failed", run.text[-4000:]
+    assert "ghcr.io" in run.outputs["error"], run.outputs["error"]
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def bare_config(tmp_path: Path, image: str) -> Path:
+    """The config repository of config_remote, with the app's image ``image``."""
+    work = config_tree(tmp_path / "config-work")
+    for path in [work / ".promoter.yaml", *work.rglob("kustomization.yaml")]:
+        path.write_text(path.read_text().replace("ghcr.io/acme/api", image))
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "initial config")
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(tmp_path / "config.git"))
+    return tmp_path / "config.git"
+
+
+REGISTRY_PASSWORD = "sentinel-registry-pw-91e2"
+
+
+@pytest.mark.linux_tools
+def test_registry_inputs_check_and_pin_against_a_real_registry(
+    tmp_path: Path, act_bin: Path, promoter_bin: Path
+) -> None:
+    """`registry: true` and `pin-digest: true` against docker-registry on 127.0.0.1
+    with htpasswd auth, the credentials in the step's env from secrets, as the
+    README shows: the pushed value is TAG plus the registry's digest; a tag that is
+    not there fails the step before anything is pushed; the password is never shown."""
+    layout = write_layout(tmp_path / "oci", {"1.4.2": Image(salt="act")})
+    with Registry(tmp_path / "registry", "robot", REGISTRY_PASSWORD) as registry:
+        registry.push(tmp_path / "oci", "1.4.2", "acme/api")
+        digest = registry.digest("acme/api", "1.4.2")
+        assert digest == layout["1.4.2"]
+        app = f"{registry.host}/acme/api"
+        remote = bare_config(tmp_path / "config", app)
+        credentials = {"PROMOTER_REGISTRY_USER": "robot",
+                       "PROMOTER_REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}"}
+        secrets = {"REGISTRY_PASSWORD": REGISTRY_PASSWORD}
+        run = run_act(tmp_path / "act", act_bin, remote, f"{app}:1.4.2",
+                      inputs={"registry": "true", "pin-digest": "true"},
+                      job_env={"PROMOTER_REGISTRY": "false"}, step_env=credentials,
+                      secrets=secrets)
+        assert run.returncode == 0, run.text[-4000:]
+        head = git(remote, "rev-parse", "refs/heads/promoter/staging/api")
+        pushed = read_remote(remote, head, "apps/api/overlays/staging/kustomization.yaml")
+        assert f'newTag: "1.4.2"  # set by promoter\n    digest: {digest}' in pushed, pushed
+
+        missing = run_act(tmp_path / "act", act_bin, remote, f"{app}:9.9.9",
+                          inputs={"registry": "true"},
+                          step_env=credentials, secrets=secrets)
+    assert missing.returncode != 0
+    assert missing.outputs["operation"] == "failed", missing.text[-4000:]
+    assert "9.9.9" in missing.outputs["error"]
+    assert git(remote, "rev-parse", "refs/heads/promoter/staging/api") == head
+    for done in (run, missing):
+        assert REGISTRY_PASSWORD not in done.printed()
+        assert REGISTRY_PASSWORD not in json.dumps(done.outputs)
+    assert files_containing(tmp_path / "act", REGISTRY_PASSWORD) == []
+
+
+def test_sign_ssh_with_the_signing_key_input_verifies_and_is_masked(
+    tmp_path: Path, act_bin: Path, config_remote: Path, promoter_bin: Path
+) -> None:
+    """`sign: ssh` with a multi-line `signing-key` from a secret: the promotion
+    commit verifies with git verify-commit, and no line of the key is shown."""
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "signer", "-f",
+                    str(key)], check=True, capture_output=True)
+    run = run_act(tmp_path / "act", act_bin, config_remote, "ghcr.io/acme/api:1.4.2",
+                  inputs={"sign": "ssh", "signing-key": "${{ secrets.SIGNING_KEY }}"},
+                  secrets={"SIGNING_KEY": key.read_text()})
+    assert run.returncode == 0, run.text[-4000:]
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"* {(tmp_path / 'id_ed25519.pub').read_text()}")
+    check = subprocess.run(["git", "-c", f"gpg.ssh.allowedSignersFile={signers}",
+                            "verify-commit", run.outputs["commit-sha"]], cwd=config_remote,
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and 'Good "git" signature' in check.stderr, check.stderr
+    body = [line for line in key.read_text().splitlines() if "PRIVATE KEY" not in line]
+    assert body and not any(line in run.printed() for line in body)
+    assert files_containing(tmp_path / "act", body[1]) == []
+
+
+def test_promoter_never_imports_the_pruned_kubernetes_aio() -> None:
+    """The action leaves kubernetes/aio out of its venv (scripts/action-install.sh
+    prune): nothing in promoter may import it."""
+    sources = [p for p in (ROOT / "promoter").rglob("*.py")
+               if re.search(r"kubernetes\.aio|from kubernetes import[^\n]*\baio\b", p.read_text())]
+    assert sources == []
+    assert "kubernetes/aio" in (ROOT / "scripts" / "action-install.sh").read_text()

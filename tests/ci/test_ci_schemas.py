@@ -34,6 +34,7 @@ ISSUE_INPUTS = {
 NOT_OPTIONS = {
     "PROMOTER_DOTENV", "PROMOTER_RESULT_FILE",  # report_ci.write_gitlab
     "PROMOTER_TOKEN", "PROMOTER_ARGOCD_TOKEN",  # secrets: promoter.credentials, promoter.verify
+    "PROMOTER_SIGNING_KEY",  # secret: promoter.signing
     "PROMOTER_CI_COMMAND", "PROMOTER_CI_INSTALL", "PROMOTER_CI_VERSION",  # the template script
 }
 
@@ -126,7 +127,7 @@ def test_gitlab_template_validates_document_by_document(tmp_path: Path) -> None:
     job = staging["promote-staging"]
     assert job["resource_group"] == "promoter-staging"
     assert job["extends"] == ".promoter"
-    assert job["variables"]["PROMOTER_APP"] == ""
+    assert job["variables"]["IN_PROMOTER_APP"] == ""
     assert staging[".promoter"]["artifacts"]["reports"]["dotenv"] == "promoter.env"
     assert production["promote-production-api"]["variables"]["PROMOTER_CI_INSTALL"] == "false"
 
@@ -168,22 +169,67 @@ def test_action_outputs_come_from_the_run_step_and_match_report_ci() -> None:
         assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
 
 
-def run_step_variables() -> set[str]:
+def run_step_env() -> dict[str, str]:
     action = load(ROOT / "action.yml")
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
-    return {name for name in step["env"] if name.startswith("PROMOTER_")}
+    env: dict[str, str] = step["env"]
+    return env
+
+
+def template_job_variables() -> dict[str, str]:
+    body = interpolate(template_documents()[1], {"environment": "x"})
+    return {**body[".promoter"]["variables"], **body["promote-x"]["variables"]}
+
+
+def promoter_variables(names: dict[str, str]) -> set[str]:
+    """The PROMOTER_* variables a wrapper sets: its own, and the inputs that
+    arrive as IN_PROMOTER_* and become PROMOTER_* only when non-empty."""
+    return ({name for name in names if name.startswith("PROMOTER_")}
+            | {name[3:] for name in names if name.startswith("IN_PROMOTER_")})
+
+
+def run_step_variables() -> set[str]:
+    return promoter_variables(run_step_env())
 
 
 def template_variables() -> set[str]:
-    body = interpolate(template_documents()[1], {"environment": "x"})
-    names = set(body[".promoter"]["variables"]) | set(body["promote-x"]["variables"])
-    return {name for name in names if name.startswith("PROMOTER_")}
+    return promoter_variables(template_job_variables())
+
+
+SECRETS = {"PROMOTER_TOKEN", "PROMOTER_APP_ID", "PROMOTER_APP_PRIVATE_KEY",
+           "PROMOTER_ARGOCD_TOKEN", "PROMOTER_SIGNING_KEY"}  # CI/CD variables on GitLab
 
 
 def test_template_and_action_pass_the_same_options() -> None:
-    secrets = {"PROMOTER_TOKEN", "PROMOTER_APP_ID", "PROMOTER_APP_PRIVATE_KEY",
-               "PROMOTER_ARGOCD_TOKEN"}  # CI/CD variables on GitLab, never inputs
-    assert run_step_variables() - secrets == template_variables() - NOT_OPTIONS
+    assert run_step_variables() - SECRETS == template_variables() - NOT_OPTIONS
+
+
+def test_every_promote_option_is_an_input_of_both_wrappers() -> None:
+    """--force, --sign, --registry, ...: each promote option has an input in the
+    action and in the template (the wrappers set --output themselves)."""
+    promote = cli.get_command(click.Context(cli), "promote")
+    assert promote is not None
+    wanted = {param.envvar for param in promote.params if isinstance(param.envvar, str)}
+    assert wanted - run_step_variables() == set()
+    assert wanted - template_variables() - SECRETS == set()
+
+
+def test_inputs_reach_options_only_when_non_empty() -> None:
+    """An input is passed as IN_PROMOTER_<NAME> and the script exports
+    PROMOTER_<NAME> only when it is non-empty: an empty input never overrides
+    the job's own environment (a workflow `env:`, a CI/CD variable)."""
+    inputs = {name for name, value in run_step_env().items() if "inputs." in str(value)}
+    assert {name for name in inputs if not name.startswith("IN_PROMOTER_")} == {
+        "ACTION_INSTALL", "ACTION_COMMAND"}
+    job = template_job_variables()
+    assert all(not name.startswith("PROMOTER_") or name in
+               {"PROMOTER_OUTPUT", *NOT_OPTIONS} for name in job), sorted(job)
+    raw = YAML(typ="safe").load(template_documents()[1])["promote-$[[ inputs.environment ]]"
+                                                            "$[[ inputs.job-suffix ]]"]
+    from_inputs = {name for name, value in raw["variables"].items()
+                   if "inputs." in str(value)}
+    assert {name for name in from_inputs if not name.startswith("IN_PROMOTER_")} == {
+        "PROMOTER_CI_COMMAND", "PROMOTER_CI_INSTALL", "PROMOTER_CI_VERSION"}
 
 
 def option_variables() -> set[str]:
@@ -217,3 +263,17 @@ def test_dotenv_keys_are_never_option_variables() -> None:
 def test_every_variable_the_wrappers_set_is_an_option() -> None:
     unknown = (run_step_variables() | template_variables()) - option_variables() - NOT_OPTIONS
     assert not unknown, f"not read by any CLI option: {sorted(unknown)}"
+
+
+def test_the_sign_input_offers_what_the_cli_does_on_each_forge() -> None:
+    """--sign's choices: the component offers those that work on GitLab (not
+    github), the action names every one."""
+    promote = cli.get_command(click.Context(cli), "promote")
+    assert promote is not None
+    [sign] = [p for p in promote.params if p.name == "sign"]
+    assert isinstance(sign.type, click.Choice)
+    choices = set(sign.type.choices)
+    spec = YAML(typ="safe").load(template_documents()[0])["spec"]["inputs"]
+    assert set(spec["sign"]["options"]) == {""} | (choices - {"github"})
+    described = load(ROOT / "action.yml")["inputs"]["sign"]["description"]
+    assert all(choice in described for choice in choices), described

@@ -42,6 +42,7 @@ include:
       app: api
       image: ghcr.io/acme/api:1.4.2
       repository: CONFIG_REPO
+      registry: "false"
       forge: local
       INSTALL
 

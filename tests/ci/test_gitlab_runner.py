@@ -29,6 +29,7 @@ include:
       app: api
       image: ghcr.io/acme/api:IMAGE_TAG
       repository: CONFIG_REPO
+      registry: "false"
       labels: promotion ci
       install: false
   - local: promoter.gitlab-ci.yml
@@ -38,6 +39,7 @@ include:
       app: api
       from-environment: staging
       repository: CONFIG_REPO
+      registry: "false"
       install: false
 
 promote-production:
@@ -115,4 +117,61 @@ def test_template_job_failure_still_reports(
     assert "bad tag!" in staging["PROMOTER_ERROR"]  # promoter's own message
     assert f"ERROR: {staging['PROMOTER_ERROR']}" in log
     assert SENTINEL not in log
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+ONE_JOB = """\
+variables:
+  VARIABLES
+include:
+  - local: promoter.gitlab-ci.yml
+    inputs:
+      environment: staging
+      app: api
+      image: ghcr.io/acme/api:1.4.2
+      repository: CONFIG_REPO
+      install: false
+      INPUTS
+"""
+
+
+def run_one_job(tmp_path: Path, runner: Path, config_repo: Path, variables: str, inputs: str,
+                cicd: tuple[str, ...] = ()) -> tuple[str, int, dict[str, str]]:
+    pipeline = (ONE_JOB.replace("CONFIG_REPO", str(config_repo))
+                .replace("VARIABLES", variables).replace("INPUTS", inputs))
+    done, artifacts = run_project(tmp_path, runner, pipeline,
+                                  {"promoter.gitlab-ci.yml": ROOT / ".gitlab-ci-template.yml"},
+                                  variables=cicd)
+    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
+                         / "promoter.env")
+    return done.stdout + done.stderr, done.returncode, report
+
+
+def test_an_empty_input_leaves_the_pipelines_variables_alone(
+    tmp_path: Path, gitlab_ci_local: Path, config_remote: Path, promoter_bin: Path,
+) -> None:
+    """No `registry` and no `branch` input: the pipeline's own `variables:` decide.
+    Had the empty inputs (job variables) overridden them, promoter would ask
+    ghcr.io for the image (through the dead proxy: exit 1) and push the default
+    branch promoter/staging/api."""
+    log, code, report = run_one_job(
+        tmp_path, gitlab_ci_local, config_remote,
+        'PROMOTER_REGISTRY: "false"\n  PROMOTER_BRANCH: "release/{env}-{app}"', "")
+    assert code == 0, log[-4000:]
+    assert report["PROMOTER_OPERATION"] == "created"
+    assert report["PROMOTER_MR_BRANCH"] == "release/staging-api"
+    assert git(config_remote, "branch", "--list", "promoter/*") == ""
+
+
+def test_an_input_wins_over_a_ci_cd_variable(
+    tmp_path: Path, gitlab_ci_local: Path, config_remote: Path, promoter_bin: Path,
+) -> None:
+    """`registry: "true"` beats the CI/CD variable PROMOTER_REGISTRY=false (which
+    GitLab ranks above job variables): promoter checks ghcr.io, unreachable here."""
+    log, code, report = run_one_job(
+        tmp_path, gitlab_ci_local, config_remote, "{}",
+        'registry: "true"\n      registry-timeout: 2s', cicd=("PROMOTER_REGISTRY=false",))
+    assert code != 0
+    assert report["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    assert "ghcr.io" in report["PROMOTER_ERROR"], report
     assert git(config_remote, "branch", "--list", "promoter/*") == ""

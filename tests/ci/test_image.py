@@ -86,6 +86,7 @@ def run_image(rootfs: Path, config: dict[str, Any], *args: str) -> str:
                preexec_fn=enter(rootfs, uid, gid, config["WorkingDir"]))
 
 
+@pytest.mark.linux_tools
 def test_image_builds_pushes_pulls_and_runs_promoter_demo(
     tmp_path: Path, request: pytest.FixtureRequest,
 ) -> None:

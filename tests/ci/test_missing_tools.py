@@ -31,8 +31,9 @@ def child_pytest(test: str, path: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("test", "tools", "named"),
     [(GITLAB, ("git",), "node and npm"), (GITLAB, ("git", "node", "npm"), "rsync"),
-     (IMAGE, ("git", "mmdebstrap", "skopeo", "umoci", "docker-registry", "htpasswd"),
-      "the image test needs buildah (apt-get install buildah)")],
+     pytest.param(IMAGE, ("git", "mmdebstrap", "skopeo", "umoci", "docker-registry", "htpasswd"),
+                  "the image test needs buildah (apt-get install buildah)",
+                  marks=pytest.mark.linux_tools)],
 )
 def test_a_missing_runner_tool_fails_the_test(
     tmp_path: Path, test: str, tools: tuple[str, ...], named: str,

@@ -30,22 +30,26 @@ def _verified(text: str, pin: bool = False, environ: dict[str, str] | None = Non
     return check.verified(_client(ref, environ), ref, pin)
 
 
+@pytest.mark.linux_tools
 def test_existing_tag_passes_unchanged(registry: Registry) -> None:
     text = f"{registry.host}/acme/api:1.0"
     assert str(_verified(text)) == text
 
 
+@pytest.mark.linux_tools
 def test_pin_writes_the_registry_digest(registry: Registry) -> None:
     pinned = _verified(f"{registry.host}/acme/api:1.0", pin=True)
     assert pinned.tag == "1.0"
     assert pinned.digest == registry.digest("acme/api", "1.0")
 
 
+@pytest.mark.linux_tools
 def test_multi_arch_pins_the_index_digest(registry: Registry, images: Images) -> None:
     pinned = _verified(f"{registry.host}/acme/api:multi", pin=True)
     assert pinned.digest == images.digests["multi"]  # the index, not a platform image
 
 
+@pytest.mark.linux_tools
 def test_docker_v2_manifest_and_list_digests(registry: Registry) -> None:
     for tag in ("docker", "dlist"):
         pinned = _verified(f"{registry.host}/acme/api:{tag}", pin=True)
@@ -54,6 +58,7 @@ def test_docker_v2_manifest_and_list_digests(registry: Registry) -> None:
         _verified(f"{registry.host}/acme/api:multi", pin=True).digest)
 
 
+@pytest.mark.linux_tools
 def test_missing_tag_is_an_input_error_with_the_registry_answer(registry: Registry) -> None:
     with pytest.raises(InputError) as caught:
         _verified(f"{registry.host}/acme/api:9.9.9")
@@ -62,26 +67,31 @@ def test_missing_tag_is_an_input_error_with_the_registry_answer(registry: Regist
     assert "404 MANIFEST_UNKNOWN" in caught.value.message
 
 
+@pytest.mark.linux_tools
 def test_missing_digest(registry: Registry) -> None:
     with pytest.raises(InputError, match=r"digest sha256:0{64} .*404"):
         _verified(f"{registry.host}/acme/api@sha256:{'0' * 64}")
 
 
+@pytest.mark.linux_tools
 def test_missing_repository(registry: Registry) -> None:
     with pytest.raises(InputError, match="404"):
         _verified(f"{registry.host}/acme/nothing:1.0")
 
 
+@pytest.mark.linux_tools
 def test_digest_only_reference_exists(registry: Registry) -> None:
     digest = registry.digest("acme/api", "1.1")
     assert _verified(f"{registry.host}/acme/api@{digest}", pin=True).digest == digest
 
 
+@pytest.mark.linux_tools
 def test_tag_and_matching_digest_pass(registry: Registry) -> None:
     digest = registry.digest("acme/api", "1.0")
     assert _verified(f"{registry.host}/acme/api:1.0@{digest}").digest == digest
 
 
+@pytest.mark.linux_tools
 def test_re_pushed_tag_is_refused_naming_both_digests(registry: Registry,
                                                       images: Images) -> None:
     registry.push(images.layout, "plain", "acme/moving", "2.0")
@@ -97,6 +107,7 @@ def test_re_pushed_tag_is_refused_naming_both_digests(registry: Registry,
     assert "staging" in caught.value.message
 
 
+@pytest.mark.linux_tools
 def test_no_credentials_is_unauthorised(registry: Registry) -> None:
     with pytest.raises(AuthError) as caught:
         _verified(f"{registry.host}/acme/api:1.0", environ={})
@@ -104,6 +115,7 @@ def test_no_credentials_is_unauthorised(registry: Registry) -> None:
     assert "401" in caught.value.message and "without credentials" in caught.value.message
 
 
+@pytest.mark.linux_tools
 def test_wrong_password_is_unauthorised_and_not_quoted(registry: Registry) -> None:
     wrong = {"PROMOTER_REGISTRY_USER": USER, "PROMOTER_REGISTRY_PASSWORD": "SENTINEL-wrong-81f"}
     with pytest.raises(AuthError) as caught:

@@ -26,6 +26,7 @@ def _client(text: str, environ: dict[str, str]) -> tuple[check.Client, refs.Imag
     return check.connect(ref, Options(timeout=5.0), environ), ref
 
 
+@pytest.mark.linux_tools
 def test_anonymous_bearer_challenge_on_a_public_repository(token_registry: TokenSetup) -> None:
     tokens = token_registry.tokens
     before = len(tokens.seen)
@@ -41,12 +42,14 @@ def test_anonymous_bearer_challenge_on_a_public_repository(token_registry: Token
     assert client.transport.sent == 4 and len(tokens.seen) == before + 1  # token reused
 
 
+@pytest.mark.linux_tools
 def test_private_repository_without_credentials_is_exit_3(token_registry: TokenSetup) -> None:
     client, ref = _client(f"{token_registry.registry.host}/private/app:1.0", {})
     with pytest.raises(AuthError, match=r"refused access to private/app .*without credentials"):
         check.verified(client, ref, pin=False)
 
 
+@pytest.mark.linux_tools
 def test_private_repository_with_credentials(token_registry: TokenSetup) -> None:
     tokens = token_registry.tokens
     before = len(tokens.seen)
@@ -55,6 +58,7 @@ def test_private_repository_with_credentials(token_registry: TokenSetup) -> None
     assert tokens.seen[before][2]["Authorization"].startswith("Basic ")
 
 
+@pytest.mark.linux_tools
 def test_wrong_credentials_refused_by_the_token_service(token_registry: TokenSetup) -> None:
     wrong = {**CREDS, "PROMOTER_REGISTRY_PASSWORD": "SENTINEL-nope-2b9"}
     client, ref = _client(f"{token_registry.registry.host}/private/app:1.0", wrong)
@@ -76,6 +80,7 @@ def redirecting(registry: Registry) -> Iterator[tuple[RedirectProxy, Storage]]:
         storage.close()
 
 
+@pytest.mark.linux_tools
 def test_blob_redirect_to_another_origin_carries_no_credentials(
     redirecting: tuple[RedirectProxy, Storage]
 ) -> None:
@@ -89,6 +94,7 @@ def test_blob_redirect_to_another_origin_carries_no_credentials(
     assert all("Authorization" in headers for _, _, headers in proxy.seen)
 
 
+@pytest.mark.linux_tools
 def test_bearer_token_never_follows_a_redirect(redirecting: tuple[RedirectProxy, Storage],
                                                registry: Registry) -> None:
     proxy, storage = redirecting
@@ -101,6 +107,7 @@ def test_bearer_token_never_follows_a_redirect(redirecting: tuple[RedirectProxy,
     assert all("SENTINEL" not in str(headers) for _, _, headers in storage.seen)
 
 
+@pytest.mark.linux_tools
 def test_labels_of_single_multi_arch_and_docker_images(registry: Registry) -> None:
     client, _ = _client(f"{registry.host}/acme/api:1.0", CREDS)
     single = check.labels_of(client, registry.digest("acme/api", "1.0"))
@@ -115,12 +122,14 @@ def test_labels_of_single_multi_arch_and_docker_images(registry: Registry) -> No
     assert docker == single
 
 
+@pytest.mark.linux_tools
 def test_no_labels_no_lines(registry: Registry) -> None:
     client, ref = _client(f"{registry.host}/acme/api:plain", CREDS)
     old = refs.parse(f"{registry.host}/acme/api:1.0")
     assert summary(check.provenance(client, ref, old)) == ""
 
 
+@pytest.mark.linux_tools
 def test_provenance_links_the_revisions(registry: Registry) -> None:
     client, ref = _client(f"{registry.host}/acme/api:1.1", CREDS)
     old = refs.parse(f"{registry.host}/acme/api:1.0")
@@ -130,6 +139,7 @@ def test_provenance_links_the_revisions(registry: Registry) -> None:
     assert "2026-11-30 10:00 UTC -> 2026-12-01 08:30 UTC" in text
 
 
+@pytest.mark.linux_tools
 def test_provenance_of_a_deleted_old_image_keeps_the_new(registry: Registry) -> None:
     client, ref = _client(f"{registry.host}/acme/api:1.1", CREDS)
     old = refs.parse(f"{registry.host}/acme/api:0.1-gone")

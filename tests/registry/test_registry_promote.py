@@ -71,12 +71,14 @@ def promote(remote: Path, *args: str, env: dict[str, str] | None = None
                env={**CREDS, **(env or {})})
 
 
+@pytest.mark.linux_tools
 def test_existing_image_is_promoted(remote: Path, registry: Registry) -> None:
     done = promote(remote, "--env", "staging", "--image", f"{registry.host}/acme/api:1.1")
     assert done.returncode == 0, done.stderr
     assert show(remote, "promoter/staging/api", STAGING).endswith("acme/api:1.1")
 
 
+@pytest.mark.linux_tools
 def test_missing_tag_exits_2_with_the_registry_answer_and_pushes_nothing(
     remote: Path, registry: Registry
 ) -> None:
@@ -87,6 +89,7 @@ def test_missing_tag_exits_2_with_the_registry_answer_and_pushes_nothing(
     assert done.stderr.count("\n") == 1 and heads(remote) == before
 
 
+@pytest.mark.linux_tools
 def test_unauthorised_registry_exits_3(remote: Path, registry: Registry) -> None:
     done = cli("promote", "--repo", str(remote), "--app", "api", "--env", "staging",
                "--image", f"{registry.host}/acme/api:1.1")
@@ -105,6 +108,7 @@ def test_unreachable_registry_exits_1(tmp_path: Path) -> None:
     assert done.stderr.startswith(f"error: registry 127.0.0.1:{port} is unreachable")
 
 
+@pytest.mark.linux_tools
 def test_no_registry_and_the_environment_setting_turn_it_off(
     remote: Path, registry: Registry
 ) -> None:
@@ -118,6 +122,7 @@ def test_no_registry_and_the_environment_setting_turn_it_off(
     assert forced.returncode == 2, forced.stderr
 
 
+@pytest.mark.linux_tools
 def test_pin_digest_writes_tag_at_digest(remote: Path, registry: Registry,
                                          images: Images) -> None:
     done = promote(remote, "--env", "staging", "--image", f"{registry.host}/acme/api:multi",
@@ -128,6 +133,7 @@ def test_pin_digest_writes_tag_at_digest(remote: Path, registry: Registry,
     assert json.loads(done.stdout)["image"].endswith(f":multi@{index}")
 
 
+@pytest.mark.linux_tools
 def test_production_pins_from_staging_in_kustomize_and_helm(remote: Path,
                                                             registry: Registry) -> None:
     done = promote(remote, "--env", "production", "--from", "staging")
@@ -139,12 +145,14 @@ def test_production_pins_from_staging_in_kustomize_and_helm(remote: Path,
     assert f'tag: "1.0@{digest}"' in helm
 
 
+@pytest.mark.linux_tools
 def test_pin_digest_needs_the_registry(remote: Path) -> None:
     done = promote(remote, "--env", "production", "--from", "staging", "--no-registry")
     assert done.returncode == 2, done.stderr
     assert "needs the registry" in done.stderr
 
 
+@pytest.mark.linux_tools
 def test_from_refuses_a_re_pushed_tag_naming_both_digests(
     tmp_path: Path, registry: Registry, images: Images
 ) -> None:
@@ -160,6 +168,7 @@ def test_from_refuses_a_re_pushed_tag_naming_both_digests(
     assert "promoter/production/api" not in heads(remote)
 
 
+@pytest.mark.linux_tools
 def test_update_check_registry(tmp_path: Path, registry: Registry) -> None:
     tree = write_tree(tmp_path / "tree", f"{registry.host}/acme/api")
     missing = cli("update", "--check-registry", f"{registry.host}/acme/api:1.9", STAGING,
@@ -172,6 +181,7 @@ def test_update_check_registry(tmp_path: Path, registry: Registry) -> None:
     assert f"acme/api:1.1@{digest}\n" in (tree / STAGING).read_text()
 
 
+@pytest.mark.linux_tools
 def test_pull_request_body_says_what_changed_in_the_image(
     tmp_path: Path, registry: Registry
 ) -> None:

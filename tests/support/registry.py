@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from support import linux_tools
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -38,7 +40,9 @@ ACCEPT = ", ".join([OCI_INDEX, OCI_MANIFEST, "application/vnd.docker.distributio
 
 
 def tool(name: str) -> str:
-    """The path of a required program; a clear failure when it is missing."""
+    """The path of a required program; a clear failure when it is missing, or
+    when the running test lacks the linux_tools marker these tools need."""
+    linux_tools.check(name)
     found = shutil.which(name)
     if found is None:
         raise RuntimeError(f"{name} is not installed: run .ci/run's install lines "
