@@ -33,10 +33,6 @@ FULL_OTHER = re.compile(r"spec\.image|\[\d+\]\.value\.image")
 NEW_TAG = "9.9.9-promoted"
 REPOSITORY_FIELDS = ("repository", "image", "name")
 
-# Deliberate, reasoned exceptions: (file, repository) -> why the oracle's span
-# replacement is not what the engine should do. Empty: no exceptions needed.
-EXCEPTIONS: dict[tuple[str, str], str] = {}
-
 @dataclass(frozen=True)
 class Row:
     file: str
@@ -199,8 +195,6 @@ def test_corpus_file(file: str, repository: str) -> None:
     ref = images.parse_new(f"{repository}:{NEW_TAG}")
     plan = plan_update(CORPUS, [file], ref)
     got = plan.edits[0].after.decode("utf-8") if plan.edits else text
-    if (file, repository) in EXCEPTIONS:
-        pytest.skip(EXCEPTIONS[(file, repository)])
     assert got == want
     lines = got.splitlines(keepends=True)
     for line, col, near in NEAR.get(file, []):
@@ -213,8 +207,7 @@ def test_corpus_counts(capsys: pytest.CaptureFixture[str]) -> None:
     rows = sum(len(v) for v in expected.values())
     with capsys.disabled():
         print(f"\ncorpus: {len(expected)} files, {rows} expected rows, "
-              f"{len(CASES)} (file, repository) runs, {sum(map(len, NEAR.values()))} near misses, "
-              f"{len(EXCEPTIONS)} documented exceptions")
+              f"{len(CASES)} (file, repository) runs, {sum(map(len, NEAR.values()))} near misses")
     assert len(CASES) > 100
 
 

@@ -4,39 +4,11 @@ session (per xdist worker): Basic auth (htpasswd) and Bearer tokens."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from support.registry import Image, Index, Registry, write_layout
+from registry_setup import PASSWORD, TAGS, USER, Images, TokenSetup
+from support.registry import Registry, write_layout
 from support.registry_servers import TokenServer
-
-USER = "robot"
-PASSWORD = "SENTINEL-registry-pw-5d1c"
-SOURCE = "https://github.com/acme/api"
-LABELS_10 = {
-    "org.opencontainers.image.source": SOURCE,
-    "org.opencontainers.image.revision": "1111111111111111111111111111111111111111",
-    "org.opencontainers.image.version": "1.0",
-    "org.opencontainers.image.created": "2026-11-30T10:00:00Z",
-}
-LABELS_11 = {**LABELS_10, "org.opencontainers.image.revision": "2" * 40,
-             "org.opencontainers.image.version": "1.1",
-             "org.opencontainers.image.created": "2026-12-01T09:30:00+01:00"}
-
-TAGS: dict[str, Image | Index] = {
-    "1.0": Image(labels=LABELS_10),
-    "1.1": Image(labels=LABELS_11, salt="1.1"),
-    "plain": Image(salt="plain"),
-    "rebuilt": Image(salt="rebuilt"),
-    "multi": Index((Image(labels=LABELS_11, salt="m"), Image(arch="arm64", salt="m"))),
-}
-
-
-@dataclass(frozen=True)
-class Images:
-    layout: Path
-    digests: dict[str, str]  # layout tag -> digest of what it holds
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +27,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory, images: Images) -> Iterat
         server.push(images.layout, "1.0", "acme/api", "docker", docker_format=True)
         server.push(images.layout, "multi", "acme/api", "dlist", docker_format=True)
         yield server
-
-
-@dataclass(frozen=True)
-class TokenSetup:
-    registry: Registry
-    tokens: TokenServer
 
 
 @pytest.fixture(scope="session")

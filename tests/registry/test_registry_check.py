@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from conftest import PASSWORD, USER, Images
+from registry_setup import PASSWORD, USER, Images
 from support.registry import Registry
 
 from promoter import images as refs

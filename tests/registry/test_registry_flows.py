@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import LABELS_11, PASSWORD, SOURCE, USER, TokenSetup
+from registry_setup import LABELS_11, PASSWORD, SOURCE, USER, TokenSetup
 from support.registry import Registry
 from support.registry_servers import RedirectProxy, Storage
 

