@@ -31,9 +31,37 @@ COMMANDS = {
 }
 
 
+# command name -> the first paragraph of its help, for ``promoter --help``'s list
+# (so listing the commands imports none of them); tests/cli/test_help.py keeps
+# it equal to each command's own help.
+SUMMARIES = {
+    "update": "Give every reference to REF's image under PATHs (default .) REF's tag"
+              " and/or digest, changing only the bytes of the values.",
+    "diff": "Show what ``update`` would change, as a unified diff (same as update"
+            " --dry-run).",
+    "promote": "Promote an image into an environment: clone, edit, commit, push, open"
+               " or update the pull request, and report.",
+    "status": "Print the app x environment matrix of the images the repository holds.",
+    "config": "Work with .promoter.yaml.",
+    "demo": "Run real promotions on the bundled example config repository (local bare"
+            " remote, local forge; no network, no credentials).",
+    "verify": "Verify that REVISION (or a later commit containing it) is live: Argo CD"
+              " or Flux synced it, and the workloads rolled out and run --image.",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, from SUMMARIES: no command module is imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit))
+                for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
