@@ -29,7 +29,7 @@ STATES = {"verified": "success", "failed": "failure"}  # any other outcome: erro
 def record(job: Job, result: Promotion, forge_name: str, forge: Any,
            environ: Mapping[str, str]) -> Promotion:
     """With ``--record``: the deployment, its final state, the commit status."""
-    merged = (result.merge or {}).get("commit_sha")
+    merged = result.merge.commit_sha if result.merge else None
     ref = merged or result.commit
     if not job.request.record or job.request.dry_run or ref is None:
         return result
@@ -55,7 +55,7 @@ def record(job: Job, result: Promotion, forge_name: str, forge: Any,
 
 def _records(job: Job, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Records:
     if forge is None and forge_name in ("github", "gitlab"):
-        from promoter.publish import connect_forge
+        from promoter.credentials import connect_forge
 
         forge = connect_forge(job.request, forge_name, environ)
     return connect(forge_name, forge, "--record")
@@ -68,7 +68,7 @@ def _write(records: Records, spec: DeploymentSpec, result: Promotion,
              " (in_progress)"]
     if result.verify is None or merged is None:
         return notes
-    state = STATES.get(str(result.verify.get("status")), "error")
+    state = STATES.get(result.verify.status, "error")
     done = records.finish(deployment, spec, state)
     records.set_status(merged, spec.env, state, f"{spec.app} {spec.image}: {state}",
                        spec.log_url)
@@ -104,8 +104,8 @@ def status_records(repo: str, forge_name: str | None, api_url: str | None,
                    pairs: list[tuple[str, str, str]], environ: Mapping[str, str]) -> dict[str, Any]:
     """The newest deployment per app x environment, from the forge of ``repo``."""
     from promoter import remote
+    from promoter.credentials import connect_forge
     from promoter.promotion import Request
-    from promoter.publish import connect_forge
 
     name = forge_name or remote.infer_forge(repo, environ)
     request = Request(repo=repo, forge=name, api_url=api_url)

@@ -244,7 +244,7 @@ def test_refused_record_keeps_the_pull_request_and_exits_3(world: World) -> None
                      world.environ())
     assert result.exit_code == 3
     assert result.error is not None and "deployments: write" in result.error
-    assert result.pull_request is not None and result.pull_request["operation"] == "created"
+    assert result.pull_request is not None and result.pull_request_operation == "created"
     assert "promoter/staging/api" in heads(world.bare)
 
 

@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
 
 
+def _mask(secret: str) -> None:
+    """A secret promoter derived (an App installation token): hidden in the
+    Actions log before anything could print it."""
+    from promoter.report_ci import mask_now
+
+    mask_now(secret, os.environ)
+
+
 @click.command(cls=StrictCommand)
 @env_option("--repo", required=True, help="Config repository: URL (https, ssh, file) or path.")
 @env_option("--base", help="Base branch (default: the remote's default branch).")
@@ -144,7 +152,7 @@ def promote(
             skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
             record=record, environment_url=environment_url, progress=printer,
         )
-        result = run_promotion(request, os.environ)
+        result = run_promotion(request, os.environ, mask=_mask)
     except PromoterError as exc:
         printer.done()
         emit_error(exc.message, output)

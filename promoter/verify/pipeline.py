@@ -1,8 +1,8 @@
 """``promote --verify``: verification as a pipeline stage. Targets come from the
 environment's ``verify:`` config ({app}/{env} filled in); cluster access from
 the request's ``Cluster``, the same flags ``promoter verify`` takes. The stage
-never raises: it returns the record's ``verify`` value, an exit code and an
-error line, like the other optional stages.
+never raises: it returns the ``VerifyResult`` for the record, an exit code and
+an error line, like the other optional stages.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from promoter import git
 from promoter.errors import InputError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
-from promoter.verify import Target, parse_target, run
+from promoter.verify import Target, VerifyResult, parse_target, run
 from promoter.verify.cluster import Cluster
 
 _LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
@@ -36,7 +36,7 @@ class VerifyConfig(Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    record: dict[str, Any] | None
+    result: VerifyResult | None
     exit_code: int
     error: str | None
 
@@ -82,8 +82,7 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
             is_ancestor=is_ancestor, repo_url=repo_url)
         result = run(targets, settings, progress=progress)
     except (VerifyFailed, VerifyTimeout) as exc:
-        record = exc.result.as_dict() if exc.result is not None else None
-        return Outcome(record, exc.exit_code, exc.message)
+        return Outcome(exc.result, exc.exit_code, exc.message)
     except PromoterError as exc:
         return Outcome(None, exc.exit_code, exc.message)
-    return Outcome(result.as_dict(), 0, None)
+    return Outcome(result, 0, None)

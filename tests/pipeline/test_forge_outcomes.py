@@ -48,7 +48,7 @@ def test_base_already_holding_the_image_closes_the_open_pull_request(
     with world(forge, tmp_path) as w:
         bad = w.promote("ghcr.io/acme/api:2.0.0")
         assert bad.pull_request is not None
-        number = bad.pull_request["number"]
+        number = bad.pull_request.number
         rollback = w.promote("ghcr.io/acme/api:1.4.1")  # what main already runs
         record = rollback.record()
         assert record["operation"] == "closed" and record["changed"] is False

@@ -38,9 +38,9 @@ def test_verified_record(kube: FakeKube) -> None:
                                image=parse(f"{o.IMAGE}:2.0"), is_ancestor=None,
                                cluster=Cluster(kubeconfig=kube.kubeconfig()))
     assert outcome.exit_code == 0
-    assert outcome.record is not None
-    assert outcome.record["status"] == "verified"
-    assert outcome.record["synced_revision"] == SHA
+    assert outcome.result is not None
+    assert outcome.result.status == "verified"
+    assert outcome.result.synced_revision == SHA
 
 
 def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
@@ -49,7 +49,7 @@ def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
     outcome = verify_promotion(spec, app="api", env="prod", revision=SHA, image=None,
                                is_ancestor=None,
                                cluster=Cluster(kubeconfig=kube.kubeconfig()))
-    assert (outcome.exit_code, outcome.record and outcome.record["status"]) == (5, "timeout")
+    assert (outcome.exit_code, outcome.result and outcome.result.status) == (5, "timeout")
     assert outcome.error is not None and "argocd-app argocd/api-prod" in outcome.error
 
 
@@ -61,7 +61,7 @@ def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
 def test_unusable_settings_exit_2(spec: VerifyConfig, revision: str | None, text: str) -> None:
     outcome = verify_promotion(spec, app="api", env="prod", revision=revision, image=None,
                                is_ancestor=None, cluster=Cluster())
-    assert (outcome.record, outcome.exit_code) == (None, 2)
+    assert (outcome.result, outcome.exit_code) == (None, 2)
     assert outcome.error is not None and text in outcome.error
 
 
