@@ -41,7 +41,7 @@ def prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str
            else plan.new_ref(target, request.image))
     ref, client = _registry(request, target, ref, source if source and config else None, environ)
     author = request.author or default_identity(environ)
-    direct = target.pull_request.direct if request.direct is None else request.direct
+    direct = target.direct if request.direct is None else request.direct
     guards.refuse_ignored(request, direct)
     if not direct and target.branch == ws.base:
         raise InputError(

@@ -43,11 +43,11 @@ from promoter.forges import Forge
 from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
 from promoter.prepare import prepare
-from promoter.promotion import Job, Merge, Promotion, PullRequestOptions, Request
+from promoter.promotion import Job, Merge, Promotion, Request
 from promoter.publish import publish, pull_request_spec, retire
 from promoter.signing import signing
 
-__all__ = ["Promotion", "PullRequestOptions", "Request", "promote"]
+__all__ = ["Promotion", "Request", "promote"]
 
 
 def _no_mask(secret: str) -> None:

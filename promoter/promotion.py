@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from promoter import config as cfg
 from promoter import git, plan, workspace
-from promoter.forges import PullRequest
+from promoter.forges import PullRequest, PullRequestSettings
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
 from promoter.retry import PROMOTE_TIMEOUT, PUSH, Backoff
@@ -21,21 +21,6 @@ if TYPE_CHECKING:
     from promoter.verify import VerifyResult
 
 SCHEMA = "promoter/v1"
-
-
-@dataclass(frozen=True)
-class PullRequestOptions:
-    """PR settings given on the command line; None means "use .promoter.yaml"."""
-
-    title: str | None = None
-    body: str | None = None
-    labels: tuple[str, ...] = ()
-    reviewers: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
-    draft: bool | None = None
-    auto_merge: bool | None = None
-    merge_method: str | None = None
-    delete_branch: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +41,7 @@ class Request:
     committer: git.Identity | None = None
     message: str | None = None
     signoff: bool = False
-    pull_request: PullRequestOptions = field(default_factory=PullRequestOptions)
+    pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)  # over config
     api_url: str | None = None
     app_id: str | None = None
     app_private_key: str | None = field(default=None, repr=False)  # a secret

@@ -4,7 +4,7 @@ image, close promoter's pull request and delete its branch."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from promoter import git, images, workspace
 from promoter.forges import Forge, PullRequestSpec
@@ -79,23 +79,12 @@ def retire(
 
 
 def pull_request_spec(job: Job, first: Plan) -> PullRequestSpec:
-    options, settings = job.request.pull_request, job.target.pull_request
+    """The pull request of ``job``: the command line's settings over the config's."""
+    settings = job.request.pull_request.over(job.target.pull_request)
     return PullRequestSpec(
-        app=job.target.app, env=job.target.env, branch=job.target.branch, base=job.ws.base,
-        title=options.title or settings.title, body=options.body or settings.body,
-        labels=options.labels or settings.labels,
-        reviewers=options.reviewers or settings.reviewers,
-        assignees=options.assignees or settings.assignees,
-        draft=_pick(options.draft, settings.draft),
-        auto_merge=_pick(options.auto_merge, settings.auto_merge),
-        merge_method=options.merge_method or settings.merge_method,
-        delete_branch=_pick(options.delete_branch, settings.delete_branch),
-        image=str(job.ref),
+        **asdict(settings), app=job.target.app, env=job.target.env, branch=job.target.branch,
+        base=job.ws.base, image=str(job.ref),
         changes=tuple((c.file, c.old, c.new) for c in first.changes),
         source_commit=job.source.commit, source_url=job.source.commit_url,
         run_url=job.source.run_url,
     )
-
-
-def _pick(given: bool | None, configured: bool) -> bool:
-    return configured if given is None else given

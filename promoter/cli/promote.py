@@ -26,7 +26,7 @@ from promoter.errors import InputError, PromoterError
 from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
-    from promoter.promotion import PullRequestOptions
+    from promoter.forges import PullRequestSettings
     from promoter.registry.options import Options as RegistryOptions
     from promoter.verify.cluster import Cluster
 
@@ -170,11 +170,11 @@ def _pull_request(
     title: str | None, body: str | None, labels: tuple[str, ...], reviewers: tuple[str, ...],
     assignees: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
     merge_method: str | None, delete_branch: bool | None,
-) -> PullRequestOptions:
+) -> PullRequestSettings:
     """The pull request settings given on the command line (None: as configured)."""
-    from promoter.promotion import PullRequestOptions
+    from promoter.forges import PullRequestSettings
 
-    return PullRequestOptions(
+    return PullRequestSettings(
         title=title, body=body, labels=labels, reviewers=reviewers, assignees=assignees,
         draft=draft, auto_merge=auto_merge, merge_method=merge_method,
         delete_branch=delete_branch,

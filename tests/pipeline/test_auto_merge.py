@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.world import world
-from promoter.promotion import PullRequestOptions
+from promoter.forges import PullRequestSettings
 
 
 def test_a_clean_pull_request_is_merged_directly(tmp_path: Path) -> None:
     with world("github", tmp_path) as w:
         w.fake.clean_status = True
-        result = w.promote(pull_request=PullRequestOptions(auto_merge=True,
+        result = w.promote(pull_request=PullRequestSettings(auto_merge=True,
                                                            merge_method="squash"))
         pull = w.fake.pulls[1]
     assert result.exit_code == 0
@@ -26,7 +26,7 @@ def test_a_clean_pull_request_is_merged_directly(tmp_path: Path) -> None:
 def test_auto_merge_not_allowed_keeps_the_pull_request_in_the_record(tmp_path: Path) -> None:
     with world("github", tmp_path) as w:
         w.fake.auto_merge_allowed = False
-        result = w.promote(pull_request=PullRequestOptions(auto_merge=True))
+        result = w.promote(pull_request=PullRequestSettings(auto_merge=True))
         assert w.fake.pulls[1].state == "open"
     record = result.record()
     assert (result.exit_code, record["operation"]) == (1, "failed")
