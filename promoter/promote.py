@@ -14,6 +14,9 @@
 
 ``promote(request, environ)`` runs them and returns one ``Promotion`` record,
 which report.py renders. Re-running the same promotion changes nothing.
+Failures are exceptions (promoter.errors); one in a stage after the push
+(publish, merge, verify, record) is a ``PromotionFailed`` carrying the record
+so far, which the CLI prints with the error and its exit code.
 """
 
 from __future__ import annotations
@@ -38,7 +41,16 @@ from promoter import (
     workspace,
 )
 from promoter.credentials import connect_forge, git_credentials
-from promoter.errors import BlockedError, ConflictError, InputError, PromoterError, WaitTimeout
+from promoter.errors import (
+    BlockedError,
+    ConflictError,
+    InputError,
+    PromoterError,
+    PromotionFailed,
+    VerifyFailed,
+    VerifyTimeout,
+    WaitTimeout,
+)
 from promoter.forges import Forge
 from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
@@ -87,14 +99,19 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
     result, first, existing = _apply(job)
     if request.dry_run:
         return _planned(job, result, first)
-    result = _deliver(job, result, first, existing, forge, forge_name)
+    try:
+        result = _deliver(job, result, first, existing, forge, forge_name)
+    except PromotionFailed as failed:  # verification may have run: record what it found
+        recorded = deployments.record(job, failed.result, forge_name, forge, environ, failed=True)
+        raise PromotionFailed(failed.error, recorded) from failed.error
     return deployments.record(job, result, forge_name, forge, environ)  # --record
 
 
 def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branch | None,
              forge: Forge | None, forge_name: str) -> Promotion:
     """The stages after the push: the pull request (a direct push is its own
-    merge), the wait for its merge, the verification."""
+    merge), the wait for its merge, the verification. A stage that fails
+    raises PromotionFailed with the result so far."""
     request = job.request
     if job.direct:
         if request.wait_merge or request.verify:
@@ -105,13 +122,9 @@ def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branc
     else:
         assert forge is not None
         result = publish(job, result, first, forge, forge_name)
-        if result.exit_code:
-            return result
         if request.wait_merge and result.merge is None and result.pull_request is not None:
             result = _wait_merge(forge, result.pull_request.number, request, result)
-    if request.verify and result.exit_code == 0:
-        result = _verify(job, result)
-    return result
+    return _verify(job, result) if request.verify else result
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -247,7 +260,8 @@ def _record(job: Job, edits: Plan, rule: str | None, operation: str | None = Non
 
 
 def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) -> Promotion:
-    """--wait-merge: fill ``merge``; a closed PR (4) or the timeout (5) set exit_code."""
+    """--wait-merge: ``result`` with the merge; a PR closed unmerged (exit 4) or
+    the timeout (5) fails the promotion with the merge state recorded."""
     from promoter.forges.wait import wait_for_merge
     from promoter.retry import HEARTBEAT
 
@@ -256,23 +270,28 @@ def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) 
                                 heartbeat=HEARTBEAT)
     except (BlockedError, WaitTimeout) as exc:
         state = "closed" if isinstance(exc, BlockedError) else "timeout"
-        return replace(result, merge=Merge(state), exit_code=exc.exit_code, error=exc.message)
+        raise PromotionFailed(exc, replace(result, merge=Merge(state))) from exc
     return replace(result, merge=Merge("merged", merged.merge_commit_sha))
 
 
 def _verify(job: Job, result: Promotion) -> Promotion:
     """--verify: prove from the cluster that the merge commit is live, with the
-    targets of the environment's ``verify:`` settings (promoter.verify.pipeline)."""
+    targets of the environment's ``verify:`` settings (promoter.verify.pipeline).
+    A failed or timed-out verification fails the promotion with its result."""
     from promoter.verify.ancestry import repo_url
     from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
 
-    # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
-    outcome = verify_promotion(
-        cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
-        revision=result.merge.commit_sha if result.merge else None, image=job.ref,
-        cluster=job.request.cluster,
-        is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
-        repo_url=repo_url(job.request.repo), progress=job.request.progress,
-    )
-    return replace(result, verify=outcome.result, exit_code=outcome.exit_code,
-                   error=outcome.error)
+    try:
+        # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
+        verified = verify_promotion(
+            cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
+            revision=result.merge.commit_sha if result.merge else None, image=job.ref,
+            cluster=job.request.cluster,
+            is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
+            repo_url=repo_url(job.request.repo), progress=job.request.progress,
+        )
+    except (VerifyFailed, VerifyTimeout) as exc:  # the record of the check, when it has one
+        raise PromotionFailed(exc, replace(result, verify=exc.result)) from exc
+    except PromoterError as exc:
+        raise PromotionFailed(exc, result) from exc
+    return replace(result, verify=verified)

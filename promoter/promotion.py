@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from promoter import config as cfg
 from promoter import git, plan, workspace
+from promoter.errors import PromoterError
 from promoter.forges import PullRequest, PullRequestSettings
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
@@ -107,12 +108,17 @@ class Promotion:
     deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
-    exit_code: int = 0
-    error: str | None = None
 
-    def record(self) -> dict[str, Any]:
+    def record(self, failure: PromoterError | None = None) -> dict[str, Any]:
+        """The JSON record; with ``failure`` (a stage that failed after this
+        result), the record of a failed run: operation "failed", the error."""
+        if failure is None:
+            return self._record(0, None)
+        return self._record(failure.exit_code, failure.message)
+
+    def _record(self, exit_code: int, error: str | None) -> dict[str, Any]:
         files = sorted({file for file, _, _, _ in self.changes})
-        operation = "failed" if self.exit_code else self.operation
+        operation = "failed" if exit_code else self.operation
         return {
             "schema": SCHEMA, "app": self.app, "env": self.env, "image": self.image,
             "changed": self.changed, "operation": operation, "repo": self.repo,
@@ -125,7 +131,7 @@ class Promotion:
             "skipped": [{"file": f, "line": n, "reason": r} for f, n, r in self.skipped],
             "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
             "version_check": self.version_check,
-            "error": self.error, "exit_code": self.exit_code,
+            "error": error, "exit_code": exit_code,
         }
 
     def _pull_request(self) -> dict[str, Any] | None:
@@ -142,7 +148,7 @@ def failure_record(
 ) -> dict[str, Any]:
     """The record of a run that failed before it had a result (schema promoter/v1)."""
     record = Promotion(app=app or "", env=env or "", image=image or "", repo=repo or "",
-                       base="", branch="", exit_code=exit_code, error=error).record()
+                       base="", branch="")._record(exit_code, error)
     record.update(app=app, env=env, image=image, repo=repo, base=None, branch=None)
     return record
 

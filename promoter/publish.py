@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from promoter import git, images, workspace
+from promoter.errors import ConflictError, PromoterError, PromotionFailed
 from promoter.forges import Forge, PullRequestSpec
 from promoter.manifests import Plan, plan_update
 from promoter.promotion import Job, Merge, Promotion
@@ -16,21 +17,21 @@ from promoter.registry import gate
 def publish(job: Job, result: Promotion, first: Plan, forge: Forge, forge_name: str
             ) -> Promotion:
     """``result`` with its pull request (and its merge, when the forge merged it
-    at once); a refusal after the PR exists sets the error, keeping the PR."""
+    at once). A refusal once the PR exists raises PromotionFailed, whose result
+    keeps the PR."""
     spec = pull_request_spec(job, first)
     if forge_name != "local":  # the local forge renders no body: spare the registry requests
         spec = replace(spec, provenance=gate.provenance(
             job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
     outcome = forge.publish(spec, result.changed)
     pr = outcome.pull_request
-    merged = pr is not None and pr.state == "merged"
     result = replace(result, pull_request=pr, pull_request_operation=outcome.operation,
                      superseded=outcome.superseded)
-    moved = _check_described(job, result.commit, forge) if outcome.operation != "none" else None
-    if moved or outcome.error:  # the PR exists: the record keeps it, with the error
-        return replace(result, exit_code=1, error=moved or outcome.error)
-    if merged:
-        assert pr is not None
+    if outcome.operation != "none" and (moved := _check_described(job, result.commit, forge)):
+        raise PromotionFailed(ConflictError(moved), result)
+    if outcome.error:  # auto-merge refused
+        raise PromotionFailed(PromoterError(outcome.error), result)
+    if pr is not None and pr.state == "merged":  # merged at once (a clean PR, --auto-merge)
         return replace(result, merge=Merge("merged", pr.merge_commit_sha))
     return result
 

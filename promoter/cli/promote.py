@@ -22,7 +22,7 @@ from promoter.cli.common import (
     setup_logging,
 )
 from promoter.cli.strict import StrictCommand, failure_json
-from promoter.errors import InputError, PromoterError
+from promoter.errors import InputError, PromoterError, PromotionFailed
 from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
@@ -153,6 +153,11 @@ def promote(
             record=record, environment_url=environment_url, progress=printer,
         )
         result = run_promotion(request, os.environ, mask=_mask)
+    except PromotionFailed as failed:  # after the push: the record of what was done
+        printer.done()
+        emit(failed.result, output, failed)
+        click.echo(f"error: {failed.message}", err=True)
+        raise click.exceptions.Exit(failed.exit_code) from None
     except PromoterError as exc:
         printer.done()
         emit_error(exc.message, output)
@@ -161,9 +166,6 @@ def promote(
         raise
     printer.done()
     emit(result, output)
-    if result.exit_code:
-        click.echo(f"error: {result.error}", err=True)
-        raise click.exceptions.Exit(result.exit_code)
 
 
 def _pull_request(
