@@ -34,12 +34,14 @@ from promoter.config_check import (
     strings,
 )
 from promoter.errors import InputError
+from promoter.forges import DEFAULTS as PULL_REQUEST_DEFAULTS
+from promoter.forges import PullRequestSettings
 from promoter.images import parse as parse_image
 from promoter.template import fill
 
 __all__ = [
-    "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
-    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "deployed",
+    "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "PULL_REQUEST_DEFAULTS", "App", "Config",
+    "Environment", "RegistrySettings", "Target", "VerifySettings", "deployed",
     "duration", "expand", "fill", "load", "parse", "placeholders", "problems", "resolve",
     "safe_path", "sparse_roots",
 ]
@@ -55,20 +57,6 @@ _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "
 _VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
            "settle"}
 _APP = {"image", "paths", "keys", "environments", "namespace"}
-
-
-@dataclass(frozen=True)
-class PullRequestSettings:
-    direct: bool = False
-    title: str = ""
-    body: str = ""
-    labels: tuple[str, ...] = ()
-    reviewers: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
-    draft: bool = False
-    auto_merge: bool = False
-    merge_method: str = "merge"
-    delete_branch: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +84,8 @@ class Environment:
     promote_from: str | None = None
     branch: str = DEFAULT_BRANCH
     commit_message: str = DEFAULT_MESSAGE
-    pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
+    direct: bool = False  # pull_request.direct: push to the base, no pull request
+    pull_request: PullRequestSettings = PULL_REQUEST_DEFAULTS
     verify: VerifySettings = field(default_factory=VerifySettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     allow_downgrade: bool = False
@@ -129,7 +118,8 @@ class Target:
     keys: tuple[str, ...]
     branch: str
     commit_message: str
-    pull_request: PullRequestSettings
+    direct: bool
+    pull_request: PullRequestSettings  # every field set (PULL_REQUEST_DEFAULTS)
     verify: VerifySettings
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     allow_downgrade: bool = False
@@ -184,16 +174,20 @@ def _environment(name: str, spec: Any) -> Environment:
     source = raw.get("promote_from")
     if source is not None and not isinstance(source, str):
         raise fail(f"{key}.promote_from", f"expected an environment name, got {source!r}")
+    branch = placeholders(string(raw.get("branch"), f"{key}.branch", DEFAULT_BRANCH),
+                          ("app", "env"), f"{key}.branch")
+    message = placeholders(
+        string(raw.get("commit_message"), f"{key}.commit_message", DEFAULT_MESSAGE),
+        ("app", "env", "old", "new", "image"), f"{key}.commit_message")
+    direct, pull_request = _pull_request(raw.get("pull_request"), f"{key}.pull_request")
     return Environment(
         name=name,
         paths=paths,
         promote_from=source,
-        branch=placeholders(string(raw.get("branch"), f"{key}.branch", DEFAULT_BRANCH),
-                            ("app", "env"), f"{key}.branch"),
-        commit_message=placeholders(
-            string(raw.get("commit_message"), f"{key}.commit_message", DEFAULT_MESSAGE),
-            ("app", "env", "old", "new", "image"), f"{key}.commit_message"),
-        pull_request=_pull_request(raw.get("pull_request"), f"{key}.pull_request"),
+        branch=branch,
+        commit_message=message,
+        direct=direct,
+        pull_request=pull_request,
         verify=_verify(raw.get("verify"), f"{key}.verify"),
         registry=RegistrySettings(
             check=raw.get("registry") is None or boolean(raw.get("registry"), f"{key}.registry"),
@@ -202,14 +196,15 @@ def _environment(name: str, spec: Any) -> Environment:
     )
 
 
-def _pull_request(spec: Any, key: str) -> PullRequestSettings:
+def _pull_request(spec: Any, key: str) -> tuple[bool, PullRequestSettings]:
+    """``direct`` and the settings of the pull request, every field set."""
     raw = mapping(spec, key, _PR)
     method = string(raw.get("merge_method"), f"{key}.merge_method", "merge")
     if method not in ("merge", "squash", "rebase"):
         raise fail(f"{key}.merge_method", f"{method!r} is not merge, squash or rebase")
+    direct = boolean(raw.get("direct"), f"{key}.direct")
     fields = ("app", "env", "old", "new", "image")
-    return PullRequestSettings(
-        direct=boolean(raw.get("direct"), f"{key}.direct"),
+    return direct, PullRequestSettings(
         title=placeholders(string(raw.get("title"), f"{key}.title", ""), fields, f"{key}.title"),
         body=string(raw.get("body"), f"{key}.body", ""),
         labels=strings(raw.get("labels"), f"{key}.labels"),
@@ -285,6 +280,7 @@ def resolve(config: Config, app: str, env: str) -> Target:
         keys=spec.keys,
         branch=fill(environment.branch, values),
         commit_message=environment.commit_message,
+        direct=environment.direct,
         pull_request=environment.pull_request,
         verify=environment.verify,
         registry=environment.registry,

@@ -11,14 +11,20 @@ The first one set wins, after PROMOTER_TOKEN; with ``--forge github`` only the
 GitHub variables count, with ``--forge gitlab`` only the GitLab ones, so a
 GITHUB_TOKEN in a GitLab job's environment is never sent to GitLab.
 The token only ever reaches git through the environment of the git process
-(``http.<origin>.extraHeader``).
+(``http.<origin>.extraHeader``). The forge adapters get it, with the API URL
+and the slug, in ``ForgeSettings`` (``connect_forge``).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from promoter.forges import Forge
+    from promoter.promotion import Request
 
 SOURCES = (
     ("PROMOTER_TOKEN", None),
@@ -66,3 +72,37 @@ def from_env(environ: Mapping[str, str], forge: str = "local") -> Credentials | 
             chosen = environ.get("PROMOTER_GIT_USER") or user or default
             return Credentials(chosen, token, name)
     return None
+
+
+def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str]) -> Forge:
+    """The forge adapter for ``request.repo`` (SDKs load here, not before)."""
+    from promoter import remote
+    from promoter.forges import ForgeSettings, connect
+
+    found = from_env(environ, forge_name)
+    settings = ForgeSettings(
+        repo=request.repo, slug=remote.slug(request.repo),
+        api_url=request.api_url or remote.api_url(forge_name, request.repo, environ),
+        token=found.token if found else None, job_token=job_token(environ),
+        app_id=request.app_id,
+        app_private_key=request.app_private_key, timeout=request.network_limit,
+    )
+    return connect(forge_name, settings)
+
+
+def git_credentials(
+    request: Request, forge_name: str, environ: Mapping[str, str], mask: Callable[[str], None]
+) -> tuple[Credentials | None, Forge | None]:
+    """The credentials git pushes with. With a GitHub App (--app-id and
+    --app-private-key) the forge is connected first and its installation token
+    (``git_token()``) is used, handed to ``mask`` before anything could print it;
+    otherwise the token from the environment."""
+    if not (request.app_id and request.app_private_key and forge_name == "github"):
+        return from_env(environ, forge_name), None
+    forge = connect_forge(request, forge_name, environ)
+    git_token = getattr(forge, "git_token", None)
+    if git_token is None:
+        return from_env(environ, forge_name), forge
+    token = str(git_token())
+    mask(token)  # a derived secret
+    return Credentials("x-access-token", token, "GitHub App"), forge

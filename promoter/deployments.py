@@ -7,8 +7,8 @@ proved it did not go live) or ``error`` (no proof either way: timeout, bad
 settings), and the commit status ``promoter/<env>`` with the same state lands
 on the merge commit, which ``--require-verified`` reads.
 
-A record that cannot be written does not undo the promotion: the result keeps
-its pull request and push, and carries the error and its exit code.
+A record that cannot be written does not undo the promotion: PromotionFailed
+carries the result, with its pull request and push, and the error's exit code.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from promoter import config as cfg
 from promoter import gates
-from promoter.errors import PromoterError
+from promoter.errors import PromoterError, PromotionFailed
 from promoter.forges.records import DeploymentSpec, Records, connect
 from promoter.promotion import Job, Promotion
 
@@ -27,13 +27,14 @@ STATES = {"verified": "success", "failed": "failure"}  # any other outcome: erro
 
 
 def record(job: Job, result: Promotion, forge_name: str, forge: Any,
-           environ: Mapping[str, str]) -> Promotion:
-    """With ``--record``: the deployment, its final state, the commit status."""
-    merged = (result.merge or {}).get("commit_sha")
+           environ: Mapping[str, str], failed: bool = False) -> Promotion:
+    """With ``--record``: the deployment, its final state, the commit status.
+    ``failed``: a stage after the push failed and ``result`` is what it left."""
+    merged = result.merge.commit_sha if result.merge else None
     ref = merged or result.commit
     if not job.request.record or job.request.dry_run or ref is None:
         return result
-    if result.exit_code and result.verify is None:
+    if failed and result.verify is None:
         return result  # closed, blocked or timed out before verification: nothing deployed
     if result.commit is None and merged is not None and cfg.load(job.ws.work) is not None:
         # nothing new was pushed: verification proved the commit that already holds
@@ -47,15 +48,15 @@ def record(job: Job, result: Promotion, forge_name: str, forge: Any,
     try:
         notes = _write(_records(job, forge_name, forge, environ), spec, result, merged)
     except PromoterError as exc:
-        if result.exit_code:
+        if failed:
             return replace(result, notes=(*result.notes, f"not recorded: {exc.message}"))
-        return replace(result, exit_code=exc.exit_code, error=exc.message)
+        raise PromotionFailed(exc, result) from exc
     return replace(result, notes=(*result.notes, *notes))
 
 
 def _records(job: Job, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Records:
     if forge is None and forge_name in ("github", "gitlab"):
-        from promoter.publish import connect_forge
+        from promoter.credentials import connect_forge
 
         forge = connect_forge(job.request, forge_name, environ)
     return connect(forge_name, forge, "--record")
@@ -68,7 +69,7 @@ def _write(records: Records, spec: DeploymentSpec, result: Promotion,
              " (in_progress)"]
     if result.verify is None or merged is None:
         return notes
-    state = STATES.get(str(result.verify.get("status")), "error")
+    state = STATES.get(result.verify.status, "error")
     done = records.finish(deployment, spec, state)
     records.set_status(merged, spec.env, state, f"{spec.app} {spec.image}: {state}",
                        spec.log_url)
@@ -104,8 +105,8 @@ def status_records(repo: str, forge_name: str | None, api_url: str | None,
                    pairs: list[tuple[str, str, str]], environ: Mapping[str, str]) -> dict[str, Any]:
     """The newest deployment per app x environment, from the forge of ``repo``."""
     from promoter import remote
+    from promoter.credentials import connect_forge
     from promoter.promotion import Request
-    from promoter.publish import connect_forge
 
     name = forge_name or remote.infer_forge(repo, environ)
     request = Request(repo=repo, forge=name, api_url=api_url)

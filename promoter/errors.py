@@ -9,7 +9,9 @@
     ├── VerifyFailed (6)          the cluster proves the promotion did not go live
     ├── Unreachable (1)           a server was never reached (verify stops early)
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
-    └── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
+    ├── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
+    └── PromotionFailed (its error's)  a stage after the push failed (``error``); carries
+                                  the record so far (``result``), which the CLI prints
 
     Interrupted (1, a BaseException)  SIGTERM or SIGINT: unwinds like KeyboardInterrupt,
                                   so that cleanup (the temporary clone, git processes) runs
@@ -27,6 +29,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from promoter.promotion import Promotion
     from promoter.verify.watch import VerifyResult
 
 EXIT_OK = 0
@@ -136,4 +139,17 @@ class VerifyTimeout(WaitTimeout):
 
     def __init__(self, message: str, result: VerifyResult) -> None:
         super().__init__(message)
+        self.result = result
+
+
+class PromotionFailed(PromoterError):
+    """A stage failed once the promotion had a result to report (pushed, the
+    pull request open, the merge waited for): ``error`` is the stage's own
+    exception, whose message and exit code this one carries; ``result`` the
+    record so far, which the CLI prints with them."""
+
+    def __init__(self, error: PromoterError, result: Promotion) -> None:
+        super().__init__(error.message)
+        self.exit_code = error.exit_code
+        self.error = error
         self.result = result

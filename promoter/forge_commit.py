@@ -62,7 +62,7 @@ def prepared(job: Any, forge_name: str, forge: Any, environ: Mapping[str, str]) 
         return job
     check(job.request.sign, forge_name)
     if forge is None:
-        from promoter.publish import connect_forge
+        from promoter.credentials import connect_forge
 
         forge = connect_forge(job.request, forge_name, environ)
     return replace(job, forge=forge)

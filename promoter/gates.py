@@ -28,7 +28,7 @@ def check(job: Job, forge_name: str, forge: Any, environ: Mapping[str, str]) -> 
         return forge
     source = _source(job)
     if forge is None and forge_name in ("github", "gitlab"):
-        from promoter.publish import connect_forge
+        from promoter.credentials import connect_forge
 
         forge = connect_forge(job.request, forge_name, environ)
     records = connect(forge_name, forge, "--require-verified")

@@ -39,8 +39,8 @@ def flags_target(
         app=app, env=env, image=ref.name,
         paths=tuple(cfg.safe_path(p, "--path") for p in paths), keys=tuple(keys),
         branch=fill(cfg.DEFAULT_BRANCH, {"app": app, "env": env}),
-        commit_message=cfg.DEFAULT_MESSAGE,
-        pull_request=cfg.PullRequestSettings(), verify=cfg.VerifySettings(),
+        commit_message=cfg.DEFAULT_MESSAGE, direct=False,
+        pull_request=cfg.PULL_REQUEST_DEFAULTS, verify=cfg.VerifySettings(),
     )
 
 

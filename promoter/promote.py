@@ -1,18 +1,33 @@
-"""The promotion pipeline: clone -> plan -> commit -> push -> publish -> [wait] -> [verify].
+"""The promotion pipeline, stage by stage:
 
-``promote(request, environ)`` composes the stages and returns one ``Promotion``
-record, which report.py renders. Re-running the same promotion changes nothing.
+    1. clone      credentials, then a shallow sparse clone of the base (workspace)
+    2. prepare    what to promote where: the ``Job`` (promoter.prepare)
+    3. apply      plan the edits, commit, push; fetch and plan again when a push
+                  loses a race (here)
+    4. publish    open or update the pull request, or close it when the base
+                  already holds the image (promoter.publish)
+    5. merge      --wait-merge: wait for the merge (promoter.forges.wait); a direct
+                  push is its own merge
+    6. verify     --verify: prove from the cluster that the merge is live
+                  (promoter.verify.pipeline)
+    7. record     --record: the deployment and the commit status (promoter.deployments)
+
+``promote(request, environ)`` runs them and returns one ``Promotion`` record,
+which report.py renders. Re-running the same promotion changes nothing.
+Failures are exceptions (promoter.errors); one in a stage after the push
+(publish, merge, verify, record) is a ``PromotionFailed`` carrying the record
+so far, which the CLI prints with the error and its exit code.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
-from promoter import config as cfg
 from promoter import (
     deployments,
     extras,
@@ -25,37 +40,37 @@ from promoter import (
     remote,
     workspace,
 )
-from promoter.errors import ConflictError, InputError, PromoterError
+from promoter.credentials import connect_forge, git_credentials
+from promoter.errors import (
+    BlockedError,
+    ConflictError,
+    InputError,
+    PromoterError,
+    PromotionFailed,
+    VerifyFailed,
+    VerifyTimeout,
+    WaitTimeout,
+)
 from promoter.forges import Forge
-from promoter.images import ImageRef
-from promoter.manifests import (
-    Plan,
-    find_references,
-    flux,
-    overlay,
-    plan_update,
-    unified_diff,
-    write_plan,
-)
+from promoter.manifests import Plan, find_references, plan_update, unified_diff, write_plan
 from promoter.manifests.explain import nothing_found
-from promoter.promotion import Job, Promotion, PullRequestOptions, Request
-from promoter.publish import (
-    after_direct,
-    connect_forge,
-    git_credentials,
-    publish,
-    pull_request_spec,
-    retire,
-)
-from promoter.registry import gate
+from promoter.prepare import prepare
+from promoter.promotion import Job, Merge, Promotion, Request
+from promoter.publish import publish, pull_request_spec, retire
 from promoter.signing import signing
-from promoter.template import fill
 
-__all__ = ["Promotion", "PullRequestOptions", "Request", "default_identity", "promote"]
+__all__ = ["Promotion", "Request", "promote"]
 
 
-def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
-    """Run one promotion against ``request.repo``; the record of what happened."""
+def _no_mask(secret: str) -> None:
+    """Outside the CLI nothing prints a derived secret: nothing to mask."""
+
+
+def promote(request: Request, environ: Mapping[str, str],
+            mask: Callable[[str], None] = _no_mask) -> Promotion:
+    """Run one promotion against ``request.repo``; the record of what happened.
+    ``mask`` receives each secret promoter derives (a GitHub App installation
+    token) before it is used, for the CI log to hide it."""
     url = remote.git_url(request.repo)
     forge_name = request.forge or remote.infer_forge(request.repo, environ)
     if forge_name == "local" and (request.api_url or request.app_id):
@@ -63,7 +78,7 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
         raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
                          "pass --forge github|gitlab, or drop it")
     extras.require_forge(forge_name)  # a missing SDK fails before the clone, not after the push
-    found, forge = git_credentials(request, forge_name, environ)
+    found, forge = git_credentials(request, forge_name, environ, mask)
     with signing(git_remote.session(url, found, request.network_limit), request.sign,
                  environ) as session, tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         try:
@@ -75,7 +90,7 @@ def promote(request: Request, environ: Mapping[str, str]) -> Promotion:
 def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: str,
          environ: Mapping[str, str], forge: Forge | None) -> Promotion:
     ws = workspace.open_clone(session, url, dest, request.base, request.repo)
-    job = _prepare(request, ws, environ)
+    job = prepare(request, ws, environ)
     forge = gates.check(job, forge_name, forge, environ)  # --require-verified
     job = forge_commit.prepared(job, forge_name, forge, environ)  # --sign github
     forge = job.forge or forge
@@ -84,15 +99,32 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
     result, first, existing = _apply(job)
     if request.dry_run:
         return _planned(job, result, first)
+    try:
+        result = _deliver(job, result, first, existing, forge, forge_name)
+    except PromotionFailed as failed:  # verification may have run: record what it found
+        recorded = deployments.record(job, failed.result, forge_name, forge, environ, failed=True)
+        raise PromotionFailed(failed.error, recorded) from failed.error
+    return deployments.record(job, result, forge_name, forge, environ)  # --record
+
+
+def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branch | None,
+             forge: Forge | None, forge_name: str) -> Promotion:
+    """The stages after the push: the pull request (a direct push is its own
+    merge), the wait for its merge, the verification. A stage that fails
+    raises PromotionFailed with the result so far."""
+    request = job.request
     if job.direct:
-        result = after_direct(job, result, environ)
-    elif result.commit is None and existing is not None:
+        if request.wait_merge or request.verify:
+            result = replace(result, merge=Merge("merged", result.commit or job.ws.head))
+    elif result.commit is None:  # nothing proposed: the base already holds the image
         assert forge is not None
-        result = retire(job, result, existing, forge)
+        return result if existing is None else retire(job, result, existing, forge)
     else:
         assert forge is not None
-        result = publish(job, result, first, forge, environ, forge_name)
-    return deployments.record(job, result, forge_name, forge, environ)  # --record
+        result = publish(job, result, first, forge, forge_name)
+        if request.wait_merge and result.merge is None and result.pull_request is not None:
+            result = _wait_merge(forge, result.pull_request.number, request, result)
+    return _verify(job, result) if request.verify else result
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -115,83 +147,31 @@ def _planned(job: Job, result: Promotion, first: Plan) -> Promotion:
                                   f" the pull request \"{title(spec)}\" into {spec.base}"))
 
 
-def _prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str]) -> Job:
-    config = cfg.load(ws.work)
-    target = _target(request, config)
-    source = request.from_env
-    if source is None and request.image is None and config is not None:
-        source = config.environments[target.env].promote_from  # the configured default
-    paths, what = plan.sparse_paths(config, target, source), f"paths of app {target.app}"
-    workspace.checkout_paths(ws, cfg.sparse_roots(paths), f"{what} in {target.env}")
-    overlay.widen(ws.work, cfg.expand(ws.work, paths), lambda wanted: workspace.checkout_paths(
-        ws, wanted, f"resources of the kustomizations of app {target.app}", skip_missing=True))
-    flux.widen(ws.work, cfg.expand(ws.work, paths), target.image, lambda wanted: (
-        workspace.checkout_paths(ws, wanted, f"Flux definitions of app {target.app}")),
-        target.keys)
-    target = replace(target, paths=cfg.expand(ws.work, target.paths))
-    if not target.paths:
-        raise InputError(f"{what} in {target.env}: {', '.join(_patterns(config, target))}"
-                         " matches nothing; fix the paths")
-    if source and config is None:
-        raise InputError(f"--from needs {cfg.FILE} in the repository; use --image")
-    ref = (plan.from_env(ws.work, config, target, source) if source and config
-           else plan.new_ref(target, request.image))
-    ref, client = _registry(request, target, ref, source if source and config else None, environ)
-    author = request.author or default_identity(environ)
-    direct = target.pull_request.direct if request.direct is None else request.direct
-    guards.refuse_ignored(request, direct)
-    if not direct and target.branch == ws.base:
-        raise InputError(
-            f"--branch {target.branch} is the base branch of {request.repo}; promoter never "
-            f"force-pushes the base: use --direct to commit to {ws.base}, or another --branch"
-        )
-    return Job(request, ws, target, ref, direct, author, request.committer or author,
-               plan.source_from(environ), client)
+# -- 3. apply: plan, commit, push -------------------------------------------------
 
 
-def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str | None,
-              environ: Mapping[str, str]) -> tuple[ImageRef, object]:
-    """The registry step (promoter.registry.gate): exists, same digest, pinned."""
-    return gate.checked(request.registry, ref, environ, check=target.registry.check,
-                        pin=target.registry.pin_digest, where=f"environment {target.env}",
-                        source=f"environment {source}" if source else None)
-
-
-
-def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
-    """What to edit: from .promoter.yaml (with --path and --branch overrides) or flags."""
-    if config is None:
-        if not request.image:
-            raise InputError(f"no {cfg.FILE} in the repository: pass --image and --path")
-        target = plan.flags_target(request.image, request.paths, request.keys,
-                                   request.app, request.env)
-    else:
-        if not request.app or not request.env:
-            raise InputError(f"{cfg.FILE} found: pass --app and --env")
-        target = cfg.resolve(config, request.app, request.env)
-        if request.keys:
-            target = replace(target, keys=(*target.keys, *request.keys))
-        if request.paths:
-            target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
-    if request.branch:
-        template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
-        target = replace(target, branch=fill(template, {"app": target.app, "env": target.env}))
-    return target
-
-
-def _patterns(config: cfg.Config | None, target: cfg.Target) -> tuple[str, ...]:
-    return cfg.resolve(config, target.app, target.env).paths if config else ()
-
-
-def default_identity(environ: Mapping[str, str]) -> git.Identity:
-    """Author from the CI: GITHUB_ACTOR, GITLAB_USER_NAME/EMAIL; else promoter."""
-    actor = environ.get("GITHUB_ACTOR")
-    if actor:
-        prefix = f"{environ['GITHUB_ACTOR_ID']}+" if environ.get("GITHUB_ACTOR_ID") else ""
-        return git.Identity(actor, f"{prefix}{actor}@users.noreply.github.com")
-    if environ.get("GITLAB_USER_NAME") and environ.get("GITLAB_USER_EMAIL"):
-        return git.Identity(environ["GITLAB_USER_NAME"], environ["GITLAB_USER_EMAIL"])
-    return git.Identity("promoter", "promoter@localhost")
+def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
+    """Plan, commit and push (with retries); the record, the first plan and the
+    promoter branch as it was before the push."""
+    first = _edit_plan(job)
+    rule = guards.version_rule(job, first)
+    existing = _existing(job)
+    current, retry = job, job.request.retry
+    for attempt in range(1, retry.attempts + 1):
+        if attempt > 1:  # the last push lost a race: wait, fetch, plan again
+            retry.wait(attempt - 1)
+            current = replace(current, ws=workspace.refresh_base(current.ws))
+            existing = _existing(current)
+        edits = first if attempt == 1 else _edit_plan(current)
+        plan.check_conflict(first, edits, current.ws.base)
+        outcome = _attempt(current, edits, existing, rule)
+        if outcome is not None:
+            return outcome, first, existing
+    branch = job.ws.base if job.direct else job.target.branch
+    raise PromoterError(
+        f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "
+        "times; other pushes keep landing, retry later or raise --max-attempts"
+    )
 
 
 def _edit_plan(job: Job) -> Plan:
@@ -210,45 +190,6 @@ def _edit_plan(job: Job) -> Plan:
     if not job.request.skip_uneditable:
         guards.refuse_skips(job, new)
     return new
-
-
-
-def _base_record(job: Job, edits: Plan) -> Promotion:
-    return Promotion(
-        app=job.target.app, env=job.target.env, image=str(job.ref), repo=job.request.repo,
-        base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
-        changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
-        skipped=tuple((k.file, k.line, k.reason) for k in edits.skipped),
-        dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
-        notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
-        + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),
-    )
-
-
-def _apply(job: Job) -> tuple[Promotion, Plan, workspace.Branch | None]:
-    """Plan, commit and push (with retries); the record, the first plan and the
-    promoter branch as it was before the push."""
-    first = _edit_plan(job)
-    rule = guards.version_rule(job, first)
-    existing = _existing(job)
-    current, retry = job, job.request.retry
-    for attempt in range(1, retry.attempts + 1):
-        if attempt > 1:  # the last push lost a race: wait, fetch, plan again
-            retry.wait(attempt - 1)
-            current = replace(current, ws=workspace.refresh_base(current.ws))
-            existing = _existing(current)
-        edits = first if attempt == 1 else _edit_plan(current)
-        plan.check_conflict(first, edits, current.ws.base)
-        record = replace(_base_record(current, edits), version_check=rule)
-        outcome = _attempt(current, edits, existing, record)
-        if outcome is not None:
-            return outcome, first, existing
-    branch = job.ws.base if job.direct else job.target.branch
-    raise PromoterError(
-        f"push to {branch} of {job.request.repo} was rejected {retry.attempts} "
-        "times; other pushes keep landing, retry later or raise --max-attempts"
-    )
-
 
 
 def _existing(job: Job) -> workspace.Branch | None:
@@ -270,34 +211,87 @@ def _existing(job: Job) -> workspace.Branch | None:
 
 
 def _attempt(
-    job: Job, edits: Plan, existing: workspace.Branch | None, record: Promotion
+    job: Job, edits: Plan, existing: workspace.Branch | None, rule: str | None
 ) -> Promotion | None:
     """One try: None when the push lost a race (fetch and try again)."""
     if not edits.edits:
-        return record  # the base already has the new image
+        return _record(job, edits, rule)  # the base already has the new image
     blobs = {edit.file: git.blob_id(edit.after) for edit in edits.edits}
     if existing is not None and workspace.up_to_date(job.ws, existing, blobs):
-        return replace(record, commit=existing.sha)  # the branch already proposes this
+        return _record(job, edits, rule, commit=existing.sha)  # the branch already proposes this
     operation = "pushed" if job.direct else ("updated" if existing else "created")
     discarded = tuple(c.sha for c in existing.foreign) if existing else ()
-    record = replace(record, discarded=discarded)
     if job.request.dry_run:
-        return replace(record, changed=True, operation=operation)
+        return _record(job, edits, rule, operation, discarded=discarded)
     write_plan(job.ws.work, edits)
     template = job.request.message or job.target.commit_message
     message = plan.message(template, job.target, edits, job.ref, job.source)
     lease = None if job.direct else (existing.sha if existing else "")
+    branch = job.ws.base if job.direct else job.target.branch
     if job.forge is not None:  # --sign github: the forge makes the commit
         sha = forge_commit.attempt(
-            job.forge, job.ws, record.branch, lease, {e.file: e.after for e in edits.edits},
+            job.forge, job.ws, branch, lease, {e.file: e.after for e in edits.edits},
             forge_commit.with_signoff(message, job.request.signoff, str(job.committer)))
-        return None if sha is None else replace(record, changed=True, operation=operation,
-                                                 commit=sha)
-    sha = git.commit(
-        job.ws.git, job.ws.work, [edit.file for edit in edits.edits], message,
-        job.author, job.committer, job.request.signoff,
+    else:
+        sha = git.commit(job.ws.git, job.ws.work, [edit.file for edit in edits.edits], message,
+                         job.author, job.committer, job.request.signoff)
+        sha = sha if guards.push(job, sha, branch, lease).ok else None
+    return None if sha is None else _record(job, edits, rule, operation, sha, discarded)
+
+
+def _record(job: Job, edits: Plan, rule: str | None, operation: str | None = None,
+            commit: str | None = None, discarded: tuple[str, ...] = ()) -> Promotion:
+    """The record of the edits; ``operation`` given when they were (or, in a dry
+    run, would be) committed."""
+    return Promotion(
+        app=job.target.app, env=job.target.env, image=str(job.ref), repo=job.request.repo,
+        base=job.ws.base, branch=job.ws.base if job.direct else job.target.branch,
+        changed=operation is not None, operation=operation or "none", commit=commit,
+        changes=tuple((c.file, c.line, c.old, c.new) for c in edits.changes),
+        skipped=tuple((k.file, k.line, k.reason) for k in edits.skipped),
+        dry_run=job.request.dry_run, diff=unified_diff(edits) if edits.edits else "",
+        notes=tuple(f"{c.file}:{c.line}: {note}" for c in edits.changes for note in c.notes)
+        + tuple(f"skipped {s.file}:{s.line}: {s.reason}" for s in edits.skipped),
+        discarded=discarded, version_check=rule,
     )
-    pushed = guards.push(job, sha, record.branch, lease)
-    if not pushed.ok:
-        return None
-    return replace(record, changed=True, operation=operation, commit=sha)
+
+
+# -- 5. merge and 6. verify --------------------------------------------------------
+
+
+def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) -> Promotion:
+    """--wait-merge: ``result`` with the merge; a PR closed unmerged (exit 4) or
+    the timeout (5) fails the promotion with the merge state recorded."""
+    from promoter.forges.wait import wait_for_merge
+    from promoter.retry import HEARTBEAT
+
+    try:
+        merged = wait_for_merge(forge, number, request.timeout, progress=request.progress,
+                                heartbeat=HEARTBEAT)
+    except (BlockedError, WaitTimeout) as exc:
+        state = "closed" if isinstance(exc, BlockedError) else "timeout"
+        raise PromotionFailed(exc, replace(result, merge=Merge(state))) from exc
+    return replace(result, merge=Merge("merged", merged.merge_commit_sha))
+
+
+def _verify(job: Job, result: Promotion) -> Promotion:
+    """--verify: prove from the cluster that the merge commit is live, with the
+    targets of the environment's ``verify:`` settings (promoter.verify.pipeline).
+    A failed or timed-out verification fails the promotion with its result."""
+    from promoter.verify.ancestry import repo_url
+    from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
+
+    try:
+        # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
+        verified = verify_promotion(
+            cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
+            revision=result.merge.commit_sha if result.merge else None, image=job.ref,
+            cluster=job.request.cluster,
+            is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
+            repo_url=repo_url(job.request.repo), progress=job.request.progress,
+        )
+    except (VerifyFailed, VerifyTimeout) as exc:  # the record of the check, when it has one
+        raise PromotionFailed(exc, replace(result, verify=exc.result)) from exc
+    except PromoterError as exc:
+        raise PromotionFailed(exc, result) from exc
+    return replace(result, verify=verified)

@@ -1,35 +1,27 @@
 """The values a promotion passes around: the request, the shared job, and the
-result record (schema ``promoter/v1``)."""
+result record (schema ``promoter/v1``) with the typed result of each stage
+after the push: the pull request (``forges.PullRequest``), the ``Merge``, the
+verification (``verify.VerifyResult``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promoter import config as cfg
 from promoter import git, plan, workspace
+from promoter.errors import PromoterError
+from promoter.forges import PullRequest, PullRequestSettings
 from promoter.images import ImageRef
 from promoter.registry.options import Options as RegistryOptions
 from promoter.retry import PROMOTE_TIMEOUT, PUSH, Backoff
 from promoter.verify.cluster import Cluster
 
+if TYPE_CHECKING:
+    from promoter.verify import VerifyResult
+
 SCHEMA = "promoter/v1"
-
-
-@dataclass(frozen=True)
-class PullRequestOptions:
-    """PR settings given on the command line; None means "use .promoter.yaml"."""
-
-    title: str | None = None
-    body: str | None = None
-    labels: tuple[str, ...] = ()
-    reviewers: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
-    draft: bool | None = None
-    auto_merge: bool | None = None
-    merge_method: str | None = None
-    delete_branch: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ class Request:
     committer: git.Identity | None = None
     message: str | None = None
     signoff: bool = False
-    pull_request: PullRequestOptions = field(default_factory=PullRequestOptions)
+    pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)  # over config
     api_url: str | None = None
     app_id: str | None = None
     app_private_key: str | None = field(default=None, repr=False)  # a secret
@@ -79,6 +71,18 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """The merge stage: the pull request merged (a direct push is its own merge),
+    closed unmerged, or not merged in time."""
+
+    state: str  # merged | closed | timeout
+    commit_sha: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return {"state": self.state, "commit_sha": self.commit_sha}
+
+
+@dataclass(frozen=True)
 class Promotion:
     """The result record (schema promoter/v1); ``diff`` is shown, not serialised."""
 
@@ -93,34 +97,49 @@ class Promotion:
     commit: str | None = None
     changes: tuple[tuple[str, int, str, str], ...] = ()  # file, line, old, new
     dry_run: bool = False
-    pull_request: dict[str, Any] | None = None
-    superseded: tuple[dict[str, Any], ...] = ()
-    merge: dict[str, Any] | None = None
-    verify: dict[str, Any] | None = None
+    pull_request: PullRequest | None = None  # as the forge showed it last
+    pull_request_operation: str = "none"  # created | updated | none | closed
+    superseded: tuple[PullRequest, ...] = ()  # promoter's older PRs, closed for this one
+    merge: Merge | None = None
+    verify: VerifyResult | None = None
     skipped: tuple[tuple[str, int, str], ...] = ()  # file, line, reason
     discarded: tuple[str, ...] = ()  # commits of others dropped with --force
     version_check: str | None = None  # the downgrade guard's rule (promoter.versions)
     deleted_branch: str | None = None  # the promoter branch, deleted as not needed any more
     diff: str = ""
     notes: tuple[str, ...] = ()  # shown in text output, not serialised
-    exit_code: int = 0
-    error: str | None = None
 
-    def record(self) -> dict[str, Any]:
+    def record(self, failure: PromoterError | None = None) -> dict[str, Any]:
+        """The JSON record; with ``failure`` (a stage that failed after this
+        result), the record of a failed run: operation "failed", the error."""
+        if failure is None:
+            return self._record(0, None)
+        return self._record(failure.exit_code, failure.message)
+
+    def _record(self, exit_code: int, error: str | None) -> dict[str, Any]:
         files = sorted({file for file, _, _, _ in self.changes})
-        operation = "failed" if self.exit_code else self.operation
+        operation = "failed" if exit_code else self.operation
         return {
             "schema": SCHEMA, "app": self.app, "env": self.env, "image": self.image,
             "changed": self.changed, "operation": operation, "repo": self.repo,
             "base": self.base, "branch": self.branch, "commit": self.commit, "files": files,
             "changes": [{"file": f, "line": n, "old": o, "new": v} for f, n, o, v in self.changes],
-            "dry_run": self.dry_run, "pull_request": self.pull_request,
-            "superseded": list(self.superseded), "merge": self.merge, "verify": self.verify,
+            "dry_run": self.dry_run, "pull_request": self._pull_request(),
+            "superseded": [{"number": p.number, "url": p.url} for p in self.superseded],
+            "merge": self.merge.record() if self.merge else None,
+            "verify": self.verify.as_dict() if self.verify else None,
             "skipped": [{"file": f, "line": n, "reason": r} for f, n, r in self.skipped],
             "discarded": list(self.discarded), "deleted_branch": self.deleted_branch,
             "version_check": self.version_check,
-            "error": self.error, "exit_code": self.exit_code,
+            "error": error, "exit_code": exit_code,
         }
+
+    def _pull_request(self) -> dict[str, Any] | None:
+        pr = self.pull_request
+        if pr is None:
+            return None
+        return {"number": pr.number, "url": pr.url, "state": pr.state,
+                "operation": self.pull_request_operation, "draft": pr.draft}
 
 
 def failure_record(
@@ -129,7 +148,7 @@ def failure_record(
 ) -> dict[str, Any]:
     """The record of a run that failed before it had a result (schema promoter/v1)."""
     record = Promotion(app=app or "", env=env or "", image=image or "", repo=repo or "",
-                       base="", branch="", exit_code=exit_code, error=error).record()
+                       base="", branch="")._record(exit_code, error)
     record.update(app=app, env=env, image=image, repo=repo, base=None, branch=None)
     return record
 

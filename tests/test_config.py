@@ -44,7 +44,7 @@ def test_resolve_fills_placeholders_and_pull_request_settings() -> None:
     })
     target = cfg.resolve(cfg.parse(data), "api", "prod")
     assert target.paths == ("apps/api/prod",) and target.branch == "deploy/prod-api"
-    assert target.pull_request.direct and target.pull_request.labels == ("promotion",)
+    assert target.direct and target.pull_request.labels == ("promotion",)
     assert target.pull_request.merge_method == "squash"
     assert target.verify.argocd_apps == ("argocd/{app}-{env}",) and target.verify.settle == 0.5
 

@@ -23,8 +23,8 @@ from support.gitserver import GitServer
 sys.path.insert(0, str(Path(__file__).parent / "verify"))
 import verify_objects as o
 
-from promoter.errors import InputError, PromoterError
-from promoter.promote import Request, promote
+from promoter.errors import InputError, PromoterError, PromotionFailed
+from promoter.promote import Promotion, Request, promote
 from promoter.verify.cluster import Cluster
 
 TOKEN = "ghp_gates_test_token"
@@ -74,12 +74,15 @@ class World:
                                              observed=2), f"{IMAGE}:{tag}")
 
         thread = o.in_thread(controller)
+        request = self.request("staging", image=f"{IMAGE}:{tag}", direct=True, verify=True,
+                               record=True, environment_url="https://staging.example",
+                               cluster=Cluster(kubeconfig=kube.kubeconfig()))
         try:
-            result = promote(self.request("staging", image=f"{IMAGE}:{tag}", direct=True,
-                                          verify=True, record=True,
-                                          environment_url="https://staging.example",
-                                          cluster=Cluster(kubeconfig=kube.kubeconfig())),
-                             self.environ())
+            result: Promotion | PromotionFailed
+            try:
+                result = promote(request, self.environ())
+            except PromotionFailed as failed:  # the cluster proved it not live
+                result = failed
             o.join_ok(thread)
         finally:
             kube.close()
@@ -87,6 +90,15 @@ class World:
 
     def url(self) -> str:
         return self.server.url("acme/config")
+
+
+def ended(outcome: Promotion | PromotionFailed) -> tuple[int, str | None]:
+    """The exit code and error of the record a run leaves, failed or not."""
+    if isinstance(outcome, PromotionFailed):
+        record = outcome.result.record(outcome)
+    else:
+        record = outcome.record()
+    return record["exit_code"], record["error"]
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -121,7 +133,7 @@ def lab(tmp_path: Path) -> Iterator[World]:
 
 def test_verified_staging_leaves_deployment_and_success_status(world: World) -> None:
     result = world.staging("1.5.0", live=True)
-    assert (result.exit_code, result.error) == (0, None)
+    assert ended(result) == (0, None)
     sha = heads(world.bare)["main"]
     assert result.commit == sha
     assert world.fake.records.states(sha) == {"promoter/staging": "success"}
@@ -137,7 +149,7 @@ def test_verified_staging_leaves_deployment_and_success_status(world: World) -> 
 def test_the_next_verified_deployment_makes_the_previous_inactive(world: World) -> None:
     world.staging("1.5.0", live=True)
     second = world.staging("1.6.0", live=True)
-    assert second.exit_code == 0
+    assert ended(second) == (0, None)
     first, new = world.fake.records.deployments[1], world.fake.records.deployments[2]
     assert [s["state"] for s in first.statuses] == ["in_progress", "success", "inactive"]
     assert [s["state"] for s in new.statuses] == ["in_progress", "success"]
@@ -146,7 +158,7 @@ def test_the_next_verified_deployment_makes_the_previous_inactive(world: World) 
 
 def test_failed_verification_records_failure(world: World) -> None:
     result = world.staging("1.5.0", live=False)
-    assert result.exit_code == 6
+    assert ended(result)[0] == 6
     sha = heads(world.bare)["main"]
     assert world.fake.records.states(sha) == {"promoter/staging": "failure"}
     [deployment] = world.fake.records.deployments.values()
@@ -157,7 +169,7 @@ def test_gate_lets_a_verified_staging_commit_into_production(world: World) -> No
     world.staging("1.5.0", live=True)
     result = promote(world.request("production", from_env="staging", require_verified=True),
                      world.environ())
-    assert result.exit_code == 0 and result.operation == "created"
+    assert ended(result)[0] == 0 and result.operation == "created"
     assert 'newTag: "1.5.0"' in show(world.bare, "promoter/production/api", PRODUCTION)
 
 
@@ -191,7 +203,7 @@ def test_gate_follows_the_commit_that_changed_staging_not_the_newest(world: Worl
     assert heads(world.bare)["main"] != verified
     result = promote(world.request("production", from_env="staging", require_verified=True),
                      world.environ())
-    assert result.exit_code == 0 and result.image == f"{IMAGE}:1.5.0"
+    assert ended(result)[0] == 0 and result.image == f"{IMAGE}:1.5.0"
 
 
 def test_gate_needs_a_forge_with_statuses_and_a_source(world: World, tmp_path: Path) -> None:
@@ -208,7 +220,7 @@ def test_gate_needs_a_forge_with_statuses_and_a_source(world: World, tmp_path: P
 
 def test_gitlab_verified_staging_leaves_deployment_and_status(lab: World) -> None:
     result = lab.staging("1.5.0", live=True)
-    assert (result.exit_code, result.error) == (0, None)
+    assert ended(result) == (0, None)
     sha = heads(lab.bare)["main"]
     assert lab.fake.records.states(sha) == {"promoter/staging": "success"}
     [deployment] = lab.fake.records.deployments.values()
@@ -217,7 +229,7 @@ def test_gitlab_verified_staging_leaves_deployment_and_status(lab: World) -> Non
 
 
 def test_gitlab_failed_verification_records_failed(lab: World) -> None:
-    assert lab.staging("1.5.0", live=False).exit_code == 6
+    assert ended(lab.staging("1.5.0", live=False))[0] == 6
     sha = heads(lab.bare)["main"]
     assert lab.fake.records.states(sha) == {"promoter/staging": "failed"}
     assert lab.fake.records.deployments[1].states == ["running", "failed"]
@@ -233,25 +245,26 @@ def test_gitlab_gate_opens_on_success_and_refuses_otherwise(lab: World) -> None:
     lab.staging("1.6.0", live=True)
     result = promote(lab.request("production", from_env="staging", require_verified=True),
                      lab.environ())
-    assert result.exit_code == 0 and result.image == f"{IMAGE}:1.6.0"
+    assert ended(result)[0] == 0 and result.image == f"{IMAGE}:1.6.0"
     assert lab.fake.mrs[1].source == "promoter/production/api"
 
 
 def test_refused_record_keeps_the_pull_request_and_exits_3(world: World) -> None:
     world.fake.fail(403, "Resource not accessible by integration", method="POST",
                     path="/deployments")
-    result = promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True),
-                     world.environ())
-    assert result.exit_code == 3
-    assert result.error is not None and "deployments: write" in result.error
-    assert result.pull_request is not None and result.pull_request["operation"] == "created"
+    with pytest.raises(PromotionFailed) as info:
+        promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True), world.environ())
+    result = info.value.result
+    assert ended(info.value)[0] == 3
+    assert "deployments: write" in info.value.message
+    assert result.pull_request is not None and result.pull_request_operation == "created"
     assert "promoter/staging/api" in heads(world.bare)
 
 
 def test_pull_request_without_merge_records_in_progress_only(world: World) -> None:
     result = promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True),
                      world.environ())
-    assert result.exit_code == 0
+    assert ended(result)[0] == 0
     [deployment] = world.fake.records.deployments.values()
     assert deployment.sha == result.commit == heads(world.bare)["promoter/staging/api"]
     assert [s["state"] for s in deployment.statuses] == ["in_progress"]
@@ -304,15 +317,16 @@ def test_reverifying_what_staging_holds_marks_the_commit_that_holds_it(world: Wo
     holding = heads(world.bare)["main"]
     promote(world.request("production", image=f"{IMAGE}:1.4.9", direct=True), world.environ())
     again = world.staging("1.5.0", live=True)  # nothing to change: verify only
-    assert again.exit_code == 0 and again.commit is None
+    assert ended(again)[0] == 0 and again.commit is None
     assert world.fake.records.states(holding) == {"promoter/staging": "success"}
     result = promote(world.request("production", from_env="staging", require_verified=True),
                      world.environ())
-    assert result.exit_code == 0 and result.image == f"{IMAGE}:1.5.0"
+    assert ended(result)[0] == 0 and result.image == f"{IMAGE}:1.5.0"
 
 
 def test_a_pull_request_that_never_merges_leaves_no_deployment(world: World) -> None:
-    result = promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True,
-                                   wait_merge=True, timeout=0.0), world.environ())
-    assert result.exit_code == 5
+    with pytest.raises(PromotionFailed) as info:
+        promote(world.request("staging", image=f"{IMAGE}:1.5.0", record=True, wait_merge=True,
+                              timeout=0.0), world.environ())
+    assert ended(info.value)[0] == 5
     assert world.fake.records.deployments == {} and world.fake.records.statuses == []

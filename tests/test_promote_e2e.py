@@ -10,7 +10,7 @@ import pytest
 from support.configrepo import bare_from, count, example_copy, git, heads, message, show
 
 from promoter import git as gitmod
-from promoter.errors import ConflictError, InputError, PromoterError
+from promoter.errors import ConflictError, InputError, PromoterError, PromotionFailed
 from promoter.promote import Request, promote
 from promoter.retry import PUSH
 
@@ -251,9 +251,11 @@ def test_branch_template_option_overrides_the_default(remote: Path) -> None:
 
 
 def test_verify_without_targets_reports_exit_2_after_the_push(remote: Path) -> None:
-    result = promote(Request(repo=str(remote), app="api", env="staging", direct=True,
-                             image="ghcr.io/acme/api:1.5.0", verify=True), {})
+    with pytest.raises(PromotionFailed) as info:
+        promote(Request(repo=str(remote), app="api", env="staging", direct=True,
+                        image="ghcr.io/acme/api:1.5.0", verify=True), {})
+    result = info.value.result
     assert result.operation == "pushed" and heads(remote)["main"] == result.commit
-    assert result.exit_code == 2 and result.error is not None
-    assert "nothing to verify for staging" in result.error
+    assert info.value.exit_code == 2
+    assert "nothing to verify for staging" in info.value.message
     assert result.record()["merge"] == {"state": "merged", "commit_sha": result.commit}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from promoter.cli import env_option, stacked
-from promoter.errors import InputError
+from promoter.errors import InputError, PromoterError
 
 if TYPE_CHECKING:
     from promoter.git import Identity
@@ -56,10 +56,11 @@ def emit_error(message: str, output: str) -> None:
         click.echo(report_ci.gitlab_error(message, os.environ), nl=False)
 
 
-def emit(result: Promotion, output: str) -> None:
+def emit(result: Promotion, output: str, failure: PromoterError | None = None) -> None:
+    """The record of ``result``; with ``failure``, of the run that failed after it."""
     from promoter.report import render
 
-    click.echo(render(result.record(), output, os.environ, result.diff, result.notes))
+    click.echo(render(result.record(failure), output, os.environ, result.diff, result.notes))
 
 
 CLUSTER = ("kubeconfig", "context", "argocd_server", "argocd_token", "argocd_ca", "sync",

@@ -22,13 +22,21 @@ from promoter.cli.common import (
     setup_logging,
 )
 from promoter.cli.strict import StrictCommand, failure_json
-from promoter.errors import InputError, PromoterError
+from promoter.errors import InputError, PromoterError, PromotionFailed
 from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
-    from promoter.promotion import PullRequestOptions
+    from promoter.forges import PullRequestSettings
     from promoter.registry.options import Options as RegistryOptions
     from promoter.verify.cluster import Cluster
+
+
+def _mask(secret: str) -> None:
+    """A secret promoter derived (an App installation token): hidden in the
+    Actions log before anything could print it."""
+    from promoter.report_ci import mask_now
+
+    mask_now(secret, os.environ)
 
 
 @click.command(cls=StrictCommand)
@@ -144,7 +152,12 @@ def promote(
             skip_uneditable=skip_uneditable, sign=sign, require_verified=require_verified,
             record=record, environment_url=environment_url, progress=printer,
         )
-        result = run_promotion(request, os.environ)
+        result = run_promotion(request, os.environ, mask=_mask)
+    except PromotionFailed as failed:  # after the push: the record of what was done
+        printer.done()
+        emit(failed.result, output, failed)
+        click.echo(f"error: {failed.message}", err=True)
+        raise click.exceptions.Exit(failed.exit_code) from None
     except PromoterError as exc:
         printer.done()
         emit_error(exc.message, output)
@@ -153,20 +166,17 @@ def promote(
         raise
     printer.done()
     emit(result, output)
-    if result.exit_code:
-        click.echo(f"error: {result.error}", err=True)
-        raise click.exceptions.Exit(result.exit_code)
 
 
 def _pull_request(
     title: str | None, body: str | None, labels: tuple[str, ...], reviewers: tuple[str, ...],
     assignees: tuple[str, ...], draft: bool | None, auto_merge: bool | None,
     merge_method: str | None, delete_branch: bool | None,
-) -> PullRequestOptions:
+) -> PullRequestSettings:
     """The pull request settings given on the command line (None: as configured)."""
-    from promoter.promotion import PullRequestOptions
+    from promoter.forges import PullRequestSettings
 
-    return PullRequestOptions(
+    return PullRequestSettings(
         title=title, body=body, labels=labels, reviewers=reviewers, assignees=assignees,
         draft=draft, auto_merge=auto_merge, merge_method=merge_method,
         delete_branch=delete_branch,

@@ -7,7 +7,7 @@ SDKs are imported inside their adapter module only, and only when used.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Protocol
 
 from promoter.registry.labels import Provenance
@@ -39,22 +39,46 @@ class ForgeSettings:
 
 
 @dataclass(frozen=True)
-class PullRequestSpec:
-    """What promoter wants the pull request to look like."""
+class PullRequestSettings:
+    """How promoter's pull request looks and merges: ``pull_request:`` of an
+    environment in .promoter.yaml (every field set, DEFAULTS where not written)
+    or the pull-request options of ``promote`` (None or empty: not given).
+    ``over`` merges the two, the command line over the config; the forges get
+    the result in a ``PullRequestSpec``."""
 
-    app: str
-    env: str
-    branch: str
-    base: str
-    title: str
-    body: str
+    title: str | None = None  # a template, see promoter.template
+    body: str | None = None
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
+    draft: bool | None = None
+    auto_merge: bool | None = None
+    merge_method: str | None = None  # merge | squash | rebase
+    delete_branch: bool | None = None
+
+    def over(self, configured: PullRequestSettings) -> PullRequestSettings:
+        """``configured`` with each setting given here in its place."""
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(configured, **{k: v for k, v in given.items() if v not in (None, "", ())})
+
+
+DEFAULTS = PullRequestSettings(draft=False, auto_merge=False, merge_method="merge",
+                               delete_branch=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PullRequestSpec(PullRequestSettings):
+    """What promoter wants the pull request to look like: the settings, merged
+    (hence set: the types narrow to DEFAULTS'), and what this promotion changes."""
+
     draft: bool = False
     auto_merge: bool = False
     merge_method: str = "merge"
     delete_branch: bool = False
+    app: str
+    env: str
+    branch: str
+    base: str
     image: str = ""
     changes: tuple[tuple[str, str, str], ...] = ()  # (file, old, new)
     source_commit: str | None = None

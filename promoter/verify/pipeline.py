@@ -1,22 +1,22 @@
 """``promote --verify``: verification as a pipeline stage. Targets come from the
 environment's ``verify:`` config ({app}/{env} filled in); cluster access from
 the request's ``Cluster``, the same flags ``promoter verify`` takes. The stage
-never raises: it returns the record's ``verify`` value, an exit code and an
-error line, like the other optional stages.
+returns the ``VerifyResult`` for the record or raises like ``promoter.verify.run``:
+VerifyFailed (exit 6) and VerifyTimeout (exit 5) carry the result; a target
+or setting that cannot be verified raises InputError (exit 2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from promoter import git
-from promoter.errors import InputError, PromoterError, VerifyFailed, VerifyTimeout
+from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
-from promoter.verify import Target, parse_target, run
+from promoter.verify import Target, VerifyResult, parse_target, run
 from promoter.verify.cluster import Cluster
 
 _LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
@@ -32,13 +32,6 @@ class VerifyConfig(Protocol):
     workloads: tuple[str, ...]
     timeout: float | None
     settle: float | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    record: dict[str, Any] | None
-    exit_code: int
-    error: str | None
 
 
 def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, str], bool]:
@@ -63,27 +56,20 @@ def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
                      image: ImageRef | None, is_ancestor: Callable[[str, str], bool] | None,
                      cluster: Cluster, repo_url: str | None = None,
-                     progress: Callable[[str], None] | None = None) -> Outcome:
+                     progress: Callable[[str], None] | None = None) -> VerifyResult:
     """Verify the merged ``revision`` of a promotion of ``app`` into ``env``;
     ``repo_url`` is the config repository (to pick a multi-source app's source);
     status lines go to ``progress`` (the CLI's printer)."""
-    try:
-        targets = targets_from(spec, app, env)
-        if not targets:
-            raise InputError(f"nothing to verify for {env}: add argocd_apps, "
-                                f"flux_kustomizations, flux_helmreleases or workloads to "
-                                f"environments.{env}.verify in .promoter.yaml")
-        if not revision:
-            raise InputError("no merge commit to verify; use --wait-merge or a direct push")
-        settings = cluster.settings(
-            revision, image=image,
-            timeout=spec.timeout if spec.timeout is not None else VERIFY_TIMEOUT,
-            settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
-            is_ancestor=is_ancestor, repo_url=repo_url)
-        result = run(targets, settings, progress=progress)
-    except (VerifyFailed, VerifyTimeout) as exc:
-        record = exc.result.as_dict() if exc.result is not None else None
-        return Outcome(record, exc.exit_code, exc.message)
-    except PromoterError as exc:
-        return Outcome(None, exc.exit_code, exc.message)
-    return Outcome(result.as_dict(), 0, None)
+    targets = targets_from(spec, app, env)
+    if not targets:
+        raise InputError(f"nothing to verify for {env}: add argocd_apps, "
+                         f"flux_kustomizations, flux_helmreleases or workloads to "
+                         f"environments.{env}.verify in .promoter.yaml")
+    if not revision:
+        raise InputError("no merge commit to verify; use --wait-merge or a direct push")
+    settings = cluster.settings(
+        revision, image=image,
+        timeout=spec.timeout if spec.timeout is not None else VERIFY_TIMEOUT,
+        settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
+        is_ancestor=is_ancestor, repo_url=repo_url)
+    return run(targets, settings, progress=progress)

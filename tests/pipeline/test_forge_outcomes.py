@@ -9,7 +9,7 @@ import pytest
 from support.configrepo import heads, show
 
 from pipeline.world import world
-from promoter.errors import AuthError, ConflictError, InputError
+from promoter.errors import AuthError, ConflictError, InputError, PromotionFailed
 from promoter.promote import Request, promote
 
 FORGES = ["github", "gitlab"]
@@ -29,10 +29,11 @@ def test_concurrent_runs_leave_the_pull_request_describing_the_branch(
             w.promote("ghcr.io/acme/api:3.0.0")
 
         w.fake.before_create = run_b
-        result = w.promote("ghcr.io/acme/api:2.0.0")
-        record = result.record()
-        assert (result.exit_code, record["operation"]) == (1, "failed")
-        assert "another promotion (ghcr.io/acme/api:3.0.0)" in str(result.error)
+        with pytest.raises(PromotionFailed) as info:
+            w.promote("ghcr.io/acme/api:2.0.0")
+        record = info.value.result.record(info.value)
+        assert (info.value.exit_code, record["operation"]) == (1, "failed")
+        assert "another promotion (ghcr.io/acme/api:3.0.0)" in str(record["error"])
         assert record["pull_request"]["number"] == 1
         assert '"3.0.0"' in show(w.bare, BRANCH, STAGING)
         [pull] = w.pulls().values()
@@ -48,7 +49,7 @@ def test_base_already_holding_the_image_closes_the_open_pull_request(
     with world(forge, tmp_path) as w:
         bad = w.promote("ghcr.io/acme/api:2.0.0")
         assert bad.pull_request is not None
-        number = bad.pull_request["number"]
+        number = bad.pull_request.number
         rollback = w.promote("ghcr.io/acme/api:1.4.1")  # what main already runs
         record = rollback.record()
         assert record["operation"] == "closed" and record["changed"] is False

@@ -69,6 +69,6 @@ def test_a_no_op_with_reviewers_and_assignees_looks_nobody_up(
 
 
 def _options(**kw: object) -> object:
-    from promoter.promotion import PullRequestOptions
+    from promoter.forges import PullRequestSettings
 
-    return PullRequestOptions(**kw)  # type: ignore[arg-type]
+    return PullRequestSettings(**kw)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from support.configrepo import bare_from, example_copy, heads
 from verify_objects import in_thread, join_ok
 
 from promoter.config import VerifySettings as VerifyConfig
+from promoter.errors import InputError, VerifyTimeout
 from promoter.images import parse
 from promoter.verify import parse_target
 from promoter.verify.cluster import Cluster
@@ -34,23 +35,21 @@ def test_verified_record(kube: FakeKube) -> None:
     o.running(kube, o.deployment(f"{o.IMAGE}:2.0"), f"{o.IMAGE}:2.0")
     spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",),
                         workloads=("Deployment/{env}/{app}",), settle=0)
-    outcome = verify_promotion(spec, app="api", env="prod", revision=SHA,
-                               image=parse(f"{o.IMAGE}:2.0"), is_ancestor=None,
-                               cluster=Cluster(kubeconfig=kube.kubeconfig()))
-    assert outcome.exit_code == 0
-    assert outcome.record is not None
-    assert outcome.record["status"] == "verified"
-    assert outcome.record["synced_revision"] == SHA
+    result = verify_promotion(spec, app="api", env="prod", revision=SHA,
+                              image=parse(f"{o.IMAGE}:2.0"), is_ancestor=None,
+                              cluster=Cluster(kubeconfig=kube.kubeconfig()))
+    assert result.status == "verified"
+    assert result.synced_revision == SHA
 
 
 def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
     kube.apply(o.application(o.OLD, name="api-prod"))
     spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",), timeout=1, settle=0)
-    outcome = verify_promotion(spec, app="api", env="prod", revision=SHA, image=None,
-                               is_ancestor=None,
-                               cluster=Cluster(kubeconfig=kube.kubeconfig()))
-    assert (outcome.exit_code, outcome.record and outcome.record["status"]) == (5, "timeout")
-    assert outcome.error is not None and "argocd-app argocd/api-prod" in outcome.error
+    with pytest.raises(VerifyTimeout) as info:
+        verify_promotion(spec, app="api", env="prod", revision=SHA, image=None,
+                         is_ancestor=None, cluster=Cluster(kubeconfig=kube.kubeconfig()))
+    assert (info.value.exit_code, info.value.result.status) == (5, "timeout")
+    assert "argocd-app argocd/api-prod" in info.value.message
 
 
 @pytest.mark.parametrize(("spec", "revision", "text"), [
@@ -59,10 +58,11 @@ def test_timeout_is_recorded_with_exit_5(kube: FakeKube) -> None:
     (VerifyConfig(argocd_apps=("api",)), "main", "invalid --revision"),
 ])
 def test_unusable_settings_exit_2(spec: VerifyConfig, revision: str | None, text: str) -> None:
-    outcome = verify_promotion(spec, app="api", env="prod", revision=revision, image=None,
-                               is_ancestor=None, cluster=Cluster())
-    assert (outcome.record, outcome.exit_code) == (None, 2)
-    assert outcome.error is not None and text in outcome.error
+    with pytest.raises(InputError) as info:
+        verify_promotion(spec, app="api", env="prod", revision=revision, image=None,
+                         is_ancestor=None, cluster=Cluster())
+    assert info.value.exit_code == 2
+    assert text in info.value.message
 
 
 def promotion_into_production(kube: FakeKube, tmp_path: Path) -> tuple[Path, Thread]:
@@ -96,7 +96,7 @@ def test_promote_verify_direct_push(kube: FakeKube, tmp_path: Path) -> None:
                              cluster=Cluster(kubeconfig=kube.kubeconfig())), {})
     join_ok(thread)
     record = result.record()
-    assert (result.exit_code, result.error) == (0, None)
+    assert (record["exit_code"], record["error"]) == (0, None)
     assert record["verify"]["status"] == "verified"
     assert record["verify"]["synced_revision"] == record["commit"] == heads(remote)["main"]
 
