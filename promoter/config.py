@@ -35,12 +35,12 @@ from promoter.config_check import (
 )
 from promoter.errors import InputError
 from promoter.images import parse as parse_image
-from promoter.template import fill
+from promoter.template import FIELDS, TARGET_FIELDS, fill
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
     "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "deployed",
-    "duration", "expand", "fill", "load", "parse", "placeholders", "problems", "resolve",
+    "duration", "expand", "load", "parse", "placeholders", "problems", "resolve",
     "safe_path", "sparse_roots",
 ]
 
@@ -189,10 +189,10 @@ def _environment(name: str, spec: Any) -> Environment:
         paths=paths,
         promote_from=source,
         branch=placeholders(string(raw.get("branch"), f"{key}.branch", DEFAULT_BRANCH),
-                            ("app", "env"), f"{key}.branch"),
+                            TARGET_FIELDS, f"{key}.branch"),
         commit_message=placeholders(
             string(raw.get("commit_message"), f"{key}.commit_message", DEFAULT_MESSAGE),
-            ("app", "env", "old", "new", "image"), f"{key}.commit_message"),
+            FIELDS, f"{key}.commit_message"),
         pull_request=_pull_request(raw.get("pull_request"), f"{key}.pull_request"),
         verify=_verify(raw.get("verify"), f"{key}.verify"),
         registry=RegistrySettings(
@@ -207,10 +207,9 @@ def _pull_request(spec: Any, key: str) -> PullRequestSettings:
     method = string(raw.get("merge_method"), f"{key}.merge_method", "merge")
     if method not in ("merge", "squash", "rebase"):
         raise fail(f"{key}.merge_method", f"{method!r} is not merge, squash or rebase")
-    fields = ("app", "env", "old", "new", "image")
     return PullRequestSettings(
         direct=boolean(raw.get("direct"), f"{key}.direct"),
-        title=placeholders(string(raw.get("title"), f"{key}.title", ""), fields, f"{key}.title"),
+        title=placeholders(string(raw.get("title"), f"{key}.title", ""), FIELDS, f"{key}.title"),
         body=string(raw.get("body"), f"{key}.body", ""),
         labels=strings(raw.get("labels"), f"{key}.labels"),
         reviewers=strings(raw.get("reviewers"), f"{key}.reviewers"),
@@ -224,7 +223,7 @@ def _pull_request(spec: Any, key: str) -> PullRequestSettings:
 
 def _verify(spec: Any, key: str) -> VerifySettings:
     raw = mapping(spec, key, _VERIFY)
-    lists = {name: tuple(placeholders(v, ("app", "env"), f"{key}.{name}")
+    lists = {name: tuple(placeholders(v, TARGET_FIELDS, f"{key}.{name}")
                          for v in strings(raw.get(name), f"{key}.{name}"))
              for name in ("argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads")}
     return VerifySettings(
