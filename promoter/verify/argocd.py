@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from promoter.remote import normalize_repo_url, same_repo
 from promoter.verify.rules import (
     Check,
     Expect,
@@ -24,11 +25,9 @@ from promoter.verify.rules import (
     deleting,
     failed,
     mismatch,
-    normalize_repo_url,
     parse_time,
     ready,
     revision_matches,
-    same_repo,
     short,
     waiting,
 )

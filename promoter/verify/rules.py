@@ -3,7 +3,6 @@ compares against. Everything here is pure: plain dicts in, frozen values out."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,30 +87,6 @@ def mismatch(expect: Expect, what: str, seen: str | None) -> str:
     if expect.is_ancestor is None:
         return text + " (without --repo only an exact SHA match counts)"
     return text + " or a descendant of it"
-
-
-def normalize_repo_url(url: str) -> str:
-    """``host/path`` of a git URL, so that https, ``ssh://`` and ``git@host:path``
-    forms, a ``.git`` suffix, a trailing ``/``, credentials, ports and the case
-    of the host do not matter. A local path comes back without ``.git``."""
-    text = url.strip()
-    scheme, sep, rest = text.partition("://")
-    if sep and scheme.lower() == "file":
-        return rest.rstrip("/").removesuffix(".git")
-    if sep:
-        authority, _, path = rest.partition("/")
-        host = authority.rpartition("@")[2].split(":")[0]
-    else:
-        scp = re.fullmatch(r"(?:[^@/]+@)?([^/:]+):(.+)", text)  # git@host:owner/name
-        if scp is None:
-            return text.rstrip("/").removesuffix(".git")
-        host, path = scp.groups()
-    path = path.strip("/").removesuffix(".git").rstrip("/")
-    return f"{host.lower()}/{path}"
-
-
-def same_repo(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and normalize_repo_url(a or "") == normalize_repo_url(b or "")
 
 
 def condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:

@@ -10,10 +10,11 @@ import verify_objects as o
 
 from promoter.errors import InputError
 from promoter.images import parse
+from promoter.remote import normalize_repo_url
 from promoter.verify import Target, parse_target
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import applied_sha, check_flux
-from promoter.verify.rules import Expect, image_matches, normalize_repo_url
+from promoter.verify.rules import Expect, image_matches
 from promoter.verify.workloads import (
     check_workload,
     daemonset_status,
