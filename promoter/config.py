@@ -36,6 +36,7 @@ from promoter.config_check import (
 from promoter.errors import InputError
 from promoter.images import parse as parse_image
 from promoter.template import FIELDS, TARGET_FIELDS, fill
+from promoter.verify.kinds import KINDS
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
@@ -52,8 +53,7 @@ _ENV = {"paths", "promote_from", "branch", "commit_message", "pull_request", "ve
         "registry", "pin_digest", "allow_downgrade"}
 _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "auto_merge",
        "merge_method", "delete_branch"}
-_VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
-           "settle"}
+_VERIFY = {*(kind.config_key for kind in KINDS.values()), "timeout", "settle"}
 _APP = {"image", "paths", "keys", "environments", "namespace"}
 
 
@@ -73,6 +73,9 @@ class PullRequestSettings:
 
 @dataclass(frozen=True)
 class VerifySettings:
+    """``verify``: one field of target names per verify kind (named by its
+    ``config_key`` in promoter.verify.kinds.KINDS), and the waits."""
+
     argocd_apps: tuple[str, ...] = ()
     flux_kustomizations: tuple[str, ...] = ()
     flux_helmreleases: tuple[str, ...] = ()
@@ -225,7 +228,7 @@ def _verify(spec: Any, key: str) -> VerifySettings:
     raw = mapping(spec, key, _VERIFY)
     lists = {name: tuple(placeholders(v, TARGET_FIELDS, f"{key}.{name}")
                          for v in strings(raw.get(name), f"{key}.{name}"))
-             for name in ("argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads")}
+             for name in (kind.config_key for kind in KINDS.values())}
     return VerifySettings(
         **lists,
         timeout=duration(raw.get("timeout"), f"{key}.timeout"),

@@ -18,18 +18,14 @@ from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify import Target, parse_target, run
 from promoter.verify.cluster import Cluster
-
-_LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
-          ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
+from promoter.verify.kinds import KINDS
+from promoter.verify.rules import or_list
 
 
 class VerifyConfig(Protocol):
-    """promoter.config.VerifySettings, as far as this stage reads it."""
+    """promoter.config.VerifySettings, as far as this stage reads it: ``timeout``,
+    ``settle`` and, for each verify kind, the names under its ``config_key``."""
 
-    argocd_apps: tuple[str, ...]
-    flux_kustomizations: tuple[str, ...]
-    flux_helmreleases: tuple[str, ...]
-    workloads: tuple[str, ...]
     timeout: float | None
     settle: float | None
 
@@ -53,11 +49,9 @@ def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, st
 def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
     from promoter.template import fill
 
-    found = []
-    for kind, attribute in _LISTS:
-        for template in getattr(spec, attribute):
-            found.append(parse_target(kind, fill(template, {"app": app, "env": env})))
-    return found
+    values = {"app": app, "env": env}
+    return [parse_target(name, fill(template, values))
+            for name, kind in KINDS.items() for template in getattr(spec, kind.config_key)]
 
 
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
@@ -70,9 +64,9 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
     try:
         targets = targets_from(spec, app, env)
         if not targets:
-            raise InputError(f"nothing to verify for {env}: add argocd_apps, "
-                                f"flux_kustomizations, flux_helmreleases or workloads to "
-                                f"environments.{env}.verify in .promoter.yaml")
+            keys = or_list(kind.config_key for kind in KINDS.values())
+            raise InputError(f"nothing to verify for {env}: add {keys} to "
+                             f"environments.{env}.verify in .promoter.yaml")
         if not revision:
             raise InputError("no merge commit to verify; use --wait-merge or a direct push")
         settings = cluster.settings(

@@ -3,10 +3,10 @@ compares against. Everything here is pure: plain dicts in, frozen values out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.images import ImageRef, try_parse
 
@@ -16,6 +16,14 @@ FAILED = "failed"
 
 Obj = Mapping[str, Any]
 Ancestry = Callable[[str, str], bool]  # (ancestor, descendant) -> bool
+
+
+class Resource(NamedTuple):
+    """A Kubernetes resource type, as the API path names it."""
+
+    group: str
+    version: str
+    plural: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,12 @@ def waiting(reason: str, revision: str | None = None) -> Check:
 
 def failed(reason: str, revision: str | None = None, resources: tuple[str, ...] = ()) -> Check:
     return Check(FAILED, reason, revision, resources)
+
+
+def or_list(names: Iterable[str]) -> str:
+    """``a, b or c``: the choices in a message."""
+    listed = list(names)
+    return " or ".join(filter(None, (", ".join(listed[:-1]), listed[-1]))) if listed else ""
 
 
 def short(sha: str) -> str:
