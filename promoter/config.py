@@ -39,10 +39,26 @@ from promoter.template import FIELDS, TARGET_FIELDS, fill
 from promoter.verify.kinds import KINDS
 
 __all__ = [
-    "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
-    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "deployed",
-    "duration", "expand", "load", "parse", "placeholders", "problems", "resolve",
-    "safe_path", "sparse_roots",
+    "DEFAULT_BRANCH",
+    "DEFAULT_MESSAGE",
+    "FILE",
+    "App",
+    "Config",
+    "Environment",
+    "PullRequestSettings",
+    "RegistrySettings",
+    "Target",
+    "VerifySettings",
+    "deployed",
+    "duration",
+    "expand",
+    "load",
+    "missing_paths",
+    "parse",
+    "placeholders",
+    "resolve",
+    "safe_path",
+    "sparse_roots",
 ]
 
 DEFAULT_BRANCH = "promoter/{env}/{app}"
@@ -294,7 +310,7 @@ def resolve(config: Config, app: str, env: str) -> Target:
     )
 
 
-def problems(config: Config, root: Path) -> list[str]:
+def missing_paths(config: Config, root: Path) -> list[str]:
     """What does not match the checked-out tree: paths that do not exist, globs
     that match nothing."""
     found = []

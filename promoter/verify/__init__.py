@@ -37,7 +37,7 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
-class Target:
+class VerifyTarget:
     kind: str  # a key of KINDS: argocd-app | flux-kustomization | flux-helmrelease | workload
     namespace: str
     name: str
@@ -70,7 +70,7 @@ class VerifySettings:
     repo_url: str | None = None  # the config repository's URL (multi-source Argo CD apps)
 
 
-def parse_target(kind: str, text: str) -> Target:
+def parse_target(kind: str, text: str) -> VerifyTarget:
     """``[NS/]NAME`` for Argo CD and Flux, ``KIND/NS/NAME`` for workloads."""
     if kind not in KINDS:
         raise InputError(f"unknown verify target kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -87,10 +87,10 @@ def parse_target(kind: str, text: str) -> Target:
     if len(parts) != 2 or not all(_NAME.fullmatch(p) for p in parts):
         raise InputError(f"invalid --{kind} {text!r}: expected [NAMESPACE/]NAME of lowercase "
                          "letters, digits, '-' and '.'")
-    return Target(kind, parts[0], parts[1], workload_kind)
+    return VerifyTarget(kind, parts[0], parts[1], workload_kind)
 
 
-def _source(target: Target, settings: VerifySettings, api: Callable[[], object]) -> Source:
+def _source(target: VerifyTarget, settings: VerifySettings, api: Callable[[], object]) -> Source:
     relist = min(RELIST_SECONDS, max(settings.settle / 2, 1.0))  # a stall shows within settle
     if target.kind == "argocd-app" and settings.argocd_server:
         from promoter.verify.argocd_api import ArgoCDSource
@@ -116,7 +116,7 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
     return lambda obj: rule(obj, expect)
 
 
-def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | None = None,
+def run(targets: Sequence[VerifyTarget], settings: VerifySettings, *, clock: Clock | None = None,
         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Wait until every target is live at ``settings.revision``; see the module doc."""
     if not targets:
@@ -145,4 +145,4 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                 heartbeat)
 
 
-__all__ = ["Target", "VerifyResult", "VerifySettings", "parse_target", "run"]
+__all__ = ["VerifyResult", "VerifySettings", "VerifyTarget", "parse_target", "run"]

@@ -28,7 +28,7 @@ from promoter.verify.rules import (
     parse_time,
     ready,
     revision_matches,
-    short,
+    short_sha,
     waiting,
 )
 
@@ -203,7 +203,7 @@ def _off(app: Obj, check: Check) -> Check:
 def _check_synced(status: Mapping[str, Any], op: Mapping[str, Any], revision: str) -> Check:
     sync_status = (status.get("sync") or {}).get("status")
     if sync_status != "Synced":
-        return waiting(f"sync status {sync_status or 'unknown'} at {short(revision)}", revision)
+        return waiting(f"sync status {sync_status or 'unknown'} at {short_sha(revision)}", revision)
     if op.get("phase") in RUNNING_PHASES:
         return waiting(f"sync operation {op['phase']}", revision)
     finished = parse_time(op.get("finishedAt"))
@@ -213,8 +213,8 @@ def _check_synced(status: Mapping[str, Any], op: Mapping[str, Any], revision: st
     health = (status.get("health") or {}).get("status")
     if health == "Degraded":
         message = (status.get("health") or {}).get("message") or "application is Degraded"
-        return failed(f"Degraded after {short(revision)} was applied: {message}", revision,
+        return failed(f"Degraded after {short_sha(revision)} was applied: {message}", revision,
                       failing_resources(status))
     if health != "Healthy":
         return waiting(f"health {health or 'unknown'}", revision)
-    return ready(f"Synced and Healthy at {short(revision)}", revision)
+    return ready(f"Synced and Healthy at {short_sha(revision)}", revision)

@@ -16,7 +16,7 @@ from promoter import git
 from promoter.errors import InputError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
-from promoter.verify import Target, parse_target, run
+from promoter.verify import VerifyTarget, parse_target, run
 from promoter.verify.cluster import Cluster
 from promoter.verify.kinds import KINDS
 from promoter.verify.rules import or_list
@@ -46,7 +46,7 @@ def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, st
         str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"))
 
 
-def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
+def targets_from(spec: VerifyConfig, app: str, env: str) -> list[VerifyTarget]:
     from promoter.template import fill
 
     values = {"app": app, "env": env}

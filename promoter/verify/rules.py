@@ -69,7 +69,7 @@ def or_list(names: Iterable[str]) -> str:
     return " or ".join(filter(None, (", ".join(listed[:-1]), listed[-1]))) if listed else ""
 
 
-def short(sha: str) -> str:
+def short_sha(sha: str) -> str:
     return sha[:12]
 
 
@@ -96,8 +96,8 @@ def revision_matches(expect: Expect, seen: str | None) -> bool:
 def mismatch(expect: Expect, what: str, seen: str | None) -> str:
     """The waiting reason for a revision that is not (yet) the merged commit."""
     if not seen:
-        return f"no {what} yet, waiting for {short(expect.revision)}"
-    text = f"{what} {short(seen)} is not {short(expect.revision)}"
+        return f"no {what} yet, waiting for {short_sha(expect.revision)}"
+    text = f"{what} {short_sha(seen)} is not {short_sha(expect.revision)}"
     if expect.is_ancestor is None:
         return text + " (without --repo only an exact SHA match counts)"
     return text + " or a descendant of it"
