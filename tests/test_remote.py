@@ -87,3 +87,13 @@ def test_an_existing_directory_that_looks_scp_like_is_a_path(
     assert remote.host("host:config") is None and remote.slug("host:config") is None
     assert remote.git_url("host:config") == (tmp_path / "host:config").as_uri()
     assert remote.git_url("git@host.example:/srv/config.git") == "git@host.example:/srv/config.git"
+
+
+def test_image_source_labels_read_scp_like_remotes_through_the_same_parser() -> None:
+    from promoter.registry import labels
+
+    assert labels.source_url("git@GitHub.com:acme/api.git") == "https://github.com/acme/api"
+    assert labels.source_url("javascript:alert") is None
+    assert labels.source_url("bot@github.com:acme/api") is None
+    assert labels.compare_url("https://GitHub.com/acme/api", "a", "b") == (
+        "https://GitHub.com/acme/api/compare/a...b")
