@@ -39,26 +39,10 @@ from promoter.template import FIELDS, TARGET_FIELDS, fill
 from promoter.verify.kinds import KINDS
 
 __all__ = [
-    "DEFAULT_BRANCH",
-    "DEFAULT_MESSAGE",
-    "FILE",
-    "App",
-    "Config",
-    "Environment",
-    "PullRequestSettings",
-    "RegistrySettings",
-    "Target",
-    "VerifySettings",
-    "deployed",
-    "duration",
-    "expand",
-    "load",
-    "missing_paths",
-    "parse",
-    "placeholders",
-    "resolve",
-    "safe_path",
-    "sparse_roots",
+    "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "App", "Config", "Environment",
+    "PullRequestSettings", "RegistrySettings", "Target", "VerifySettings", "deployed",
+    "duration", "expand", "load", "missing_paths", "parse", "placeholders", "resolve",
+    "safe_path", "sparse_roots",
 ]
 
 DEFAULT_BRANCH = "promoter/{env}/{app}"
