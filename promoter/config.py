@@ -37,12 +37,13 @@ from promoter.errors import InputError
 from promoter.forges import DEFAULTS as PULL_REQUEST_DEFAULTS
 from promoter.forges import PullRequestSettings
 from promoter.images import parse as parse_image
-from promoter.template import fill
+from promoter.template import FIELDS, TARGET_FIELDS, fill
+from promoter.verify.kinds import KINDS
 
 __all__ = [
     "DEFAULT_BRANCH", "DEFAULT_MESSAGE", "FILE", "PULL_REQUEST_DEFAULTS", "App", "Config",
     "Environment", "RegistrySettings", "Target", "VerifySettings", "deployed",
-    "duration", "expand", "fill", "load", "parse", "placeholders", "problems", "resolve",
+    "duration", "expand", "load", "missing_paths", "parse", "placeholders", "resolve",
     "safe_path", "sparse_roots",
 ]
 
@@ -54,13 +55,15 @@ _ENV = {"paths", "promote_from", "branch", "commit_message", "pull_request", "ve
         "registry", "pin_digest", "allow_downgrade"}
 _PR = {"direct", "title", "body", "labels", "reviewers", "assignees", "draft", "auto_merge",
        "merge_method", "delete_branch"}
-_VERIFY = {"argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads", "timeout",
-           "settle"}
+_VERIFY = {*(kind.config_key for kind in KINDS.values()), "timeout", "settle"}
 _APP = {"image", "paths", "keys", "environments", "namespace"}
 
 
 @dataclass(frozen=True)
 class VerifySettings:
+    """``verify``: one field of target names per verify kind (named by its
+    ``config_key`` in promoter.verify.kinds.KINDS), and the waits."""
+
     argocd_apps: tuple[str, ...] = ()
     flux_kustomizations: tuple[str, ...] = ()
     flux_helmreleases: tuple[str, ...] = ()
@@ -175,10 +178,10 @@ def _environment(name: str, spec: Any) -> Environment:
     if source is not None and not isinstance(source, str):
         raise fail(f"{key}.promote_from", f"expected an environment name, got {source!r}")
     branch = placeholders(string(raw.get("branch"), f"{key}.branch", DEFAULT_BRANCH),
-                          ("app", "env"), f"{key}.branch")
+                          TARGET_FIELDS, f"{key}.branch")
     message = placeholders(
         string(raw.get("commit_message"), f"{key}.commit_message", DEFAULT_MESSAGE),
-        ("app", "env", "old", "new", "image"), f"{key}.commit_message")
+        FIELDS, f"{key}.commit_message")
     direct, pull_request = _pull_request(raw.get("pull_request"), f"{key}.pull_request")
     return Environment(
         name=name,
@@ -203,9 +206,8 @@ def _pull_request(spec: Any, key: str) -> tuple[bool, PullRequestSettings]:
     if method not in ("merge", "squash", "rebase"):
         raise fail(f"{key}.merge_method", f"{method!r} is not merge, squash or rebase")
     direct = boolean(raw.get("direct"), f"{key}.direct")
-    fields = ("app", "env", "old", "new", "image")
     return direct, PullRequestSettings(
-        title=placeholders(string(raw.get("title"), f"{key}.title", ""), fields, f"{key}.title"),
+        title=placeholders(string(raw.get("title"), f"{key}.title", ""), FIELDS, f"{key}.title"),
         body=string(raw.get("body"), f"{key}.body", ""),
         labels=strings(raw.get("labels"), f"{key}.labels"),
         reviewers=strings(raw.get("reviewers"), f"{key}.reviewers"),
@@ -219,9 +221,9 @@ def _pull_request(spec: Any, key: str) -> tuple[bool, PullRequestSettings]:
 
 def _verify(spec: Any, key: str) -> VerifySettings:
     raw = mapping(spec, key, _VERIFY)
-    lists = {name: tuple(placeholders(v, ("app", "env"), f"{key}.{name}")
+    lists = {name: tuple(placeholders(v, TARGET_FIELDS, f"{key}.{name}")
                          for v in strings(raw.get(name), f"{key}.{name}"))
-             for name in ("argocd_apps", "flux_kustomizations", "flux_helmreleases", "workloads")}
+             for name in (kind.config_key for kind in KINDS.values())}
     return VerifySettings(
         **lists,
         timeout=duration(raw.get("timeout"), f"{key}.timeout"),
@@ -288,7 +290,7 @@ def resolve(config: Config, app: str, env: str) -> Target:
     )
 
 
-def problems(config: Config, root: Path) -> list[str]:
+def missing_paths(config: Config, root: Path) -> list[str]:
     """What does not match the checked-out tree: paths that do not exist, globs
     that match nothing."""
     found = []

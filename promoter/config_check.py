@@ -15,9 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from promoter.errors import InputError
+from promoter.template import PATH_FIELDS, braced, unknown
 
 FILE = ".promoter.yaml"
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 GLOB = frozenset("*?[")
@@ -77,14 +77,10 @@ def duration(value: Any, key: str) -> float | None:
 
 def placeholders(template: str, allowed: Sequence[str], key: str) -> str:
     """Check that ``template`` uses only ``{name}`` placeholders from ``allowed``."""
-    for name in _PLACEHOLDER.findall(template):
-        if name not in allowed:
-            raise fail(key, f"unresolved placeholder {{{name}}}; use {_braced(allowed)}")
+    name = unknown(template, allowed)
+    if name is not None:
+        raise fail(key, f"unresolved placeholder {{{name}}}; use {braced(allowed)}")
     return template
-
-
-def _braced(names: Sequence[str]) -> str:
-    return " ".join("{" + n + "}" for n in names)
 
 
 def safe_path(path: str, key: str) -> str:
@@ -101,7 +97,7 @@ def safe_path(path: str, key: str) -> str:
 def path_templates(value: Any, key: str) -> tuple[str, ...]:
     """``paths``: safe relative paths (globs allowed: ``envs/staging-*``) that
     use only ``{app}``, ``{env}`` and ``{namespace}``."""
-    out = tuple(placeholders(safe_path(p, key), ("app", "env", "namespace"), key)
+    out = tuple(placeholders(safe_path(p, key), PATH_FIELDS, key)
                 for p in strings(value, key))
     for path in out:
         if is_glob(path.split("/", 1)[0]):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from promoter import git_errors
+from promoter import git_errors, remote
 from promoter.credentials import Credentials
 from promoter.errors import InputError, PromoterError
 from promoter.git import Git, failure, is_shallow, rev, run, with_config
@@ -56,10 +56,10 @@ def session(url: str, credentials: Credentials | None, timeout: float | None = N
 
 def http_origin(url: str) -> str | None:
     """``https://host[:port]/`` of an http(s) URL, else None."""
-    if not url.startswith(("http://", "https://")):
+    parsed = remote.parse(url)  # the one URL parser
+    if parsed.scheme not in ("http", "https"):
         return None
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}/"
+    return f"{parsed.scheme}://{parsed.host}{':' + parsed.port if parsed.port else ''}/"
 
 
 def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:

@@ -8,7 +8,7 @@ from promoter import git_remote, images, versions
 from promoter.errors import AuthError, InputError, PromoterError
 from promoter.manifests import Plan
 from promoter.promotion import Job, Request
-from promoter.template import short
+from promoter.template import version_of
 
 
 def refuse_ignored(request: Request, direct: bool) -> None:
@@ -73,7 +73,7 @@ def version_rule(job: Job, edits: Plan) -> str | None:
     """The downgrade guard: refuse writing an older version unless allowed."""
     if not edits.changes:
         return None
-    tags = [short(c.old, job.target.image).partition("@")[0] for c in edits.changes]
+    tags = [version_of(c.old, job.target.image).partition("@")[0] for c in edits.changes]
     rule, old = versions.check(job.ref.tag, tags)
     if rule != "downgrade":
         return rule

@@ -93,11 +93,11 @@ def sparse_paths(config: cfg.Config | None, target: cfg.Target, source: str | No
 
 
 def message(
-    template: str, target: cfg.Target, plan: Plan, ref: ImageRef, source: Source
+    template: str, target: cfg.Target, edits: Plan, ref: ImageRef, source: Source
 ) -> str:
     """The commit message: the template, then trailers recording the source."""
     subject = fill(template, values(target.app, target.env, str(ref),
-                                    [change.old for change in plan.changes]))
+                                    [change.old for change in edits.changes]))
     trailers = [f"Promoted-by: promoter {__version__}", f"Image: {ref}"]
     if source.run_url:
         trailers.append(f"Source-Run: {source.run_url}")

@@ -79,7 +79,7 @@ def problems(root: Path) -> list[str]:
     globs that match nothing), then every target for which ``status`` would show
     nothing, with the reason."""
     config = require(root)
-    found = cfg.problems(config, root)
+    found = cfg.missing_paths(config, root)
     if found:
         return found
     for target in targets(config):

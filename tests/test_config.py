@@ -32,7 +32,7 @@ def test_the_bundled_example_loads_and_resolves() -> None:
     assert target.paths == ("charts/billing/values-production.yaml",)
     assert target.branch == "promoter/production/billing"
     assert config.environments["production"].verify.timeout == 600.0
-    assert cfg.problems(config, EXAMPLE) == []
+    assert cfg.missing_paths(config, EXAMPLE) == []
 
 
 def test_resolve_fills_placeholders_and_pull_request_settings() -> None:
@@ -96,7 +96,7 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 
 def test_missing_files_are_problems(tmp_path: Path) -> None:
     (tmp_path / "apps/api/staging").mkdir(parents=True)
-    found = cfg.problems(cfg.parse(minimal()), tmp_path)
+    found = cfg.missing_paths(cfg.parse(minimal()), tmp_path)
     assert found == [".promoter.yaml: apps.api in environments.prod: path apps/api/prod "
                      "does not exist; create it or fix the paths"]
 

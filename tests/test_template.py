@@ -3,7 +3,11 @@ from the config repository kept on one line (item 14)."""
 
 from __future__ import annotations
 
+import pytest
+
 from promoter import template
+from promoter.config import placeholders
+from promoter.errors import InputError
 from promoter.forges import PullRequestSpec
 from promoter.forges.body import has_marker, render, title
 
@@ -47,3 +51,22 @@ def test_config_text_cannot_end_a_body_with_a_marker() -> None:
     assert not has_marker(body, "api1", "staging") and has_marker(body, "api", "staging")
     assert f"\n{sneaky}" not in body
     assert not has_marker(f"text\n{sneaky}\nmore text\n", "api1", "staging")
+
+
+def test_one_placeholder_check_for_options_and_config_keys() -> None:
+    assert template.unknown("{app}-{env}/{new}", template.TARGET_FIELDS) == "new"
+    assert template.unknown("{app} {namespace}", template.PATH_FIELDS) is None
+    with pytest.raises(InputError) as option:
+        template.check("{tag}", template.FIELDS, "--title")
+    assert option.value.message == ("--title '{tag}' has the unknown placeholder {tag}; "
+                                    "use {app} {env} {old} {new} {image}")
+    with pytest.raises(InputError) as key:
+        placeholders("p/{new}", template.TARGET_FIELDS, "environments.prod.branch")
+    assert key.value.message == (".promoter.yaml: environments.prod.branch: unresolved "
+                                 "placeholder {new}; use {app} {env}")
+
+
+def test_without_an_image_old_and_new_are_unknown_in_the_title_and_body() -> None:
+    unknown = spec(CONTAINER, image="", title="{app}: {old} -> {new}", body="to {new}{image}.")
+    assert title(unknown) == "api: ? -> ?"
+    assert render(unknown).startswith("to ?.\n")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from promoter.forges import MARKER, PullRequestSpec
 from promoter.registry.labels import summary
-from promoter.template import FIELDS, fill, one_line, values
+from promoter.template import fill, one_line, values
 
 DEFAULT_TITLE = "Promote {app} to {env}: {new}"
-__all__ = ["DEFAULT_TITLE", "FIELDS", "has_marker", "marker", "render", "title"]
+__all__ = ["DEFAULT_TITLE", "has_marker", "marker", "render", "title"]
 
 
 def marker(app: str, env: str) -> str:
@@ -27,8 +27,6 @@ def has_marker(text: str | None, app: str, env: str) -> bool:
 
 
 def _values(spec: PullRequestSpec) -> dict[str, str]:
-    if not spec.image:
-        return {"app": spec.app, "env": spec.env, "old": "?", "new": "?", "image": ""}
     return values(spec.app, spec.env, spec.image, [old for _, old, _ in spec.changes])
 
 

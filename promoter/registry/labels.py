@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+
+from promoter import remote
 
 PREFIX = "org.opencontainers.image."
 _WORD = re.compile(r"[0-9A-Za-z][0-9A-Za-z._+-]{0,63}")
 _URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?")
-_SCP = re.compile(r"git@([A-Za-z0-9.-]+):([A-Za-z0-9._~/-]+)")
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ def source_url(value: str | None) -> str | None:
     ``https://github.com/acme/api``; anything else that is no plain URL -> None."""
     if not value:
         return None
-    scp = _SCP.fullmatch(value)
-    url = f"https://{scp[1]}/{scp[2]}" if scp else value
+    where = remote.parse(value)
+    scp = where.scheme == "scp" and where.userinfo == "git"
+    url = f"https://{where.host}/{where.path}" if scp else value
     if not _URL.fullmatch(url):
         return None
     return url.removesuffix("/").removesuffix(".git")
@@ -79,7 +80,7 @@ def _time(value: str | None) -> str | None:
 
 def compare_url(source: str, old: str, new: str) -> str | None:
     """The forge's compare page of ``old...new`` (GitHub, GitLab), else None."""
-    host = (urlsplit(source).hostname or "").lower()
+    host = remote.parse(source).host
     if "github" in host:
         return f"{source}/compare/{old}...{new}"
     if "gitlab" in host:

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
-from promoter.verify.argocd import check_application
-from promoter.verify.flux import check_flux
-from promoter.verify.rules import Check, Expect, Obj
+from promoter.verify.kinds import KINDS
+from promoter.verify.rules import Check, Expect, Obj, Resource, or_list
 from promoter.verify.watch import (
     Clock,
     Progress,
@@ -30,37 +29,16 @@ from promoter.verify.watch import (
     Watched,
     wait,
 )
-from promoter.verify.workloads import check_workload
+from promoter.verify.workloads import WORKLOADS
 
-KINDS = ("argocd-app", "flux-kustomization", "flux-helmrelease", "workload")
-DEFAULT_NAMESPACE = {"argocd-app": "argocd", "flux-kustomization": "flux-system",
-                     "flux-helmrelease": "flux-system"}
-# kind (or workload kind) -> (group, version, plural)
-RESOURCES = {
-    "argocd-app": ("argoproj.io", "v1alpha1", "applications"),
-    "flux-kustomization": ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
-    "flux-helmrelease": ("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
-    "Deployment": ("apps", "v1", "deployments"),
-    "StatefulSet": ("apps", "v1", "statefulsets"),
-    "DaemonSet": ("apps", "v1", "daemonsets"),
-    "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
-}
-WORKLOAD_KINDS = {"deployment": "Deployment", "deploy": "Deployment",
-                  "statefulset": "StatefulSet", "sts": "StatefulSet",
-                  "daemonset": "DaemonSet", "ds": "DaemonSet", "rollout": "Rollout",
-                  "ro": "Rollout"}
-JUDGES: dict[str, Callable[[Obj, Expect], Check]] = {
-    "argocd-app": check_application, "flux-kustomization": check_flux,
-    "flux-helmrelease": check_flux, "workload": check_workload,
-}
 RELIST_SECONDS = 60.0
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
-class Target:
-    kind: str  # argocd-app | flux-kustomization | flux-helmrelease | workload
+class VerifyTarget:
+    kind: str  # a key of KINDS: argocd-app | flux-kustomization | flux-helmrelease | workload
     namespace: str
     name: str
     workload_kind: str | None = None
@@ -69,8 +47,9 @@ class Target:
         what = f"{self.workload_kind}/" if self.workload_kind else ""
         return f"{self.kind} {what}{self.namespace}/{self.name}"
 
-    def resource(self) -> tuple[str, str, str]:
-        return RESOURCES[self.workload_kind or self.kind]
+    def resource(self) -> Resource:
+        kind = KINDS[self.kind]
+        return kind.resource or WORKLOADS[self.workload_kind or ""].resource
 
 
 @dataclass(frozen=True)
@@ -91,26 +70,27 @@ class VerifySettings:
     repo_url: str | None = None  # the config repository's URL (multi-source Argo CD apps)
 
 
-def parse_target(kind: str, text: str) -> Target:
+def parse_target(kind: str, text: str) -> VerifyTarget:
     """``[NS/]NAME`` for Argo CD and Flux, ``KIND/NS/NAME`` for workloads."""
     if kind not in KINDS:
         raise InputError(f"unknown verify target kind {kind!r}; use one of {', '.join(KINDS)}")
     parts = text.strip().split("/")
     workload_kind = None
-    if kind == "workload":
-        if len(parts) != 3 or parts[0].lower() not in WORKLOAD_KINDS:
-            raise InputError(f"invalid --workload {text!r}: expected KIND/NAMESPACE/NAME with "
-                             "KIND Deployment, StatefulSet, DaemonSet or Rollout")
-        workload_kind = WORKLOAD_KINDS[parts.pop(0).lower()]
+    if KINDS[kind].workload:
+        aliases = {alias: name for name, entry in WORKLOADS.items() for alias in entry.aliases}
+        if len(parts) != 3 or parts[0].lower() not in aliases:
+            raise InputError(f"invalid --{kind} {text!r}: expected KIND/NAMESPACE/NAME with "
+                             f"KIND {or_list(WORKLOADS)}")
+        workload_kind = aliases[parts.pop(0).lower()]
     elif len(parts) == 1:
-        parts.insert(0, DEFAULT_NAMESPACE[kind])
+        parts.insert(0, KINDS[kind].namespace)
     if len(parts) != 2 or not all(_NAME.fullmatch(p) for p in parts):
         raise InputError(f"invalid --{kind} {text!r}: expected [NAMESPACE/]NAME of lowercase "
                          "letters, digits, '-' and '.'")
-    return Target(kind, parts[0], parts[1], workload_kind)
+    return VerifyTarget(kind, parts[0], parts[1], workload_kind)
 
 
-def _source(target: Target, settings: VerifySettings, api: Callable[[], object]) -> Source:
+def _source(target: VerifyTarget, settings: VerifySettings, api: Callable[[], object]) -> Source:
     relist = min(RELIST_SECONDS, max(settings.settle / 2, 1.0))  # a stall shows within settle
     if target.kind == "argocd-app" and settings.argocd_server:
         from promoter.verify.argocd_api import ArgoCDSource
@@ -120,14 +100,10 @@ def _source(target: Target, settings: VerifySettings, api: Callable[[], object])
         return ArgoCDSource(settings.argocd_server, settings.argocd_token, target.namespace,
                             target.name, refresh=settings.refresh, ca=settings.argocd_ca,
                             sync=settings.sync, relist=relist)
-    from promoter.verify.kube import (
-        KubeSource,
-        refresh_annotations,
-        with_pods,
-        with_workload_health,
-    )
+    from promoter.verify.kube import KubeSource, with_pods, with_workload_health
 
-    annotations = refresh_annotations(target.kind) if settings.refresh else None
+    refresh = KINDS[target.kind].refresh
+    annotations = refresh() if settings.refresh and refresh else None
     enrich = (with_workload_health(api()) if target.kind == "argocd-app" else
               with_pods(api()) if target.kind == "workload" and settings.image else None)
     return KubeSource(api(), target.resource(), target.namespace, target.name, annotations,
@@ -136,23 +112,22 @@ def _source(target: Target, settings: VerifySettings, api: Callable[[], object])
 
 
 def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
-    rule = JUDGES[kind]
+    rule = KINDS[kind].judge
     return lambda obj: rule(obj, expect)
 
 
-def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | None = None,
+def run(targets: Sequence[VerifyTarget], settings: VerifySettings, *, clock: Clock | None = None,
         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Wait until every target is live at ``settings.revision``; see the module doc."""
     if not targets:
-        raise InputError("nothing to verify; name at least one --argocd-app, "
-                         "--flux-kustomization, --flux-helmrelease or --workload")
+        raise InputError("nothing to verify; name at least one "
+                         + or_list(f"--{kind}" for kind in KINDS))
     if not _SHA.fullmatch(settings.revision):
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
                     settings.is_ancestor, settings.repo_url,
-                    commit_elsewhere=any(t.kind in ("argocd-app", "flux-kustomization")
-                                         for t in targets))
+                    commit_elsewhere=any(KINDS[t.kind].names_commit for t in targets))
 
     @functools.cache
     def api() -> object:
@@ -170,4 +145,4 @@ def run(targets: Sequence[Target], settings: VerifySettings, *, clock: Clock | N
                 heartbeat)
 
 
-__all__ = ["Target", "VerifyResult", "VerifySettings", "parse_target", "run"]
+__all__ = ["VerifyResult", "VerifySettings", "VerifyTarget", "parse_target", "run"]

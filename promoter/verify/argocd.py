@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from promoter.remote import normalize_repo_url, same_repo
 from promoter.verify.rules import (
     Check,
     Expect,
@@ -24,12 +25,10 @@ from promoter.verify.rules import (
     deleting,
     failed,
     mismatch,
-    normalize_repo_url,
     parse_time,
     ready,
     revision_matches,
-    same_repo,
-    short,
+    short_sha,
     waiting,
 )
 
@@ -204,7 +203,7 @@ def _off(app: Obj, check: Check) -> Check:
 def _check_synced(status: Mapping[str, Any], op: Mapping[str, Any], revision: str) -> Check:
     sync_status = (status.get("sync") or {}).get("status")
     if sync_status != "Synced":
-        return waiting(f"sync status {sync_status or 'unknown'} at {short(revision)}", revision)
+        return waiting(f"sync status {sync_status or 'unknown'} at {short_sha(revision)}", revision)
     if op.get("phase") in RUNNING_PHASES:
         return waiting(f"sync operation {op['phase']}", revision)
     finished = parse_time(op.get("finishedAt"))
@@ -214,8 +213,8 @@ def _check_synced(status: Mapping[str, Any], op: Mapping[str, Any], revision: st
     health = (status.get("health") or {}).get("status")
     if health == "Degraded":
         message = (status.get("health") or {}).get("message") or "application is Degraded"
-        return failed(f"Degraded after {short(revision)} was applied: {message}", revision,
+        return failed(f"Degraded after {short_sha(revision)} was applied: {message}", revision,
                       failing_resources(status))
     if health != "Healthy":
         return waiting(f"health {health or 'unknown'}", revision)
-    return ready(f"Synced and Healthy at {short(revision)}", revision)
+    return ready(f"Synced and Healthy at {short_sha(revision)}", revision)

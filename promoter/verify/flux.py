@@ -39,7 +39,7 @@ from promoter.verify.rules import (
     mismatch,
     ready,
     revision_matches,
-    short,
+    short_sha,
     waiting,
 )
 
@@ -106,7 +106,7 @@ def check_kustomization(obj: Obj, expect: Expect) -> Check:
         return early
     if not revision_matches(expect, sha):
         return waiting(mismatch(expect, "lastAppliedRevision", sha), sha)
-    return _ready_condition(obj, sha) or ready(f"Ready at {short(sha or '')}", sha)
+    return _ready_condition(obj, sha) or ready(f"Ready at {short_sha(sha or '')}", sha)
 
 
 def chart_commit(release: Obj, version: str | None) -> str | None:
@@ -159,12 +159,12 @@ def check_helmrelease(obj: Obj, expect: Expect) -> Check:
     if sha is None and not expect.commit_elsewhere:
         return failed(f"chart {version} names no commit (only a GitRepository chart with "
                       "reconcileStrategy: Revision does), so this HelmRelease alone cannot "
-                      f"prove {short(expect.revision)}; also verify the Flux Kustomization "
+                      f"prove {short_sha(expect.revision)}; also verify the Flux Kustomization "
                       "(or Argo CD app) that applies it")
     not_ready = _ready_condition(obj, sha)
     if not_ready is not None:
         return not_ready
-    where = f"at {short(sha)}" if sha else f"(chart {version}; commit proven by its applier)"
+    where = f"at {short_sha(sha)}" if sha else f"(chart {version}; commit proven by its applier)"
     return ready(f"release v{history[0].get('version')} deployed, Ready {where}", sha)
 
 

@@ -13,7 +13,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
@@ -26,9 +25,6 @@ CONNECT_SECONDS = 5.0
 UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
 JOIN_SECONDS = 5.0
 STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
-# what installs a resource type: "group/plural" first, then "group"
-PROVIDERS = {"argoproj.io/applications": "Argo CD", "argoproj.io/rollouts": "Argo Rollouts",
-             "kustomize.toolkit.fluxcd.io": "Flux", "helm.toolkit.fluxcd.io": "Flux"}
 
 
 def connect(kubeconfig: str | None, context: str | None) -> Any:
@@ -99,8 +95,10 @@ def cause(exc: BaseException) -> str:
 
 def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
     """The error for a resource type the cluster does not serve (CRD not installed)."""
+    from promoter.verify.kinds import provider as provider_of
+
     group, version, plural = resource
-    provider = PROVIDERS.get(f"{group}/{plural}") or PROVIDERS.get(group)
+    provider = provider_of(group, plural)
     hint = f"is {provider} installed?" if provider else "is its CRD installed?"
     name = f"{plural}.{group}" if group else plural
     return VerifyFailed(f"the cluster does not serve {name}/{version}; {hint}")
@@ -276,18 +274,18 @@ def with_workload_health(api_client: Any) -> Callable[[dict[str, Any]], dict[str
     from kubernetes import client
 
     from promoter.verify.argocd import fill_health
-    from promoter.verify.workloads import RESOURCES_OF, workload_health
+    from promoter.verify.workloads import WORKLOADS, workload_health
 
     api = client.CustomObjectsApi(api_client)
 
     def health(res: dict[str, Any]) -> dict[str, Any] | None:
-        plural = RESOURCES_OF.get(str(res.get("kind")))
-        if plural is None:
+        workload = WORKLOADS.get(str(res.get("kind")))
+        if workload is None:
             return None
         try:
             obj: Any = api.get_namespaced_custom_object(
                 str(res.get("group") or ""), str(res.get("version") or "v1"),
-                str(res.get("namespace")), plural, str(res.get("name")),
+                str(res.get("namespace")), workload.resource.plural, str(res.get("name")),
                 _request_timeout=(CONNECT_SECONDS, 30))
         except Exception:  # unreadable: no health for it (the app's own health still counts)
             return None
@@ -300,12 +298,3 @@ def with_workload_health(api_client: Any) -> Callable[[dict[str, Any]], dict[str
 
     return enrich
 
-
-def refresh_annotations(kind: str) -> dict[str, str] | None:
-    """The annotation that asks the controller to reconcile now."""
-    if kind == "argocd-app":
-        return {"argocd.argoproj.io/refresh": "normal"}
-    if kind.startswith("flux-"):
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return {"reconcile.fluxcd.io/requestedAt": now}
-    return None

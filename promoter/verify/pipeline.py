@@ -16,20 +16,16 @@ from promoter import git
 from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
-from promoter.verify import Target, VerifyResult, parse_target, run
+from promoter.verify import VerifyResult, VerifyTarget, parse_target, run
 from promoter.verify.cluster import Cluster
-
-_LISTS = (("argocd-app", "argocd_apps"), ("flux-kustomization", "flux_kustomizations"),
-          ("flux-helmrelease", "flux_helmreleases"), ("workload", "workloads"))
+from promoter.verify.kinds import KINDS
+from promoter.verify.rules import or_list
 
 
 class VerifyConfig(Protocol):
-    """promoter.config.VerifySettings, as far as this stage reads it."""
+    """promoter.config.VerifySettings, as far as this stage reads it: ``timeout``,
+    ``settle`` and, for each verify kind, the names under its ``config_key``."""
 
-    argocd_apps: tuple[str, ...]
-    flux_kustomizations: tuple[str, ...]
-    flux_helmreleases: tuple[str, ...]
-    workloads: tuple[str, ...]
     timeout: float | None
     settle: float | None
 
@@ -43,14 +39,12 @@ def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, st
         str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"))
 
 
-def targets_from(spec: VerifyConfig, app: str, env: str) -> list[Target]:
+def targets_from(spec: VerifyConfig, app: str, env: str) -> list[VerifyTarget]:
     from promoter.template import fill
 
-    found = []
-    for kind, attribute in _LISTS:
-        for template in getattr(spec, attribute):
-            found.append(parse_target(kind, fill(template, {"app": app, "env": env})))
-    return found
+    values = {"app": app, "env": env}
+    return [parse_target(name, fill(template, values))
+            for name, kind in KINDS.items() for template in getattr(spec, kind.config_key)]
 
 
 def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | None,
@@ -62,8 +56,8 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
     status lines go to ``progress`` (the CLI's printer)."""
     targets = targets_from(spec, app, env)
     if not targets:
-        raise InputError(f"nothing to verify for {env}: add argocd_apps, "
-                         f"flux_kustomizations, flux_helmreleases or workloads to "
+        keys = or_list(kind.config_key for kind in KINDS.values())
+        raise InputError(f"nothing to verify for {env}: add {keys} to "
                          f"environments.{env}.verify in .promoter.yaml")
     if not revision:
         raise InputError("no merge commit to verify; use --wait-merge or a direct push")

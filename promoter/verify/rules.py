@@ -3,11 +3,10 @@ compares against. Everything here is pure: plain dicts in, frozen values out."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.images import ImageRef, try_parse
 
@@ -17,6 +16,14 @@ FAILED = "failed"
 
 Obj = Mapping[str, Any]
 Ancestry = Callable[[str, str], bool]  # (ancestor, descendant) -> bool
+
+
+class Resource(NamedTuple):
+    """A Kubernetes resource type, as the API path names it."""
+
+    group: str
+    version: str
+    plural: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,13 @@ def failed(reason: str, revision: str | None = None, resources: tuple[str, ...] 
     return Check(FAILED, reason, revision, resources)
 
 
-def short(sha: str) -> str:
+def or_list(names: Iterable[str]) -> str:
+    """``a, b or c``: the choices in a message."""
+    listed = list(names)
+    return " or ".join(filter(None, (", ".join(listed[:-1]), listed[-1]))) if listed else ""
+
+
+def short_sha(sha: str) -> str:
     return sha[:12]
 
 
@@ -83,35 +96,11 @@ def revision_matches(expect: Expect, seen: str | None) -> bool:
 def mismatch(expect: Expect, what: str, seen: str | None) -> str:
     """The waiting reason for a revision that is not (yet) the merged commit."""
     if not seen:
-        return f"no {what} yet, waiting for {short(expect.revision)}"
-    text = f"{what} {short(seen)} is not {short(expect.revision)}"
+        return f"no {what} yet, waiting for {short_sha(expect.revision)}"
+    text = f"{what} {short_sha(seen)} is not {short_sha(expect.revision)}"
     if expect.is_ancestor is None:
         return text + " (without --repo only an exact SHA match counts)"
     return text + " or a descendant of it"
-
-
-def normalize_repo_url(url: str) -> str:
-    """``host/path`` of a git URL, so that https, ``ssh://`` and ``git@host:path``
-    forms, a ``.git`` suffix, a trailing ``/``, credentials, ports and the case
-    of the host do not matter. A local path comes back without ``.git``."""
-    text = url.strip()
-    scheme, sep, rest = text.partition("://")
-    if sep and scheme.lower() == "file":
-        return rest.rstrip("/").removesuffix(".git")
-    if sep:
-        authority, _, path = rest.partition("/")
-        host = authority.rpartition("@")[2].split(":")[0]
-    else:
-        scp = re.fullmatch(r"(?:[^@/]+@)?([^/:]+):(.+)", text)  # git@host:owner/name
-        if scp is None:
-            return text.rstrip("/").removesuffix(".git")
-        host, path = scp.groups()
-    path = path.strip("/").removesuffix(".git").rstrip("/")
-    return f"{host.lower()}/{path}"
-
-
-def same_repo(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and normalize_repo_url(a or "") == normalize_repo_url(b or "")
 
 
 def condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:

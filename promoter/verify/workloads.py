@@ -9,6 +9,7 @@ runs the wanted image. Objects are dicts as the API server returns them
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from promoter.images import ImageRef, try_parse
@@ -16,15 +17,17 @@ from promoter.verify.rules import (
     Check,
     Expect,
     Obj,
+    Resource,
     condition,
     deleting,
     failed,
     image_matches,
+    or_list,
     ready,
     waiting,
 )
 
-Rule = Callable[[Obj], Check]
+Rule = Callable[[Obj, bool], Check]  # (object, allow_paused) -> rolled out?
 
 
 def _meta(obj: Obj) -> tuple[Mapping[str, Any], Mapping[str, Any], int]:
@@ -182,10 +185,25 @@ def image_check(obj: Obj, want: ImageRef) -> Check | None:
     return None
 
 
-RULES: dict[str, Rule] = {
-    "Deployment": deployment_status,
-    "StatefulSet": statefulset_status,
-    "DaemonSet": daemonset_status,
+@dataclass(frozen=True)
+class Workload:
+    """A kind ``--workload KIND/NS/NAME`` accepts (the table key is its ``kind``)."""
+
+    resource: Resource
+    aliases: tuple[str, ...]  # KIND as it may be typed, lower-case
+    rule: Rule
+    provider: str | None = None  # what serves the resource when Kubernetes does not
+
+
+WORKLOADS: dict[str, Workload] = {
+    "Deployment": Workload(Resource("apps", "v1", "deployments"), ("deployment", "deploy"),
+                           lambda obj, _paused: deployment_status(obj)),
+    "StatefulSet": Workload(Resource("apps", "v1", "statefulsets"), ("statefulset", "sts"),
+                            lambda obj, _paused: statefulset_status(obj)),
+    "DaemonSet": Workload(Resource("apps", "v1", "daemonsets"), ("daemonset", "ds"),
+                          lambda obj, _paused: daemonset_status(obj)),
+    "Rollout": Workload(Resource("argoproj.io", "v1alpha1", "rollouts"), ("rollout", "ro"),
+                        rollout_status, "Argo Rollouts"),
 }
 
 
@@ -195,13 +213,9 @@ def check_workload(obj: Obj, expect: Expect) -> Check:
     gone = deleting(obj)
     if gone is not None:
         return gone
-    if kind == "Rollout":
-        rolled = rollout_status(obj, expect.allow_paused)
-    elif kind in RULES:
-        rolled = RULES[kind](obj)
-    else:
-        return failed(f"cannot verify kind {kind!r}; use Deployment, StatefulSet, DaemonSet "
-                      "or Rollout")
+    if kind not in WORKLOADS:
+        return failed(f"cannot verify kind {kind!r}; use {or_list(WORKLOADS)}")
+    rolled = WORKLOADS[kind].rule(obj, expect.allow_paused)
     if rolled.state == "failed" or expect.image is None:
         return rolled
     template = image_check(obj, expect.image)
@@ -211,8 +225,6 @@ def check_workload(obj: Obj, expect: Expect) -> Check:
 
 
 PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
-RESOURCES_OF = {"Deployment": "deployments", "StatefulSet": "statefulsets",
-                "DaemonSet": "daemonsets", "Rollout": "rollouts"}
 
 
 def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str, str] | None:

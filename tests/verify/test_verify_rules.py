@@ -10,10 +10,11 @@ import verify_objects as o
 
 from promoter.errors import InputError
 from promoter.images import parse
-from promoter.verify import Target, parse_target
+from promoter.remote import normalize_repo_url
+from promoter.verify import VerifyTarget, parse_target
 from promoter.verify.argocd import check_application
 from promoter.verify.flux import applied_sha, check_flux
-from promoter.verify.rules import Expect, image_matches, normalize_repo_url
+from promoter.verify.rules import Expect, image_matches
 from promoter.verify.workloads import (
     check_workload,
     daemonset_status,
@@ -205,13 +206,14 @@ def test_single_source_of_another_repository_is_noted() -> None:
 
 
 @pytest.mark.parametrize(("kind", "text", "target"), [
-    ("argocd-app", "api", Target("argocd-app", "argocd", "api")),
-    ("argocd-app", "apps/api", Target("argocd-app", "apps", "api")),
-    ("flux-kustomization", "flux-system/api", Target("flux-kustomization", "flux-system", "api")),
-    ("workload", "Deployment/prod/api", Target("workload", "prod", "api", "Deployment")),
-    ("workload", "sts/prod/db", Target("workload", "prod", "db", "StatefulSet")),
+    ("argocd-app", "api", VerifyTarget("argocd-app", "argocd", "api")),
+    ("argocd-app", "apps/api", VerifyTarget("argocd-app", "apps", "api")),
+    ("flux-kustomization", "flux-system/api",
+     VerifyTarget("flux-kustomization", "flux-system", "api")),
+    ("workload", "Deployment/prod/api", VerifyTarget("workload", "prod", "api", "Deployment")),
+    ("workload", "sts/prod/db", VerifyTarget("workload", "prod", "db", "StatefulSet")),
 ])
-def test_parse_target(kind: str, text: str, target: Target) -> None:
+def test_parse_target(kind: str, text: str, target: VerifyTarget) -> None:
     assert parse_target(kind, text) == target
 
 

@@ -16,8 +16,8 @@ from verify_objects import in_thread, join_ok
 from promoter.errors import AuthError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import parse
 from promoter.verify import (
-    Target,
     VerifySettings,
+    VerifyTarget,
     parse_target,
     run,
 )
@@ -311,7 +311,7 @@ def test_refresh_sets_the_annotations(kube: FakeKube) -> None:
 
 def test_missing_object_is_reported_on_timeout(kube: FakeKube) -> None:
     with pytest.raises(VerifyTimeout, match="argocd-app argocd/nope: not found"):
-        run([Target("argocd-app", "argocd", "nope")], settings(kube, timeout=1.0))
+        run([VerifyTarget("argocd-app", "argocd", "nope")], settings(kube, timeout=1.0))
 
 
 class TestArgoCDServer:
@@ -370,7 +370,7 @@ def test_statefulset_and_daemonset(kube: FakeKube, kind: str) -> None:
 
 @pytest.mark.parametrize("target", [APP, parse_target("flux-kustomization", "flux-system/api"),
                                     DEPLOY])
-def test_an_object_being_deleted_never_passes(kube: FakeKube, target: Target) -> None:
+def test_an_object_being_deleted_never_passes(kube: FakeKube, target: VerifyTarget) -> None:
     obj = {APP: o.application(SHA), DEPLOY: o.deployment(f"{o.IMAGE}:2.0")}.get(
         target, o.flux("Kustomization", f"main@sha1:{SHA}"))
     obj["metadata"].update(deletionTimestamp=o.T2, finalizers=["example.test/keep"])
