@@ -20,6 +20,7 @@
     a file or reference named in the plan and left unedited):
     BadYaml                       a file that cannot be edited safely (line named)
     NotEditable                   a reference that cannot be given the new version
+    NotRegular                    a path that is not a regular file (FIFO, device, symlink)
 
 Every message is one line: ``<what happened>; <what to do>``.
 """
@@ -132,6 +133,10 @@ class BadYaml(Exception):
 
 class NotEditable(Exception):
     """A reference that cannot be given the new version; becomes a Skip."""
+
+
+class NotRegular(Exception):
+    """A path that is not a regular file (FIFO, socket, device, symlink): not read."""
 
 
 class VerifyTimeout(WaitTimeout):

@@ -18,7 +18,7 @@ FLAGS_ENV = "default"
 
 
 @dataclass(frozen=True)
-class Source:
+class CiRun:
     """Where the promotion came from (CI run and commit), when the CI says."""
 
     run_url: str | None = None
@@ -93,7 +93,7 @@ def sparse_paths(config: cfg.Config | None, target: cfg.Target, source: str | No
 
 
 def message(
-    template: str, target: cfg.Target, edits: Plan, ref: ImageRef, source: Source
+    template: str, target: cfg.Target, edits: Plan, ref: ImageRef, source: CiRun
 ) -> str:
     """The commit message: the template, then trailers recording the source."""
     subject = fill(template, values(target.app, target.env, str(ref),
@@ -106,23 +106,23 @@ def message(
     return f"{subject.strip()}\n\n" + "\n".join(trailers) + "\n"
 
 
-def source_from(environ: Mapping[str, str]) -> Source:
+def ci_run_from(environ: Mapping[str, str]) -> CiRun:
     """CI run URL and source commit from GitHub Actions or GitLab CI variables."""
     server, repo = environ.get("GITHUB_SERVER_URL"), environ.get("GITHUB_REPOSITORY")
     if server and repo:
         run = environ.get("GITHUB_RUN_ID")
         sha = environ.get("GITHUB_SHA")
-        return Source(
+        return CiRun(
             run_url=f"{server}/{repo}/actions/runs/{run}" if run else None,
             commit=sha, commit_url=f"{server}/{repo}/commit/{sha}" if sha else None,
         )
     if environ.get("GITLAB_CI") or environ.get("CI_PIPELINE_URL"):
         sha, project = environ.get("CI_COMMIT_SHA"), environ.get("CI_PROJECT_URL")
-        return Source(
+        return CiRun(
             run_url=environ.get("CI_PIPELINE_URL"), commit=sha,
             commit_url=f"{project}/-/commit/{sha}" if sha and project else None,
         )
-    return Source()
+    return CiRun()
 
 
 def check_conflict(first: Plan, again: Plan, branch: str) -> None:

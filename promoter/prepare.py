@@ -15,7 +15,7 @@ from promoter.images import ImageRef
 from promoter.manifests import flux, overlay
 from promoter.promotion import Job, Request
 from promoter.registry import gate
-from promoter.template import fill
+from promoter.template import TARGET_FIELDS, check, fill
 
 
 def prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str]) -> Job:
@@ -49,7 +49,7 @@ def prepare(request: Request, ws: workspace.Workspace, environ: Mapping[str, str
             f"force-pushes the base: use --direct to commit to {ws.base}, or another --branch"
         )
     return Job(request, ws, target, ref, direct, author, request.committer or author,
-               plan.source_from(environ), client)
+               plan.ci_run_from(environ), client)
 
 
 def _registry(request: Request, target: cfg.Target, ref: ImageRef, source: str | None,
@@ -76,7 +76,7 @@ def _target(request: Request, config: cfg.Config | None) -> cfg.Target:
         if request.paths:
             target = replace(target, paths=tuple(cfg.safe_path(p, "--path") for p in request.paths))
     if request.branch:
-        template = cfg.placeholders(request.branch, ("app", "env"), "--branch")
+        template = check(request.branch, TARGET_FIELDS, "--branch")
         target = replace(target, branch=fill(template, {"app": target.app, "env": target.env}))
     return target
 

@@ -164,6 +164,6 @@ class Job:
     direct: bool
     author: git.Identity
     committer: git.Identity
-    source: plan.Source
+    source: plan.CiRun
     registry: Any = None  # the registry client that checked ``ref`` (promoter.registry)
     forge: Any = None  # the forge that makes the commit (--sign github, promoter.forge_commit)

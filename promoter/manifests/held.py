@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from promoter.errors import PromoterError
+from promoter.errors import NotRegular, PromoterError
 from promoter.manifests.records import Change, FileEdit, Piece
 from promoter.manifests.udiff import changed_ranges
 
@@ -32,7 +32,7 @@ def file_edit(
 
 def texts(edit: FileEdit) -> tuple[bytes, bytes]:
     """The old and the new text of the edited file, from the file as it is."""
-    from promoter.manifests.scan import NotRegular, read_regular  # scan makes FileEdits
+    from promoter.manifests.scan import read_regular  # scan makes FileEdits
 
     grown = sum(len(p.new) - len(p.old) for p in edit.pieces)
     try:

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from promoter.errors import Interrupted, PromoterError
+from promoter.errors import Interrupted, NotRegular, PromoterError
 
 NAME = ".promoter-update.journal"
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -102,7 +102,7 @@ def recover(root: Path) -> str | None:
 
 
 def _read(path: Path) -> tuple[str, str, list[str]]:
-    from promoter.manifests.scan import NotRegular, read_regular
+    from promoter.manifests.scan import read_regular
 
     try:
         data = json.loads(read_regular(path, 16 * 1024 * 1024).decode("utf-8"))

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from promoter.errors import BadYaml, ConflictError, InputError
+from promoter.errors import BadYaml, ConflictError, InputError, NotRegular
 from promoter.images import ImageRef
 from promoter.manifests import follow, held, overlay, regions
 from promoter.manifests.document import BOM, edit_text, found_line, locate
@@ -237,10 +237,6 @@ def _inside(real_root: Path, path: Path, given: str) -> Path:
     if real != real_root and real_root not in real.parents:
         raise InputError(f"{given} leads outside {real_root}; give paths inside the tree")
     return real
-
-
-class NotRegular(Exception):
-    """A path that is not a regular file (FIFO, socket, device, symlink)."""
 
 
 _KINDS = {stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",

@@ -38,11 +38,25 @@ from promoter.report_ci.gitlab import (
     gitlab_error,
     write_gitlab,
 )
-from promoter.report_ci.record import log_lines, outputs, problems, subject
+from promoter.report_ci.record import error_lines, log_lines, outputs, subject
 
 __all__ = [
-    "DOTENV_KEYS", "SECRET_VARIABLES", "dotenv_text", "dotenv_values", "escape_data",
-    "github_annotation", "github_error", "github_mask", "github_output_text", "github_summary",
-    "gitlab_error", "log_lines", "mask_now", "outputs", "problems", "subject", "write_github",
+    "DOTENV_KEYS",
+    "SECRET_VARIABLES",
+    "dotenv_text",
+    "dotenv_values",
+    "error_lines",
+    "escape_data",
+    "github_annotation",
+    "github_error",
+    "github_mask",
+    "github_output_text",
+    "github_summary",
+    "gitlab_error",
+    "log_lines",
+    "mask_now",
+    "outputs",
+    "subject",
+    "write_github",
     "write_gitlab",
 ]

@@ -12,10 +12,10 @@ from typing import Any, TextIO
 
 from promoter.report_ci.record import (
     as_text,
+    error_lines,
     log_lines,
     old_new,
     outputs,
-    problems,
     subject,
     value_at,
 )
@@ -113,7 +113,7 @@ def github_summary(record: Mapping[str, Any]) -> str:
     title = f"### promoter: {subject(record)}"
     table = "".join(f"| {name} | {cell} |\n" for name, cell in rows)
     files = "".join(f"- `{_md(f)[1:-1]}`\n" for f in record.get("files") or [])
-    notes = "".join(f"> **Error:** {line}\n" for line in problems(record))
+    notes = "".join(f"> **Error:** {line}\n" for line in error_lines(record))
     return f"{title}\n\n| | |\n|---|---|\n{table}\n{files}{notes}\n"
 
 
@@ -134,7 +134,7 @@ def write_github(record: dict[str, Any], environ: Mapping[str, str]) -> str:
     _append(environ.get("GITHUB_STEP_SUMMARY"), github_summary(record))
     group = f"::group::promoter {subject(record)}\n"
     body = "".join(f"{line}\n" for line in log_lines(record))
-    errors = "".join(github_annotation(line) for line in problems(record))
+    errors = "".join(github_annotation(line) for line in error_lines(record))
     return f"{_masks(environ)}{group}{body}::endgroup::\n{errors}"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from promoter.report_ci.record import log_lines, outputs, problems, subject
+from promoter.report_ci.record import error_lines, log_lines, outputs, subject
 
 
 def dotenv_values(record: Mapping[str, Any]) -> dict[str, str]:
@@ -59,7 +59,7 @@ def write_gitlab(record: dict[str, Any], environ: Mapping[str, str]) -> str:
     _write(dotenv, dotenv_text(dotenv_values(record)))
     _write(result, json.dumps(record, indent=2, sort_keys=True) + "\n")
     header = f"promoter {subject(record)}"
-    lines = [*log_lines(record), *(f"ERROR: {line}" for line in problems(record))]
+    lines = [*log_lines(record), *(f"ERROR: {line}" for line in error_lines(record))]
     return _gitlab_section("promoter", header, lines)
 
 

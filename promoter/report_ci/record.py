@@ -52,7 +52,7 @@ def subject(record: Mapping[str, Any]) -> str:
     return f"verify {as_text(record.get('revision'))[:12]}".rstrip()
 
 
-def problems(record: Mapping[str, Any]) -> list[str]:
+def error_lines(record: Mapping[str, Any]) -> list[str]:
     """One line per way the record says the promotion did not succeed."""
     found = []
     where = subject(record)

@@ -2,7 +2,7 @@
 later commit containing it) is live and the workloads run the new image.
 
     targets = [parse_target("argocd-app", "argocd/api")]
-    result = run(targets, VerifySettings(revision=sha, ...))   # or raises
+    result = run(targets, VerifyRequest(revision=sha, ...))   # or raises
 
 ``run`` raises VerifyFailed (exit 6), VerifyTimeout (exit 5) -- both carry
 ``.result`` -- or AuthError (exit 3). ``kubernetes`` is imported only by
@@ -53,7 +53,7 @@ class VerifyTarget:
 
 
 @dataclass(frozen=True)
-class VerifySettings:
+class VerifyRequest:
     revision: str
     image: ImageRef | None = None
     timeout: float = VERIFY_TIMEOUT
@@ -90,7 +90,7 @@ def parse_target(kind: str, text: str) -> VerifyTarget:
     return VerifyTarget(kind, parts[0], parts[1], workload_kind)
 
 
-def _source(target: VerifyTarget, settings: VerifySettings, api: Callable[[], object]) -> Source:
+def _source(target: VerifyTarget, settings: VerifyRequest, api: Callable[[], object]) -> Source:
     relist = min(RELIST_SECONDS, max(settings.settle / 2, 1.0))  # a stall shows within settle
     if target.kind == "argocd-app" and settings.argocd_server:
         from promoter.verify.argocd_api import ArgoCDSource
@@ -116,7 +116,7 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
     return lambda obj: rule(obj, expect)
 
 
-def run(targets: Sequence[VerifyTarget], settings: VerifySettings, *, clock: Clock | None = None,
+def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Clock | None = None,
         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
     """Wait until every target is live at ``settings.revision``; see the module doc."""
     if not targets:
@@ -145,4 +145,4 @@ def run(targets: Sequence[VerifyTarget], settings: VerifySettings, *, clock: Clo
                 heartbeat)
 
 
-__all__ = ["VerifyResult", "VerifySettings", "VerifyTarget", "parse_target", "run"]
+__all__ = ["VerifyRequest", "VerifyResult", "VerifyTarget", "parse_target", "run"]

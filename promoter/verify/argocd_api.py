@@ -34,10 +34,9 @@ from promoter import http_safety
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable
 from promoter.retry import RECONNECT
 from promoter.verify.argocd import fill_health, needs_sync
-from promoter.verify.watch import Sink
+from promoter.verify.watch import Follower, Sink
 
 STALL_GRACE = 2.0
-JOIN_SECONDS = 5.0
 
 
 class _SameOrigin(urllib.request.HTTPRedirectHandler):
@@ -54,7 +53,7 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-class ArgoCDSource:
+class ArgoCDSource(Follower):
     """Follows one Application through the Argo CD API server."""
 
     def __init__(self, server: str, token: str, namespace: str, name: str, *,
@@ -79,20 +78,9 @@ class ArgoCDSource:
         query = {"appNamespace": self.namespace, **query}
         return f"{self.base}{path.format(name=quoted)}?{urllib.parse.urlencode(query)}"
 
-    def start(self, index: int, sink: Sink) -> None:
-        self.thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
-                                       name=f"verify-{self.what}")
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop and join the thread, shutting a blocked stream's socket down."""
-        self.stopped.set()
-        deadline = time.monotonic() + JOIN_SECONDS
-        while self.thread is not None and self.thread.is_alive():
-            _shutdown(self.response)
-            self.thread.join(0.05)
-            if time.monotonic() > deadline:
-                break
+    def interrupt(self) -> None:
+        """Shut a blocked stream's socket down."""
+        _shutdown(self.response)
 
     def _run(self, index: int, sink: Sink) -> None:
         failures = 0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from promoter.images import ImageRef
-from promoter.verify import VerifySettings
+from promoter.verify import VerifyRequest
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,9 @@ class Cluster:
 
     def settings(self, revision: str, *, image: ImageRef | None, timeout: float, settle: float,
                  is_ancestor: Callable[[str, str], bool] | None,
-                 repo_url: str | None) -> VerifySettings:
+                 repo_url: str | None) -> VerifyRequest:
         """The settings of one verification of ``revision`` through this cluster."""
-        return VerifySettings(
+        return VerifyRequest(
             revision=revision, image=image, timeout=timeout, settle=settle,
             kubeconfig=self.kubeconfig, context=self.context,
             argocd_server=self.argocd_server, argocd_token=self.argocd_token,

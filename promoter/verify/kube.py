@@ -18,12 +18,11 @@ from typing import Any
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
 from promoter.retry import RECONNECT
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
-from promoter.verify.watch import Sink
+from promoter.verify.watch import Follower, Sink
 
 WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
 CONNECT_SECONDS = 5.0
 UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
-JOIN_SECONDS = 5.0
 STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
 
 
@@ -104,7 +103,7 @@ def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
     return VerifyFailed(f"the cluster does not serve {name}/{version}; {hint}")
 
 
-class KubeSource:
+class KubeSource(Follower):
     """Follows one namespaced object with list + watch.
 
     The watch lasts at most ``relist`` seconds (server side, and a client read
@@ -132,21 +131,10 @@ class KubeSource:
         self.watch: Any = None
         self.thread: threading.Thread | None = None
 
-    def start(self, index: int, sink: Sink) -> None:
-        self.thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
-                                       name=f"verify-{self.what}")
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop and join the thread (shutting a blocked watch's socket down)."""
-        self.stopped.set()
-        deadline = time.monotonic() + JOIN_SECONDS
-        while self.thread is not None and self.thread.is_alive():
-            if self.watch is not None:
-                self.watch.stop()
-            self.thread.join(0.05)
-            if time.monotonic() > deadline:
-                break
+    def interrupt(self) -> None:
+        """Shut a blocked watch's socket down."""
+        if self.watch is not None:
+            self.watch.stop()
 
     def _run(self, index: int, sink: Sink) -> None:
         failures, rv = 0, None

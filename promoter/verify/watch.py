@@ -7,6 +7,8 @@ timeout passed (VerifyTimeout, exit 5). Time comes from an injectable clock.
 from __future__ import annotations
 
 import queue
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +29,39 @@ class Source(Protocol):
     def start(self, index: int, sink: Sink) -> None: ...
 
     def stop(self) -> None: ...
+
+
+JOIN_SECONDS = 5.0  # how long stop() waits for a follower's thread
+
+
+class Follower:
+    """A Source that follows its object on a thread of its own (the Kubernetes
+    watch, Argo CD's stream): ``start`` runs ``_run``; ``stop`` sets ``stopped``
+    and ``interrupt``s a blocked read until the thread ends (at most JOIN_SECONDS)."""
+
+    what: str
+    stopped: threading.Event
+    thread: threading.Thread | None
+
+    def start(self, index: int, sink: Sink) -> None:
+        self.thread = threading.Thread(target=self._run, args=(index, sink), daemon=True,
+                                       name=f"verify-{self.what}")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        deadline = time.monotonic() + JOIN_SECONDS
+        while self.thread is not None and self.thread.is_alive():
+            self.interrupt()
+            self.thread.join(0.05)
+            if time.monotonic() > deadline:
+                break
+
+    def interrupt(self) -> None:
+        """Unblock a read in progress (close its socket)."""
+
+    def _run(self, index: int, sink: Sink) -> None:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,10 @@ BAD = {
     "cluster flag without verify": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
                                             "--context", "prod"], 2,
                                     "--context has no effect without --verify"),
+    "branch placeholder": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
+                                  "--branch", "promoter/{tag}"], 2,
+                           "error: --branch 'promoter/{tag}' has the unknown placeholder {tag};"
+                           " use {app} {env}"),
 }
 
 

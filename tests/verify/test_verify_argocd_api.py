@@ -13,16 +13,16 @@ from fakes.kube_server import ADMIN_TOKEN, FakeKube
 from verify_objects import in_thread, join_ok
 
 from promoter.errors import AuthError, PromoterError, VerifyFailed, VerifyTimeout
-from promoter.verify import VerifySettings, parse_target, run
+from promoter.verify import VerifyRequest, parse_target, run
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 APP = parse_target("argocd-app", "argocd/api")
 
 
-def through_api(kube: FakeKube, **extra: Any) -> VerifySettings:
+def through_api(kube: FakeKube, **extra: Any) -> VerifyRequest:
     extra.setdefault("argocd_ca", kube.ca_path)
     extra.setdefault("timeout", 20.0)
-    return VerifySettings(revision=SHA, settle=0.0, argocd_server=kube.url,
+    return VerifyRequest(revision=SHA, settle=0.0, argocd_server=kube.url,
                           argocd_token=ADMIN_TOKEN, kubeconfig="/nonexistent", **extra)
 
 

@@ -16,13 +16,13 @@ from kubernetes.client.exceptions import ApiException
 
 from promoter.cli import main
 from promoter.errors import VerifyFailed, VerifyTimeout
-from promoter.verify import VerifySettings, parse_target, run
+from promoter.verify import VerifyRequest, parse_target, run
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 
 
-def settings(kube: FakeKube, timeout: float, refresh: bool = False) -> VerifySettings:
-    return VerifySettings(revision=SHA, timeout=timeout, settle=0.0, refresh=refresh,
+def settings(kube: FakeKube, timeout: float, refresh: bool = False) -> VerifyRequest:
+    return VerifyRequest(revision=SHA, timeout=timeout, settle=0.0, refresh=refresh,
                           kubeconfig=kube.kubeconfig())
 
 

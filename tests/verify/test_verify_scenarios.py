@@ -16,7 +16,7 @@ from verify_objects import in_thread, join_ok
 from promoter.errors import AuthError, PromoterError, VerifyFailed, VerifyTimeout
 from promoter.images import parse
 from promoter.verify import (
-    VerifySettings,
+    VerifyRequest,
     VerifyTarget,
     parse_target,
     run,
@@ -29,9 +29,9 @@ DEPLOY = parse_target("workload", "Deployment/prod/api")
 
 
 def settings(kube: FakeKube, revision: str = SHA, timeout: float = 20.0,
-             **extra: Any) -> VerifySettings:
+             **extra: Any) -> VerifyRequest:
     extra.setdefault("kubeconfig", kube.kubeconfig())
-    return VerifySettings(revision=revision, timeout=timeout, settle=0.0, **extra)
+    return VerifyRequest(revision=revision, timeout=timeout, settle=0.0, **extra)
 
 
 class Lines:
@@ -283,7 +283,7 @@ def test_a_silently_stalled_watch_is_noticed_within_the_settle_window(kube: Fake
         kube.apply(o.application(SHA))
 
     thread = in_thread(controller)
-    result = run([APP], VerifySettings(revision=SHA, timeout=20, settle=2.0,
+    result = run([APP], VerifyRequest(revision=SHA, timeout=20, settle=2.0,
                                        kubeconfig=kube.kubeconfig()))
     join_ok(thread)
     assert result.status == "verified"
