@@ -11,14 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-from github import Auth, Github, GithubException, GithubIntegration
+from github import Auth, Github, GithubException
 
 from promoter.errors import AuthError, InputError, PromoterError
-from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body, http
+from promoter.forges import (
+    ForgeResult,
+    ForgeSettings,
+    PullRequest,
+    PullRequestSpec,
+    body,
+    github_auth,
+)
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
 from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
 from promoter.forges.http_errors import transport_error
@@ -28,6 +34,8 @@ from promoter.retry import Backoff, call
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.github.com"
+
+
 def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubForge:
     """A forge for ``settings.slug`` (``owner/name``) with a token or a GitHub App."""
     if not settings.slug or settings.slug.count("/") != 1:
@@ -36,42 +44,13 @@ def connect(settings: ForgeSettings, backoff: Backoff | None = None) -> GitHubFo
             " pass --repo https://github.com/OWNER/NAME"
         )
     api = (settings.api_url or DEFAULT_API).rstrip("/")
-    _bind_connections(api, Limits.within(settings.timeout))
+    github_auth.bind_connections(api, Limits.within(settings.timeout))
     backoff = backoff or Backoff()
     if backoff.budget is None:
         backoff = replace(backoff, budget=settings.timeout)
     forge = GitHubForge(api, settings.slug, backoff)
     forge.login(settings)
     return forge
-
-
-def _bind_connections(api: str, limits: Limits) -> None:
-    """Every PyGithub connection (the client's, the App's token requests, one
-    PyGithub opens for a URL the server sent) gets a SafeSession bound to the
-    origin of ``api`` (promoter.forges.http); PyGithub follows same-host 301s."""
-    from github.Requester import (
-        HTTPRequestsConnectionClass,
-        HTTPSRequestsConnectionClass,
-        Requester,
-    )
-
-    Requester.injectConnectionClasses(
-        http.bound_connection(HTTPRequestsConnectionClass, api, limits, "GitHub", (301,)),
-        http.bound_connection(HTTPSRequestsConnectionClass, api, limits, "GitHub", (301,)),
-    )
-    Requester._Requester__persist = True  # type: ignore[attr-defined]  # keep connections
-
-
-def _private_key(value: str) -> str:
-    if "-----BEGIN" in value:
-        return value
-    path = Path(value).expanduser()
-    if path.is_file():
-        return path.read_text()
-    raise InputError(
-        "--app-private-key is neither a PEM key nor a readable file;"
-        " pass the key text or the path to the .pem file"
-    )
 
 
 class GitHubForge:
@@ -94,7 +73,8 @@ class GitHubForge:
 
     def login(self, settings: ForgeSettings) -> None:
         if settings.app_id and settings.app_private_key:
-            self.gh = self._client(self._app_auth(settings.app_id, settings.app_private_key))
+            self.gh = self._client(github_auth.installation_auth(
+                self.api, self.slug, settings.app_id, settings.app_private_key, self._call))
             return
         token = settings.token
         if not token:
@@ -111,28 +91,6 @@ class GitHubForge:
         auth: Any = self.gh.requester.auth
         return str(self._call("getting an installation token", "the App installed",
                               lambda: auth.token))
-
-    def _app_auth(self, app_id: str, key: str) -> Any:
-        app = Auth.AppAuth(app_id, _private_key(key))
-        try:
-            app.create_jwt()
-        except Exception as exc:  # PyJWT / cryptography: a bad key; never echo it
-            raise AuthError(
-                "--app-private-key is not a usable RSA private key;"
-                " download a new .pem from the GitHub App's settings"
-            ) from exc
-        integration = GithubIntegration(
-            base_url=self.api, auth=app, retry=None,
-            seconds_between_requests=None, seconds_between_writes=None,
-        )
-        owner, name = self.slug.split("/")
-        installation = self._call(
-            "finding the GitHub App installation", "the App installed on the repository",
-            lambda: integration.get_repo_installation(owner, name),
-            missing=f"GitHub App {app_id} is not installed on {self.slug};"
-            " install it on the repository (contents and pull requests: write)",
-        )
-        return app.get_installation_auth(installation.id)
 
     # -- calls and errors ------------------------------------------------------
 
