@@ -50,19 +50,6 @@ def test_follows_the_stream_not_a_poll(kube: FakeKube) -> None:
     assert len(gets) <= 3  # one read, one stream (and maybe a re-read): no polling
 
 
-def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
-    kube.apply(o.application(o.OLD))
-
-    def controller() -> None:
-        kube.wait_watches(1)
-        kube.delete("applications", "argocd", "api")
-
-    thread = in_thread(controller)
-    with pytest.raises(VerifyFailed, match="argocd-app argocd/api: deleted while waiting"):
-        run([APP], through_api(kube))
-    join_ok(thread)
-
-
 def test_a_missing_app_is_a_403_that_says_it_may_not_exist(kube: FakeKube) -> None:
     with pytest.raises(AuthError) as caught:
         run([APP], through_api(kube))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -495,8 +496,13 @@ def test_argocd_3_without_resource_health_names_the_failing_workload(kube: FakeK
         'Deployment/prod/api: Degraded: deployment "api" exceeded its progress deadline']
 
 
-def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
+@pytest.mark.parametrize("path", ["kubernetes watch", "argocd api stream"])
+def test_deleted_mid_wait_says_deleted(kube: FakeKube, path: str) -> None:
     kube.apply(o.application(o.OLD))
+    request = settings(kube)
+    if path == "argocd api stream":
+        request = replace(request, argocd_server=kube.url, argocd_ca=kube.ca_path,
+                          argocd_token=ADMIN_TOKEN, kubeconfig="/nonexistent")
 
     def controller() -> None:
         kube.wait_watches(1)
@@ -504,5 +510,5 @@ def test_deleted_mid_wait_says_deleted(kube: FakeKube) -> None:
 
     thread = in_thread(controller)
     with pytest.raises(VerifyFailed, match="argocd-app argocd/api: deleted while waiting"):
-        run([APP], settings(kube))
+        run([APP], request)
     join_ok(thread)
