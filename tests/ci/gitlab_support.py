@@ -46,3 +46,19 @@ def run_project(tmp_path: Path, runner: Path, pipeline: str, files: dict[str, Pa
 
 def read_dotenv(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+
+
+def job_report(artifacts: Path, job: str = "promote-staging") -> dict[str, str]:
+    """The dotenv report (``PROMOTER_*``) a job left among its artifacts."""
+    return read_dotenv(artifacts / job / ".gitlab-ci-reports" / "dotenv" / "promoter.env")
+
+
+def failed_report(done: subprocess.CompletedProcess[str], artifacts: Path
+                  ) -> tuple[dict[str, str], str]:
+    """A failed job's report and the pipeline log: the job failed, and its
+    report says ``PROMOTER_OPERATION=failed``."""
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    report = job_report(artifacts)
+    assert report["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    return report, log

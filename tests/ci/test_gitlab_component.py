@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from ci_support import ROOT, SENTINEL, files_containing, git, history
-from gitlab_support import read_dotenv, run_project
+from gitlab_support import failed_report, job_report, run_project
 from ruamel.yaml import YAML
 from support.gitserver import GitServer
 from test_ci_schemas import check_jsonschema
@@ -163,8 +163,7 @@ def test_component_job_promotes_and_writes_the_dotenv_report(
     assert done.returncode == 0, log[-4000:]
     fetched = [r.path for r in component_server.requests if r.service == "git-upload-pack"]
     assert any(path.startswith("/acme/promoter.git") for path in fetched), fetched
-    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                         / "promoter.env")
+    report = job_report(artifacts)
     head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
     assert report["PROMOTER_OPERATION"] == "created"
     assert report["PROMOTER_COMMIT_SHA"] == head
@@ -186,11 +185,7 @@ def test_a_failed_install_still_reports_failed_and_names_the_pinned_release(
     done, artifacts = run_component(
         tmp_path, gitlab_ci_local, component_server, str(config_remote), install="install: true",
         variables=("PIP_NO_INDEX=1", f"PIP_FIND_LINKS={empty}"))
-    log = done.stdout + done.stderr
-    assert done.returncode != 0
-    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                         / "promoter.env")
-    assert report["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    report, log = failed_report(done, artifacts)
     assert report["PROMOTER_CHANGED"] == "false"
     assert f"pip install promoter=={version()} failed" in report["PROMOTER_ERROR"]
     assert f"ERROR: {report['PROMOTER_ERROR']}" in log
@@ -207,11 +202,7 @@ def test_a_usage_error_promoter_cannot_report_is_still_reported_failed(
     override = "\npromote-staging:\n  variables:\n    PROMOTER_DRAFT: maybe\n"
     done, artifacts = run_component(tmp_path, gitlab_ci_local, component_server,
                                     str(config_remote), extra=override)
-    log = done.stdout + done.stderr
-    assert done.returncode != 0
-    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                         / "promoter.env")
-    assert report["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    report, log = failed_report(done, artifacts)
     assert report["PROMOTER_ERROR"] == "promoter exited 2 without a report; see the job log"
     assert "'maybe' is not a valid boolean" in log
     assert git(config_remote, "branch", "--list", "promoter/*") == ""
@@ -248,8 +239,7 @@ def test_install_true_installs_exactly_the_components_release(
         variables=("PIP_NO_INDEX=1", f"PIP_FIND_LINKS={release} {wheelhouse}"))
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
-    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                         / "promoter.env")
+    report = job_report(artifacts)
     assert report["PROMOTER_OPERATION"] == "created"
     installed = list((tmp_path / "app").glob(f".promoter-venv/lib/python*/site-packages/"
                                                f"promoter-{version()}.dist-info"))

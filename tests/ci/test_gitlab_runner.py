@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from ci_support import ROOT, SENTINEL, files_containing, git, history, read_remote
-from gitlab_support import read_dotenv, run_project
+from gitlab_support import failed_report, job_report, run_project
 from support.gitserver import GitServer
 
 PIPELINE = """\
@@ -72,8 +72,7 @@ def test_template_job_promotes_and_writes_the_dotenv_report(
     pushes = [r for r in server.requests if r.service == "git-receive-pack"]
     assert len(pushes) >= 2 and all(r.authorized for r in pushes)
 
-    staging = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                          / "promoter.env")
+    staging = job_report(artifacts)
     head = git(config_remote, "rev-parse", "refs/heads/promoter/staging/api")
     assert staging["PROMOTER_OPERATION"] == "created"
     assert staging["PROMOTER_CHANGED"] == "true"
@@ -88,8 +87,7 @@ def test_template_job_promotes_and_writes_the_dotenv_report(
 
     # production copied staging's image from the base branch (1.4.1): the staging
     # job's dotenv (it `needs:` it) did not leak into its options.
-    production = read_dotenv(artifacts / "promote-production" / ".gitlab-ci-reports"
-                             / "dotenv" / "promoter.env")
+    production = job_report(artifacts, "promote-production")
     assert production["PROMOTER_MR_BRANCH"] == "promoter/production/api"
     assert production["PROMOTER_NEW_IMAGE"] == "ghcr.io/acme/api:1.4.1"
     assert "seen MR_BRANCH=promoter/staging/api OPERATION=created" in log
@@ -108,11 +106,7 @@ def test_template_job_failure_still_reports(
     """A tag that is not an image tag: promoter refuses (or does not exist yet);
     the job fails, the dotenv report says so, and the token is nowhere."""
     done, artifacts = run_pipeline(tmp_path, gitlab_ci_local, config_remote, "bad tag!")
-    log = done.stdout + done.stderr
-    assert done.returncode != 0
-    staging = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                          / "promoter.env")
-    assert staging["PROMOTER_OPERATION"] == "failed", log[-3000:]
+    staging, log = failed_report(done, artifacts)
     assert staging["PROMOTER_CHANGED"] == "false"
     assert "bad tag!" in staging["PROMOTER_ERROR"]  # promoter's own message
     assert f"ERROR: {staging['PROMOTER_ERROR']}" in log
@@ -142,8 +136,7 @@ def run_one_job(tmp_path: Path, runner: Path, config_repo: Path, variables: str,
     done, artifacts = run_project(tmp_path, runner, pipeline,
                                   {"promoter.gitlab-ci.yml": ROOT / ".gitlab-ci-template.yml"},
                                   variables=cicd)
-    report = read_dotenv(artifacts / "promote-staging" / ".gitlab-ci-reports" / "dotenv"
-                         / "promoter.env")
+    report = job_report(artifacts)
     return done.stdout + done.stderr, done.returncode, report
 
 

@@ -164,12 +164,19 @@ def _commit_elsewhere(tmp_path: Path, remote: Path, file: str, old: str, new: st
     return git(work, "rev-parse", "HEAD")
 
 
-def test_push_rejected_by_a_moved_base_is_retried_on_the_new_head(
-    tmp_path: Path, remote: Path
-) -> None:
+def _main_moves_on_first_push(tmp_path: Path, remote: Path) -> str:
+    """Another writer's commit (web's staging tag) lands on main just before our
+    first push; its sha."""
     other = _commit_elsewhere(tmp_path, remote, "apps/web/overlays/staging/kustomization.yaml",
                               '"2.7.0"', '"2.9.9"')
     _hook_moving_main(remote, other)
+    return other
+
+
+def test_push_rejected_by_a_moved_base_is_retried_on_the_new_head(
+    tmp_path: Path, remote: Path
+) -> None:
+    other = _main_moves_on_first_push(tmp_path, remote)
     waits: list[float] = []
     result = promote(Request(repo=str(remote), app="api", env="staging", direct=True,
                              image="ghcr.io/acme/api:1.5.0",
@@ -183,9 +190,7 @@ def test_push_rejected_by_a_moved_base_is_retried_on_the_new_head(
 def test_the_last_rejected_push_gives_up_without_waiting_or_fetching(
     tmp_path: Path, remote: Path
 ) -> None:
-    other = _commit_elsewhere(tmp_path, remote, "apps/web/overlays/staging/kustomization.yaml",
-                              '"2.7.0"', '"2.9.9"')
-    _hook_moving_main(remote, other)
+    other = _main_moves_on_first_push(tmp_path, remote)
     waits: list[float] = []
     with pytest.raises(PromoterError, match="rejected 1 times"):
         promote(Request(repo=str(remote), app="api", env="staging", direct=True,
