@@ -111,14 +111,14 @@ def _read(path: Path) -> dict[str, Realm]:
     """The entries of the file at ``path``; empty when it is missing or not trusted."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not _trusted(os.fstat(handle.fileno())):
+                log.info("registry realm cache %s ignored: not a regular file of this user "
+                         "that only they can write", path)
+                return {}
+            raw = handle.read(READ_LIMIT + 1)
     except OSError:
         return {}
-    with os.fdopen(descriptor, "rb") as handle:
-        if not _trusted(os.fstat(handle.fileno())):
-            log.info("registry realm cache %s ignored: not owned by this user or writable "
-                     "by others", path)
-            return {}
-        raw = handle.read(READ_LIMIT + 1)
     try:
         found = json.loads(raw) if len(raw) <= READ_LIMIT else None
     except ValueError:

@@ -8,6 +8,8 @@ import base64
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -276,3 +278,26 @@ def test_unwritable_cache_never_fails(tmp_path: Path) -> None:
     store.learn("https://ghcr.io", realms.Realm("https://ghcr.io/token", "ghcr.io"))
     assert store.remembered("https://ghcr.io") == realms.Realm("https://ghcr.io/token", "ghcr.io")
     assert os.listdir(tmp_path) == ["file"]
+
+
+@pytest.mark.linux_tools
+def test_the_cli_keeps_the_realm_in_the_user_cache_dir(
+    token_registry: TokenSetup, tmp_path: Path
+) -> None:
+    host, tokens = token_registry.registry.host, token_registry.tokens
+    manifest = tmp_path / "deployment.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+                        "  template:\n    spec:\n      containers:\n        - name: api\n"
+                        f"          image: {host}/private/app:0.9\n")
+    environ = {k: v for k, v in os.environ.items() if k != "PROMOTER_REGISTRY"}
+    cache = Path(environ["XDG_CACHE_HOME"]) / "promoter" / realms.FILE_NAME
+    before = len(tokens.seen)
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "promoter", "update", "--check-registry",
+             f"{host}/private/app:1.0", str(manifest)],
+            env={**environ, **CREDS}, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert cache.is_file() and PASSWORD.encode() not in cache.read_bytes()
+    assert len(tokens.seen) == before + 2  # one token a run: the second asked it first
+    assert json.loads(cache.read_bytes())["realms"][f"http://{host}"]["realm"] == tokens.realm
