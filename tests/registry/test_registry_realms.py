@@ -135,6 +135,15 @@ def test_a_registry_now_on_basic_auth_forgets_its_realm(
 
 
 @pytest.mark.linux_tools
+def test_basic_auth_is_one_request_and_writes_nothing(
+    registry: Registry, images: Images, tmp_path: Path, cache: Path
+) -> None:
+    for _ in range(2):
+        assert _check(registry.host, "acme/api", _env(tmp_path, CREDS), images).transport.sent == 1
+    assert not cache.exists()
+
+
+@pytest.mark.linux_tools
 @pytest.mark.parametrize("content", [b"{not json", b"[]", b'{"realms": {"x": 1}}', b"\xff" * 10])
 def test_a_corrupt_file_is_ignored_and_rewritten(
     token_registry: TokenSetup, images: Images, tmp_path: Path, cache: Path, content: bytes
