@@ -8,16 +8,23 @@ skopeo, then:
 
 1. counts the HTTP requests of the check itself (promoter.registry.gate.checked,
    the call promote makes) for a tag, a pinned tag, a multi-arch index and
-   ``tag@digest``; and those of reading the PR body's labels (old and new image);
-2. times in-process promotions (``promote(Request(..., direct=True))`` into a
-   local bare repository), alternating check off / check on / check + pin, RUNS
-   times each, and prints the medians and the difference.
-Prints Markdown; numbers go into benchmarks/README.md.
+   ``tag@digest``: with Basic auth, and with Bearer tokens on a first run (no
+   realm cache: the challenge) and on a later run (the realm remembered in the
+   cache file, promoter.registry.realms); and those of reading the PR body's
+   labels (old and new image);
+2. times the check alone (a fresh client each time, as promote makes one);
+3. times in-process promotions (``promote(Request(..., direct=True))`` into a
+   local bare repository), alternating check off / check on / check + pin
+   (Basic) / check on (Bearer, realm cached), RUNS times each, and prints the
+   medians and the difference.
+Prints Markdown (and the load average before and after); numbers go into
+benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -42,26 +49,31 @@ LABELS = {"org.opencontainers.image.source": "https://github.com/acme/api",
           "org.opencontainers.image.revision": "a" * 40}
 
 
-def count(text: str, pin: bool) -> int:
+def environ(cache: Path | str) -> dict[str, str]:
+    """The credentials, and the realm cache file (``off``: none)."""
+    return {**CREDS, "PROMOTER_REGISTRY_CACHE": str(cache)}
+
+
+def count(text: str, pin: bool, env: dict[str, str]) -> int:
     ref = images.parse(text)
-    _, client = gate.checked(Options(), ref, CREDS, check=True, pin=pin, where="bench")
+    _, client = gate.checked(Options(), ref, env, check=True, pin=pin, where="bench")
     assert client is not None
     return client.transport.sent
 
 
-def check_time(text: str, runs: int) -> list[float]:
+def check_time(text: str, runs: int, env: dict[str, str]) -> list[float]:
     """Seconds of ``gate.checked`` with a fresh client each time (as promote does)."""
     ref, found = images.parse(text), []
     for _ in range(runs):
         start = time.perf_counter()
-        gate.checked(Options(), ref, CREDS, check=True, pin=True, where="bench")
+        gate.checked(Options(), ref, env, check=True, pin=True, where="bench")
         found.append(time.perf_counter() - start)
     return found
 
 
 def labels_count(host: str) -> int:
     new, old = images.parse(f"{host}/acme/api:1.1"), images.parse(f"{host}/acme/api:1.0")
-    client = check.connect(new, Options(), CREDS)
+    client = check.connect(new, Options(), environ("off"))
     check.verified(client, new, pin=False)  # as in a promotion: the check comes first
     before = client.transport.sent
     assert check.provenance(client, new, old) is not None
@@ -71,7 +83,7 @@ def labels_count(host: str) -> int:
 def config_tree(root: Path, host: str) -> Path:
     (root / "app").mkdir(parents=True)
     (root / ".promoter.yaml").write_text(
-        "environments:\n  staging: {paths: [app]}\n"
+        "environments:\n  staging: {paths: [app], allow_downgrade: true}\n"
         f"apps:\n  api: {{image: '{host}/acme/api'}}\n")
     (root / "app" / "deployment.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
@@ -80,10 +92,10 @@ def config_tree(root: Path, host: str) -> Path:
     return root
 
 
-def timed(remote: Path, host: str, tag: str, options: Options) -> float:
+def timed(remote: Path, image: str, options: Options, env: dict[str, str]) -> float:
     start = time.perf_counter()
     result = promote(Request(repo=str(remote), app="api", env="staging", direct=True,
-                             image=f"{host}/acme/api:{tag}", registry=options), CREDS)
+                             image=image, registry=options), env)
     elapsed = time.perf_counter() - start
     assert result.changed, "each run must change the tag"
     return elapsed
@@ -93,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     with tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
         work = Path(tmp)
         layout = work / "oci"
@@ -105,51 +118,69 @@ def main() -> None:
             for server in (basic, bearer):
                 for tag in ("1.0", "1.1", "multi"):
                     server.push(layout, tag, "acme/api")
-            report_counts(basic, bearer)
-            report_check_times(basic.host, bearer.host, runs * 4)
-            report_times(work, basic.host, runs)
+            report_counts(basic, bearer, work)
+            report_check_times(basic.host, bearer.host, runs * 4, work)
+            report_times(work, basic.host, bearer.host, runs)
         tokens.close()
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def report_counts(basic: Registry, bearer: Registry) -> None:
+def report_counts(basic: Registry, bearer: Registry, work: Path) -> None:
     digest = basic.digest("acme/api", "1.0")
     rows = [
-        ("tag, check", f"{basic.host}/acme/api:1.0", False, bearer.host),
-        ("tag, check + pin", f"{basic.host}/acme/api:1.0", True, bearer.host),
-        ("multi-arch index, check + pin", f"{basic.host}/acme/api:multi", True, bearer.host),
-        ("tag@digest (--from sameness)", f"{basic.host}/acme/api:1.0@{digest}", False, None),
+        ("tag, check", f"{basic.host}/acme/api:1.0", False),
+        ("tag, check + pin", f"{basic.host}/acme/api:1.0", True),
+        ("multi-arch index, check + pin", f"{basic.host}/acme/api:multi", True),
+        ("tag@digest (--from sameness)", f"{basic.host}/acme/api:1.0@{digest}", False),
     ]
-    print("| check | requests, Basic (htpasswd) | requests, Bearer (first token) |")
-    print("|---|---|---|")
-    for name, text, pin, other in rows:
-        token = count(text.replace(basic.host, other), pin) if other else "-"
-        print(f"| {name} | {count(text, pin)} | {token} |")
-    print(f"| PR body labels after the check, old and new image (GitHub/GitLab only) "
-          f"| {labels_count(basic.host)} | - |")
-    print()
-
-
-def report_check_times(basic: str, bearer: str, runs: int) -> None:
-    print(f"| the check alone, check + pin ({runs} runs) | median | p95 | max |")
+    print("| check | requests, Basic (htpasswd) | requests, Bearer, first run (nothing cached) "
+          "| requests, Bearer, later runs (realm cached) |")
     print("|---|---|---|---|")
-    for name, host in (("Basic (htpasswd)", basic), ("Bearer (token each time)", bearer)):
-        values = sorted(check_time(f"{host}/acme/api:1.0", runs))
-        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-        print(f"| {name} | {statistics.median(values) * 1000:.1f} ms | {p95 * 1000:.1f} ms "
-              f"| {values[-1] * 1000:.1f} ms |")
+    for number, (name, text, pin) in enumerate(rows):
+        cache = work / f"realms-{number}.json"  # a new, empty cache for each row
+        token = text.replace(basic.host, bearer.host)  # the same images: the same digests
+        first, later = count(token, pin, environ(cache)), count(token, pin, environ(cache))
+        print(f"| {name} | {count(text, pin, environ('off'))} | {first} | {later} |")
+    print(f"| PR body labels after the check, old and new image (GitHub/GitLab only) "
+          f"| {labels_count(basic.host)} | - | - |")
     print()
 
 
-def report_times(work: Path, host: str, runs: int) -> None:
-    remote = bare_from(config_tree(work / "tree", host), work / "remote.git")
-    modes = {"check off": Options(check=False), "check on": Options(check=None),
-             "check + pin": Options(check=None, pin_digest=True)}
+def report_check_times(basic: str, bearer: str, runs: int, work: Path) -> None:
+    warm = work / "realms-warm.json"
+    count(f"{bearer}/acme/api:1.0", True, environ(warm))  # learns the realm
+    print(f"| the check alone, check + pin ({runs} runs, a new client each) | requests "
+          "| median | p95 | max |")
+    print("|---|---|---|---|---|")
+    cases = (("Basic (htpasswd)", basic, environ("off")),
+             ("Bearer, first run (challenge: 401, token, HEAD)", bearer, environ("off")),
+             ("Bearer, realm cached (token, HEAD)", bearer, environ(warm)))
+    for name, host, env in cases:
+        sent = count(f"{host}/acme/api:1.0", True, env)
+        values = sorted(check_time(f"{host}/acme/api:1.0", runs, env))
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        print(f"| {name} | {sent} | {statistics.median(values) * 1000:.1f} ms "
+              f"| {p95 * 1000:.1f} ms | {values[-1] * 1000:.1f} ms |")
+    print()
+
+
+def report_times(work: Path, basic: str, bearer: str, runs: int) -> None:
+    remotes = {host: bare_from(config_tree(work / f"tree-{n}", host), work / f"remote-{n}.git")
+               for n, host in enumerate((basic, bearer))}
+    warm = environ(work / "realms-promote.json")
+    count(f"{bearer}/acme/api:1.0", False, warm)  # learns the realm
+    modes = {"check off": (basic, Options(check=False), environ("off")),
+             "check on, Basic": (basic, Options(check=None), environ("off")),
+             "check + pin, Basic": (basic, Options(check=None, pin_digest=True), environ("off")),
+             "check on, Bearer, realm cached": (bearer, Options(check=None), warm)}
     times: dict[str, list[float]] = {name: [] for name in modes}
-    tags = iter(["1.1", "1.0"] * (runs * len(modes) + 1))
-    timed(remote, host, next(tags), modes["check off"])  # warm-up
+    tags = {host: iter(["1.1", "1.0"] * (runs * len(modes) + 1)) for host in remotes}
+    for host in remotes:  # warm-up
+        timed(remotes[host], f"{host}/acme/api:{next(tags[host])}", Options(check=False), warm)
     for _ in range(runs):
-        for name, options in modes.items():
-            times[name].append(timed(remote, host, next(tags), options))
+        for name, (host, options, env) in modes.items():
+            image = f"{host}/acme/api:{next(tags[host])}"
+            times[name].append(timed(remotes[host], image, options, env))
     base = statistics.median(times["check off"])
     print(f"| promote --direct, in process ({runs} runs each) | median | min | max "
           "| added (median) |")

@@ -4,6 +4,7 @@
     safety.py     the origin rule and redaction (credentials stay on their origin)
     transport.py  HTTP over requests: bounded, redirects followed by hand
     auth.py       where registry credentials come from; the Bearer token challenge
+    realms.py     token realms remembered between runs (and Docker Hub's, known)
     client.py     manifests (HEAD/GET) and blobs, with the auth dance
     check.py      what a promotion asks: exists, digest, same digest, labels
     labels.py     OCI labels -> the "what changed" lines of the pull request

@@ -7,8 +7,9 @@
                     (for a multi-arch image, the index's digest)
     provenance()    the labels of the old and new image, for the PR body
 
-One HEAD request per check when credentials are at hand (three the first time a
-Bearer challenge is answered). Labels are best effort: any registry failure
+One HEAD request per check with Basic credentials; with a Bearer challenge, two
+(token, HEAD) once the realm is remembered or known, three the first time (401,
+token, HEAD again; see promoter.registry.realms). Labels are best effort: any registry failure
 there leaves the body without them.
 """
 
@@ -27,6 +28,7 @@ from promoter.registry import auth
 from promoter.registry.client import INDEX_TYPES, Client, check_digest
 from promoter.registry.labels import ImageLabels, Provenance, from_labels
 from promoter.registry.options import Options
+from promoter.registry.realms import Realms, cache_path
 from promoter.registry.reference import endpoint, reference_of
 from promoter.registry.transport import Transport
 
@@ -37,7 +39,8 @@ log = logging.getLogger("promoter.registry")
 def connect(ref: ImageRef, options: Options, environ: Mapping[str, str]) -> Client:
     """A client for ``ref``'s repository with the credentials the user has."""
     where = endpoint(ref, options.insecure)
-    return Client(where, auth.lookup(ref.registry, environ), Transport(options.timeout))
+    return Client(where, auth.lookup(ref.registry, environ), Transport(options.timeout),
+                  Realms(cache_path(environ)))
 
 
 def verified(client: Client, ref: ImageRef, pin: bool, source: str | None = None) -> ImageRef:

@@ -1,8 +1,13 @@
 """A small OCI distribution client: manifests and blobs of one repository.
 
 Requests carry Basic credentials (to the registry's origin only) when there
-are some; a 401 with a Bearer challenge is answered once by fetching a token
-from the realm, which is then reused. Statuses become promoter's errors:
+are some. A registry whose token realm is remembered (promoter.registry.realms)
+is asked for a token first, so the first request already carries it. A 401 is
+answered once: a Bearer challenge by fetching a token from the realm it names
+(then remembered, and reused for the rest of the run); a Basic one after a
+remembered realm by forgetting it and sending the credentials. A remembered
+realm that fails is forgotten and the run goes on as without it: never more
+than one token from it and one from the challenge. Statuses become promoter's errors:
 401/403 AuthError (exit 3), 429/5xx RetryableError (exit 1); a 404 is returned
 to the caller, who knows what was missing. Server text is quoted redacted.
 """
@@ -11,13 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 from promoter.credentials import Credentials
 from promoter.errors import AuthError, PromoterError, RetryableError
 from promoter.registry import auth
+from promoter.registry.realms import KNOWN, Realm, Realms
 from promoter.registry.reference import Endpoint
-from promoter.registry.safety import may_receive_credentials, redact
+from promoter.registry.safety import may_ask_remembered, may_receive_credentials, redact
 from promoter.registry.transport import Credential, Reply, Transport
 
 MANIFEST_TYPES = (
@@ -30,16 +37,21 @@ INDEX_TYPES = frozenset(MANIFEST_TYPES[:2])
 MANIFEST_LIMIT = 4 * 1024 * 1024  # Distribution's own limit
 CONFIG_LIMIT = 8 * 1024 * 1024
 TOKEN_LIMIT = 1024 * 1024
+log = logging.getLogger("promoter.registry")
 
 
 class Client:
     """Reads one repository of one registry."""
 
-    def __init__(self, where: Endpoint, login: Credentials | None, transport: Transport) -> None:
+    def __init__(self, where: Endpoint, login: Credentials | None, transport: Transport,
+                 realms: Realms | None = None) -> None:
         self.where = where
         self.login = login
         self.transport = transport
+        self.realms = realms or Realms(None)
         self._token: str | None = None
+        self._asked: Realm | None = None  # the remembered realm a token was asked from
+        self._started = self._answered = False
         self.resolved: dict[str, str] = {}  # tag -> manifest digest, as answered
 
     def manifest(self, reference: str, method: str = "GET") -> Reply:
@@ -57,14 +69,59 @@ class Client:
         return reply.body
 
     def _request(self, method: str, url: str, headers: dict[str, str], limit: int) -> Reply:
+        first = not self._started
+        if first:
+            self._started = True
+            self._token = self._remembered_token()
         reply = self.transport.send(method, url, headers, self._credential(), limit)
-        if reply.status == 401 and self._token is None:
-            challenge = auth.parse_challenge(reply.headers.get("www-authenticate"))
-            if challenge is not None and challenge.scheme == "bearer":
-                self._token = self._fetch_token(challenge)
+        if reply.status == 401 and not self._answered:
+            self._answered = True
+            if self._answer(auth.parse_challenge(reply.headers.get("www-authenticate"))):
                 reply = self.transport.send(method, url, headers, self._credential(), limit)
+        elif first and self._asked is not None and self._token is None:
+            self.realms.forget(self.where.origin)  # its realm failed, and no challenge came
         self._raise_for(reply)
         return reply
+
+    def _remembered_token(self) -> str | None:
+        """A token from the realm remembered for this registry, when its rule allows."""
+        realm = self.realms.remembered(self.where.origin)
+        if realm is None or not may_ask_remembered(
+                realm.url, self.where.origin, known=KNOWN.get(self.where.origin) == realm,
+                credentials=self.login is not None):
+            return None
+        self._asked = realm
+        try:
+            return self._fetch_token(realm.url, self._params(realm.service, None))
+        except PromoterError as exc:
+            log.info("remembered token realm of %s not used: %s", self.where.registry, exc)
+            return None
+
+    def _answer(self, challenge: auth.Challenge | None) -> bool:
+        """Answer the registry's 401 challenge; whether to send the request again."""
+        if challenge is None or challenge.scheme != "bearer":
+            if self._asked is None:
+                return False
+            self.realms.forget(self.where.origin)
+            had_token, self._token = self._token is not None, None
+            return had_token and self.login is not None
+        realm = Realm(challenge.params.get("realm", ""), challenge.params.get("service"))
+        params = self._params(realm.service, challenge.params.get("scope"))
+        if self._token is not None and realm == self._asked and params == self._asked_params():
+            return False  # the same question again would get the same token
+        if not realm.url.startswith(("https://", "http://")):
+            raise AuthError(f"registry {self.where.registry} sent a token challenge without a "
+                            "usable realm; check the registry's auth configuration")
+        self._token = self._fetch_token(realm.url, params)
+        self.realms.learn(self.where.origin, realm)
+        return True
+
+    def _params(self, service: str | None, scope: str | None) -> dict[str, str]:
+        params = {"scope": scope or f"repository:{self.where.repository}:pull"}
+        return {**params, "service": service} if service else params
+
+    def _asked_params(self) -> dict[str, str] | None:
+        return None if self._asked is None else self._params(self._asked.service, None)
 
     def _credential(self) -> Credential | None:
         if self._token is not None:
@@ -73,13 +130,7 @@ class Client:
             return Credential(self.login.header(), self.where.origin)
         return None
 
-    def _fetch_token(self, challenge: auth.Challenge) -> str:
-        realm = challenge.params.get("realm", "")
-        if not realm.startswith(("https://", "http://")):
-            raise AuthError(f"registry {self.where.registry} sent a token challenge without a "
-                            "usable realm; check the registry's auth configuration")
-        params = {k: v for k, v in challenge.params.items() if k in ("service", "scope")}
-        params.setdefault("scope", f"repository:{self.where.repository}:pull")
+    def _fetch_token(self, realm: str, params: dict[str, str]) -> str:
         send = self.login is not None and may_receive_credentials(realm, self.where.origin)
         credential = Credential(self.login.header(), realm) if send and self.login else None
         reply = self.transport.send("GET", realm, {"Accept": "application/json"}, credential,
