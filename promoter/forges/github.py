@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from promoter.errors import AuthError, InputError, PromoterError
+from promoter.errors import AuthError, AutoMergeRefused, InputError, PromoterError
 from promoter.forges import (
     ForgeResult,
     ForgeSettings,
@@ -123,7 +123,9 @@ class GitHubForge:
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
         """One request for a no-op (find); a creation adds the create and one
         search for the promoter PRs it supersedes; labels, reviewers, assignees,
-        draft and auto-merge cost one request each, only when they change."""
+        draft and auto-merge cost one request each, only when they change.
+        Auto-merge comes last: refused, it raises AutoMergeRefused with what
+        was published."""
         repo = self._repo()
         if spec.delete_branch:
             self.delete_after_merge.add(spec.branch)
@@ -132,17 +134,17 @@ class GitHubForge:
         new = None if pr else self._create(repo, spec, title, text)
         if new is not None:
             pr, operation = new, "created"
+            merging = spec.auto_merge and pr.auto_merge is None
             seen = self._sync(pr, spec, title, text, review=True)
         else:
             raced = pr is None  # another run created it between our find and our create
             pr = pr or self._refind(repo, spec.branch)
+            merging = spec.auto_merge and pr.auto_merge is None
             seen = self._sync(pr, spec, title, text, review=changed or raced)
-            operation = "updated" if seen.changed or changed or raced else "none"
+            operation = "updated" if seen.changed or merging or changed or raced else "none"
         closed = self._supersede(spec, pr) if operation == "created" else ()
-        shown = view(pr, labels=seen.labels, draft=seen.draft)
-        if seen.merged:
-            shown = replace(shown, state="merged", merge_commit_sha=seen.merged)
-        return ForgeResult(shown, operation, closed, seen.error)
+        published = ForgeResult(view(pr, labels=seen.labels, draft=seen.draft), operation, closed)
+        return self._auto_merge(pr, spec, published) if merging else published
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -226,16 +228,12 @@ class GitHubForge:
         changed |= labels != tuple(label.name for label in pr.labels)
         changed |= self._reviewers(pr, spec, what) if review else False
         changed |= self._assignees(pr, spec, what)
-        merged, error = None, None
-        if spec.auto_merge and pr.auto_merge is None:
-            merged, error = self._auto_merge(pr, spec)
-            changed = True
-        return Seen(changed, labels, spec.draft, merged, error)
+        return Seen(changed, labels, spec.draft)
 
-    def _auto_merge(self, pr: Any, spec: PullRequestSpec) -> tuple[str | None, str | None]:
-        """Enable auto-merge; (merge commit, refusal). A PR in "clean status"
+    def _auto_merge(self, pr: Any, spec: PullRequestSpec, published: ForgeResult) -> ForgeResult:
+        """Enable auto-merge on the ``published`` PR. A PR in "clean status"
         (mergeable, no required checks pending) cannot get auto-merge: merge it
-        now, as ``gh pr merge --auto`` does. "Not allowed" is a refusal."""
+        now, as ``gh pr merge --auto`` does. "Not allowed" is AutoMergeRefused."""
         what = f"enabling auto-merge on #{pr.number}"
         try:
             self._graphql(what, AUTO_MERGE, {"id": pr.node_id,
@@ -243,13 +241,17 @@ class GitHubForge:
         except PromoterError as exc:
             text = exc.message.lower()
             if "clean status" in text:
-                return self._merge_now(pr, spec), None
+                assert published.pull_request is not None
+                merged = replace(published.pull_request, state="merged",
+                                 merge_commit_sha=self._merge_now(pr, spec))
+                return replace(published, pull_request=merged)
             if "not allowed" in text:
-                return None, (f"auto-merge is not allowed for {self.slug} (pull request"
-                              f" #{pr.number} is open); enable Settings -> General ->"
-                              " 'Allow auto-merge', or drop --auto-merge")
+                raise AutoMergeRefused(
+                    f"auto-merge is not allowed for {self.slug} (pull request #{pr.number}"
+                    " is open); enable Settings -> General -> 'Allow auto-merge', or drop"
+                    " --auto-merge", published) from exc
             raise
-        return None, None
+        return published
 
     def _merge_now(self, pr: Any, spec: PullRequestSpec) -> str:
         method = spec.merge_method or "merge"

@@ -35,8 +35,6 @@ class Seen:
     changed: bool
     labels: tuple[str, ...]
     draft: bool
-    merged: str | None = None  # the merge commit, when merged at once
-    error: str | None = None
 
 
 def login(login: str) -> str:
