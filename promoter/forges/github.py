@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from promoter.errors import AuthError, AutoMergeRefused, InputError, PromoterError
+from promoter.errors import AuthError, InputError, PromoterError
 from promoter.forges import (
     ForgeResult,
     ForgeSettings,
@@ -24,9 +24,11 @@ from promoter.forges import (
     PullRequestSpec,
     body,
     github_auth,
+    github_merge,
+    github_supersede,
 )
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
-from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
+from promoter.forges.github_views import DRAFT, Seen, view
 from promoter.forges.http_errors import transport_error
 from promoter.http_safety import Limits
 from promoter.retry import Backoff, call
@@ -142,9 +144,9 @@ class GitHubForge:
             merging = spec.auto_merge and pr.auto_merge is None
             seen = self._sync(pr, spec, title, text, review=changed or raced)
             operation = "updated" if seen.changed or merging or changed or raced else "none"
-        closed = self._supersede(spec, pr) if operation == "created" else ()
+        closed = github_supersede.supersede(self, spec, pr) if operation == "created" else ()
         published = ForgeResult(view(pr, labels=seen.labels, draft=seen.draft), operation, closed)
-        return self._auto_merge(pr, spec, published) if merging else published
+        return github_merge.auto_merge(self, pr, spec, published) if merging else published
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -230,35 +232,6 @@ class GitHubForge:
         changed |= self._assignees(pr, spec, what)
         return Seen(changed, labels, spec.draft)
 
-    def _auto_merge(self, pr: Any, spec: PullRequestSpec, published: ForgeResult) -> ForgeResult:
-        """Enable auto-merge on the ``published`` PR. A PR in "clean status"
-        (mergeable, no required checks pending) cannot get auto-merge: merge it
-        now, as ``gh pr merge --auto`` does. "Not allowed" is AutoMergeRefused."""
-        what = f"enabling auto-merge on #{pr.number}"
-        try:
-            self._graphql(what, AUTO_MERGE, {"id": pr.node_id,
-                                             "method": (spec.merge_method or "merge").upper()})
-        except PromoterError as exc:
-            text = exc.message.lower()
-            if "clean status" in text:
-                assert published.pull_request is not None
-                merged = replace(published.pull_request, state="merged",
-                                 merge_commit_sha=self._merge_now(pr, spec))
-                return replace(published, pull_request=merged)
-            if "not allowed" in text:
-                raise AutoMergeRefused(
-                    f"auto-merge is not allowed for {self.slug} (pull request #{pr.number}"
-                    " is open); enable Settings -> General -> 'Allow auto-merge', or drop"
-                    " --auto-merge", published) from exc
-            raise
-        return published
-
-    def _merge_now(self, pr: Any, spec: PullRequestSpec) -> str:
-        method = spec.merge_method or "merge"
-        merged = self._call(f"merging clean pull request #{pr.number}", "contents: write",
-                            lambda: pr.merge(merge_method=method))
-        return str(merged.sha)
-
     def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> tuple[str, ...]:
         """Add the missing ``labels``; the labels the PR has now."""
         have = tuple(label.name for label in pr.labels)
@@ -294,32 +267,6 @@ class GitHubForge:
         _, answer = self._call(what, "pull-requests: write",
                                lambda: requester.graphql_query(query, variables))
         return dict((answer or {}).get("data") or {})
-
-    def _supersede(self, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
-        """Close the other open promoter PRs of this app and env (after a change
-        of branch template): one search; a PR counts only if it is on another
-        branch of this repository, was opened by the same user as ``keep`` and
-        its body ends with the marker."""
-        query = f'repo:{self.slug} is:pr is:open in:body "promoter:{spec.app}/{spec.env}"'
-        found = self._graphql("searching superseded pull requests", SEARCH, {"q": query})
-        note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
-                f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
-        nodes = (found.get("search") or {}).get("nodes") or []
-        closed = [self._close_number(node, note) for node in
-                  superseded(nodes, spec, self.slug, keep.number, keep.user.login)]
-        return tuple(closed)
-
-    def _close_number(self, node: dict[str, Any], note: str) -> PullRequest:
-        assert self.gh is not None
-        requester, number = self.gh.requester, int(node["number"])
-        what = f"closing superseded pull request #{number}"
-        base = f"/repos/{self.slug}"
-        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
-            "POST", f"{base}/issues/{number}/comments", input={"body": note}))
-        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
-            "PATCH", f"{base}/pulls/{number}", input={"state": "closed"}))
-        return PullRequest(number=number, url=str(node.get("url") or ""),
-                           branch=str(node.get("headRefName") or ""), base="", state="closed")
 
     def _close(self, pr: Any, note: str) -> PullRequest:
         what = f"closing pull request #{pr.number}"
