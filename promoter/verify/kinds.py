@@ -3,7 +3,7 @@ judge and name a target of each kind (as Kargo registers each step once).
 
 Adding a kind is one entry in ``KINDS`` (its rule is a pure function over the
 object, like ``check_application``) and the field named by its ``config_key``
-in ``promoter.config.VerifySettings``; the CLI's ``verify`` command builds its
+in ``promoter.config_environments.VerifySettings``; the CLI's ``verify`` command builds its
 ``--<kind>`` option from the entry. A workload kind (what ``--workload KIND/NS/NAME``
 accepts) is one entry in ``promoter.verify.workloads.WORKLOADS``.
 """
