@@ -10,6 +10,7 @@
     ├── Unreachable (1)           a server was never reached (verify stops early)
     ├── ConflictError (1)         the value changed under us (compare-and-swap lost)
     ├── RetryableError (1)        transient: a 5xx, 429 or rejected push; may be retried
+    ├── AutoMergeRefused (1)      the pull request is published, auto-merge refused (carries it)
     └── PromotionFailed (its error's)  a stage after the push failed (``error``); carries
                                   the record so far (``result``), which the CLI prints
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from promoter.forges import ForgeResult
     from promoter.promotion import Promotion
     from promoter.verify.watch import VerifyResult
 
@@ -158,3 +160,15 @@ class PromotionFailed(PromoterError):
         self.exit_code = error.exit_code
         self.error = error
         self.result = result
+
+
+class AutoMergeRefused(PromoterError):
+    """The forge published the pull request but refused to turn on its
+    auto-merge (GitHub: "not allowed" for the repository); ``published`` is what
+    was published, for the record to keep the pull request."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, published: ForgeResult) -> None:
+        super().__init__(message)
+        self.published = published

@@ -15,27 +15,46 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from promoter import guards, workspace
+from promoter import git, guards, workspace
 from promoter.errors import InputError, PromoterError
+from promoter.promotion import Job, Request
 
 FORGES = ("github", "gitlab")  # --sign NAME: the forge NAME makes the commit
 
 
-def check(sign: str | None, forge_name: str) -> None:
+# the git options the forge's API cannot honour, and why (--message and --signoff
+# are the message, which both APIs take; GitLab takes --author as author_name/_email)
+UNHONOURED = {
+    "github": {"author": "GitHub's createCommitOnBranch commits as the token's user or App",
+               "committer": "GitHub's createCommitOnBranch commits as the token's user or App"},
+    "gitlab": {"committer": "GitLab's Commits API sets the committer (the identity the"
+                            " instance signs as)"},
+}
+
+
+def check(request: Request, forge_name: str) -> None:
+    """--sign github|gitlab needs that forge, and no option the forge cannot honour."""
+    sign = request.sign
     if sign in FORGES and forge_name != sign:
         raise InputError(f"--sign {sign} needs --forge {sign}, not {forge_name};"
                          " use --sign gpg or --sign ssh")
+    for option, why in UNHONOURED.get(sign or "", {}).items():
+        if getattr(request, option) is not None:
+            raise InputError(f"--{option} cannot be honoured with --sign {sign}: {why};"
+                             f" drop --{option}, or use --sign gpg or --sign ssh")
 
 
 def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
-            files: Mapping[str, bytes], message: str) -> str | None:
+            files: Mapping[str, bytes], message: str,
+            author: git.Identity | None = None) -> str | None:
     """The new commit's sha, or None when another push won the race. ``lease``
-    None: a direct commit on ``branch`` (the base) at ``ws.head``."""
+    None: a direct commit on ``branch`` (the base) at ``ws.head``. ``author``
+    (--author; None: the token's user) only where the forge takes one (GitLab)."""
     if type(forge).__module__ == "promoter.forges.gitlab":  # --sign gitlab
         from promoter.forges import gitlab_commit
 
         try:  # git moves the branch there: a protected one is exit 3, as for any push
-            return gitlab_commit.attempt(forge, ws, branch, lease, files, message)
+            return gitlab_commit.attempt(forge, ws, branch, lease, files, message, author)
         except PromoterError as exc:
             refused = guards.protected(exc, branch, ws.url, lease is None)
             if refused is None:
@@ -56,11 +75,11 @@ def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
         raise
 
 
-def prepared(job: Any, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Any:
+def prepared(job: Job, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Job:
     """``job`` with the forge that will commit (--sign github|gitlab), connected here."""
     if job.request.sign not in FORGES:
         return job
-    check(job.request.sign, forge_name)
+    check(job.request, forge_name)
     if forge is None:
         from promoter.credentials import connect_forge
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from promoter import __version__, images
 from promoter import config as cfg
+from promoter.config_environments import DEFAULT_BRANCH, DEFAULT_MESSAGE, VerifySettings
 from promoter.errors import ConflictError, InputError
+from promoter.forges import DEFAULTS as PULL_REQUEST_DEFAULTS
 from promoter.images import ImageRef
 from promoter.manifests import Change, Plan, find_references
 from promoter.template import fill, values
@@ -38,9 +40,9 @@ def flags_target(
     return cfg.Target(
         app=app, env=env, image=ref.name,
         paths=tuple(cfg.safe_path(p, "--path") for p in paths), keys=tuple(keys),
-        branch=fill(cfg.DEFAULT_BRANCH, {"app": app, "env": env}),
-        commit_message=cfg.DEFAULT_MESSAGE, direct=False,
-        pull_request=cfg.PULL_REQUEST_DEFAULTS, verify=cfg.VerifySettings(),
+        branch=fill(DEFAULT_BRANCH, {"app": app, "env": env}),
+        commit_message=DEFAULT_MESSAGE, direct=False,
+        pull_request=PULL_REQUEST_DEFAULTS, verify=VerifySettings(),
     )
 
 

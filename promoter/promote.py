@@ -231,7 +231,8 @@ def _attempt(
     if job.forge is not None:  # --sign github: the forge makes the commit
         sha = forge_commit.attempt(
             job.forge, job.ws, branch, lease, {e.file: e.after for e in edits.edits},
-            forge_commit.with_signoff(message, job.request.signoff, str(job.committer)))
+            forge_commit.with_signoff(message, job.request.signoff, str(job.committer)),
+            job.request.author)
     else:
         sha = git.commit(job.ws.git, job.ws.work, [edit.file for edit in edits.edits], message,
                          job.author, job.committer, job.request.signoff)

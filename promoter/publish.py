@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from promoter import git, images, workspace
-from promoter.errors import ConflictError, PromoterError, PromotionFailed
+from promoter.errors import AutoMergeRefused, ConflictError, PromotionFailed
 from promoter.forges import Forge, PullRequestSpec
 from promoter.manifests import Plan, plan_update
 from promoter.promotion import Job, Merge, Promotion
@@ -23,14 +23,17 @@ def publish(job: Job, result: Promotion, first: Plan, forge: Forge, forge_name: 
     if forge_name != "local":  # the local forge renders no body: spare the registry requests
         spec = replace(spec, provenance=gate.provenance(
             job.registry, job.target.image, job.ref, [c.old for c in first.changes]))
-    outcome = forge.publish(spec, result.changed)
+    try:
+        outcome, refused = forge.publish(spec, result.changed), None
+    except AutoMergeRefused as exc:  # the pull request stands: the record keeps it
+        outcome, refused = exc.published, exc
     pr = outcome.pull_request
     result = replace(result, pull_request=pr, pull_request_operation=outcome.operation,
                      superseded=outcome.superseded)
     if outcome.operation != "none" and (moved := _check_described(job, result.commit, forge)):
         raise PromotionFailed(ConflictError(moved), result)
-    if outcome.error:  # auto-merge refused
-        raise PromotionFailed(PromoterError(outcome.error), result)
+    if refused is not None:
+        raise PromotionFailed(refused, result)
     if pr is not None and pr.state == "merged":  # merged at once (a clean PR, --auto-merge)
         return replace(result, merge=Merge("merged", pr.merge_commit_sha))
     return result

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from promoter.cli import env_option
+from promoter.cli import env_option, stacked
 from promoter.cli.common import cluster_options
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
+from promoter.verify.kinds import KINDS
 
 if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
@@ -32,14 +33,8 @@ def text(record: Mapping[str, Any]) -> str:
 
 
 @click.command()
-@env_option("--argocd-app", multiple=True, metavar="[NS/]NAME",
-            help="Argo CD Application (namespace argocd by default).")
-@env_option("--flux-kustomization", multiple=True, metavar="NS/NAME",
-            help="Flux Kustomization.")
-@env_option("--flux-helmrelease", multiple=True, metavar="NS/NAME",
-            help="Flux HelmRelease.")
-@env_option("--workload", multiple=True, metavar="KIND/NS/NAME",
-            help="Deployment, StatefulSet, DaemonSet or Rollout.")
+@stacked(*(env_option(f"--{key}", multiple=True, metavar=kind.metavar, help=kind.help)
+           for key, kind in KINDS.items()))  # one repeatable option per verify kind
 @env_option("--revision", required=True, metavar="SHA", help="The merged commit.")
 @env_option("--repo", metavar="URL|PATH",
             help="Config repository: accept descendants of the merged commit, and pick"
@@ -52,10 +47,8 @@ def text(record: Mapping[str, Any]) -> str:
 @cluster_options
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
             default="text", show_default=True)
-def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
-           flux_helmrelease: tuple[str, ...], workload: tuple[str, ...], revision: str,
-           repo: str | None, image: str | None, timeout: str, settle: str,
-           cluster: Cluster, output: str) -> None:
+def verify(revision: str, repo: str | None, image: str | None, timeout: str, settle: str,
+           cluster: Cluster, output: str, **given: tuple[str, ...]) -> None:
     """Verify that REVISION (or a later commit containing it) is live: Argo CD or
     Flux synced it, and the workloads rolled out and run --image.
 
@@ -63,12 +56,8 @@ def verify(argocd_app: tuple[str, ...], flux_kustomization: tuple[str, ...],
     from promoter import config, images
     from promoter.verify import parse_target
 
-    targets = [parse_target(kind, text)
-               for kind, given in (("argocd-app", argocd_app),
-                                   ("flux-kustomization", flux_kustomization),
-                                   ("flux-helmrelease", flux_helmrelease),
-                                   ("workload", workload))
-               for text in given]
+    targets = [parse_target(key, text) for key in KINDS
+               for text in given[key.replace("-", "_")]]
     with contextlib.ExitStack() as stack:
         ancestry = url = None
         if repo:

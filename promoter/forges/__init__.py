@@ -110,7 +110,6 @@ class ForgeResult:
     pull_request: PullRequest | None
     operation: str  # created | updated | none
     superseded: tuple[PullRequest, ...] = ()
-    error: str | None = None  # a refusal after the PR was published (auto-merge not allowed)
 
 
 class Forge(Protocol):

@@ -24,9 +24,11 @@ from promoter.forges import (
     PullRequestSpec,
     body,
     github_auth,
+    github_merge,
+    github_supersede,
 )
 from promoter.forges.github_errors import SDK_CRASHES, already_exists, translate, unusable
-from promoter.forges.github_views import AUTO_MERGE, DRAFT, SEARCH, Seen, superseded, view
+from promoter.forges.github_views import DRAFT, Seen, view
 from promoter.forges.http_errors import transport_error
 from promoter.http_safety import Limits
 from promoter.retry import Backoff, call
@@ -123,7 +125,9 @@ class GitHubForge:
     def publish(self, spec: PullRequestSpec, changed: bool) -> ForgeResult:
         """One request for a no-op (find); a creation adds the create and one
         search for the promoter PRs it supersedes; labels, reviewers, assignees,
-        draft and auto-merge cost one request each, only when they change."""
+        draft and auto-merge cost one request each, only when they change.
+        Auto-merge comes last: refused, it raises AutoMergeRefused with what
+        was published."""
         repo = self._repo()
         if spec.delete_branch:
             self.delete_after_merge.add(spec.branch)
@@ -132,17 +136,17 @@ class GitHubForge:
         new = None if pr else self._create(repo, spec, title, text)
         if new is not None:
             pr, operation = new, "created"
+            merging = spec.auto_merge and pr.auto_merge is None
             seen = self._sync(pr, spec, title, text, review=True)
         else:
             raced = pr is None  # another run created it between our find and our create
             pr = pr or self._refind(repo, spec.branch)
+            merging = spec.auto_merge and pr.auto_merge is None
             seen = self._sync(pr, spec, title, text, review=changed or raced)
-            operation = "updated" if seen.changed or changed or raced else "none"
-        closed = self._supersede(spec, pr) if operation == "created" else ()
-        shown = view(pr, labels=seen.labels, draft=seen.draft)
-        if seen.merged:
-            shown = replace(shown, state="merged", merge_commit_sha=seen.merged)
-        return ForgeResult(shown, operation, closed, seen.error)
+            operation = "updated" if seen.changed or merging or changed or raced else "none"
+        closed = github_supersede.supersede(self, spec, pr) if operation == "created" else ()
+        published = ForgeResult(view(pr, labels=seen.labels, draft=seen.draft), operation, closed)
+        return github_merge.auto_merge(self, pr, spec, published) if merging else published
 
     def close(self, branch: str, note: str) -> PullRequest | None:
         repo = self._repo()
@@ -226,36 +230,7 @@ class GitHubForge:
         changed |= labels != tuple(label.name for label in pr.labels)
         changed |= self._reviewers(pr, spec, what) if review else False
         changed |= self._assignees(pr, spec, what)
-        merged, error = None, None
-        if spec.auto_merge and pr.auto_merge is None:
-            merged, error = self._auto_merge(pr, spec)
-            changed = True
-        return Seen(changed, labels, spec.draft, merged, error)
-
-    def _auto_merge(self, pr: Any, spec: PullRequestSpec) -> tuple[str | None, str | None]:
-        """Enable auto-merge; (merge commit, refusal). A PR in "clean status"
-        (mergeable, no required checks pending) cannot get auto-merge: merge it
-        now, as ``gh pr merge --auto`` does. "Not allowed" is a refusal."""
-        what = f"enabling auto-merge on #{pr.number}"
-        try:
-            self._graphql(what, AUTO_MERGE, {"id": pr.node_id,
-                                             "method": (spec.merge_method or "merge").upper()})
-        except PromoterError as exc:
-            text = exc.message.lower()
-            if "clean status" in text:
-                return self._merge_now(pr, spec), None
-            if "not allowed" in text:
-                return None, (f"auto-merge is not allowed for {self.slug} (pull request"
-                              f" #{pr.number} is open); enable Settings -> General ->"
-                              " 'Allow auto-merge', or drop --auto-merge")
-            raise
-        return None, None
-
-    def _merge_now(self, pr: Any, spec: PullRequestSpec) -> str:
-        method = spec.merge_method or "merge"
-        merged = self._call(f"merging clean pull request #{pr.number}", "contents: write",
-                            lambda: pr.merge(merge_method=method))
-        return str(merged.sha)
+        return Seen(changed, labels, spec.draft)
 
     def _labels(self, pr: Any, labels: tuple[str, ...], what: str) -> tuple[str, ...]:
         """Add the missing ``labels``; the labels the PR has now."""
@@ -292,32 +267,6 @@ class GitHubForge:
         _, answer = self._call(what, "pull-requests: write",
                                lambda: requester.graphql_query(query, variables))
         return dict((answer or {}).get("data") or {})
-
-    def _supersede(self, spec: PullRequestSpec, keep: Any) -> tuple[PullRequest, ...]:
-        """Close the other open promoter PRs of this app and env (after a change
-        of branch template): one search; a PR counts only if it is on another
-        branch of this repository, was opened by the same user as ``keep`` and
-        its body ends with the marker."""
-        query = f'repo:{self.slug} is:pr is:open in:body "promoter:{spec.app}/{spec.env}"'
-        found = self._graphql("searching superseded pull requests", SEARCH, {"q": query})
-        note = (f"Superseded by #{keep.number} ({keep.html_url}): promoter now promotes"
-                f" {spec.app} to {spec.env} from branch `{spec.branch}`.")
-        nodes = (found.get("search") or {}).get("nodes") or []
-        closed = [self._close_number(node, note) for node in
-                  superseded(nodes, spec, self.slug, keep.number, keep.user.login)]
-        return tuple(closed)
-
-    def _close_number(self, node: dict[str, Any], note: str) -> PullRequest:
-        assert self.gh is not None
-        requester, number = self.gh.requester, int(node["number"])
-        what = f"closing superseded pull request #{number}"
-        base = f"/repos/{self.slug}"
-        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
-            "POST", f"{base}/issues/{number}/comments", input={"body": note}))
-        self._call(what, "pull-requests: write", lambda: requester.requestJsonAndCheck(
-            "PATCH", f"{base}/pulls/{number}", input={"state": "closed"}))
-        return PullRequest(number=number, url=str(node.get("url") or ""),
-                           branch=str(node.get("headRefName") or ""), base="", state="closed")
 
     def _close(self, pr: Any, note: str) -> PullRequest:
         what = f"closing pull request #{pr.number}"

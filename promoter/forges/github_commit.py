@@ -9,8 +9,8 @@ requester and ``_call``). Two GraphQL mutations:
   is still ``expectedHeadOid``.
 
 With a GitHub App installation token GitHub signs the commit and shows it
-Verified. The author is the token's user or App: ``--author``, ``--committer``
-and local signing do not apply.
+Verified. The author is the token's user or App (the mutation has no author):
+``--author`` and ``--committer`` are refused (promoter.forge_commit.check).
 """
 
 from __future__ import annotations

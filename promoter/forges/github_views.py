@@ -1,14 +1,13 @@
 """GitHub's side of promoter's vocabulary, without the SDK: the GraphQL
-documents, promoter's view of a PyGithub pull request (read by attribute), and
-the rule for which searched PRs a new promoter PR supersedes."""
+documents of a pull request's draft state, and promoter's view of a PyGithub
+pull request (read by attribute)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from promoter.forges import PullRequest, PullRequestSpec, body
+from promoter.forges import PullRequest
 
 DRAFT = {
     True: "mutation($id: ID!) { convertPullRequestToDraft(input: {pullRequestId: $id})"
@@ -16,16 +15,6 @@ DRAFT = {
     False: "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id})"
     " { pullRequest { isDraft } } }",
 }
-SEARCH = (
-    "query($q: String!) { search(query: $q, type: ISSUE, first: 50) { nodes {"
-    " ... on PullRequest { number url body headRefName author { login }"
-    " headRepository { nameWithOwner } } } } }"
-)
-AUTO_MERGE = (
-    "mutation($id: ID!, $method: PullRequestMergeMethod!) {"
-    " enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method})"
-    " { pullRequest { number } } }"
-)
 
 
 @dataclass(frozen=True)
@@ -35,8 +24,6 @@ class Seen:
     changed: bool
     labels: tuple[str, ...]
     draft: bool
-    merged: str | None = None  # the merge commit, when merged at once
-    error: str | None = None
 
 
 def login(login: str) -> str:
@@ -58,21 +45,3 @@ def view(
         labels=tuple(label.name for label in pr.labels) if labels is None else labels,
     )
 
-
-def superseded(
-    nodes: Iterable[dict[str, Any] | None], spec: PullRequestSpec, slug: str, keep: int,
-    author: str,
-) -> list[dict[str, Any]]:
-    """The searched PRs that are promoter's older PRs of this app and env: on
-    another branch of this repository, opened by ``author`` (who opened the PR
-    kept), the body ending with the marker."""
-    found = []
-    for node in nodes:
-        if not node or node.get("number") == keep:
-            continue
-        same_repo = (node.get("headRepository") or {}).get("nameWithOwner") == slug
-        opener = login((node.get("author") or {}).get("login") or "")
-        if (same_repo and opener == login(author) and node.get("headRefName") != spec.branch
-                and body.has_marker(node.get("body"), spec.app, spec.env)):
-            found.append(node)
-    return found

@@ -18,20 +18,16 @@ from gitlab.exceptions import GitlabError
 
 from promoter.errors import AuthError, InputError, PromoterError, RetryableError
 from promoter.forges import ForgeResult, ForgeSettings, PullRequest, PullRequestSpec, body
+from promoter.forges.gitlab_errors import already_exists, translate
 from promoter.forges.http import SafeSession
-from promoter.forges.http_errors import delay_from_headers, transport_error
-from promoter.http_safety import Limits, redact
+from promoter.forges.http_errors import transport_error
+from promoter.http_safety import Limits
 from promoter.retry import Backoff, call
 
 T = TypeVar("T")
 DEFAULT_URL = "https://gitlab.com"
 DRAFT = "Draft: "
-EXISTS = "another open merge request already exists"
 NOT_READY = (405, 406, 422)  # what GitLab answers to auto-merge right after creation
-JOB_TOKEN = (
-    "; a CI_JOB_TOKEN cannot create or update merge requests:"
-    " use a project or group access token (role Developer, scope api)"
-)
 
 
 class _Gitlab(gitlab.Gitlab):
@@ -112,28 +108,8 @@ class GitLabForge:
         return self._call(what, absent)
 
     def _error(self, exc: GitlabError, what: str) -> PromoterError:
-        status = exc.response_code or 0
-        text = redact(str(exc.error_message)).split("\n")[0][:200]
-        if status == 429 or status >= 500:
-            wait = delay_from_headers(self.headers, self.backoff.clock())
-            return RetryableError(f"GitLab answered {status} to {what}: {text}", wait)
-        if status == 401:
-            return AuthError(
-                f"GitLab rejected the token (401) while {what} on {self.slug};"
-                " check that it is valid, not expired, and has the api scope"
-            )
-        if status == 403:
-            return AuthError(
-                f"GitLab refused {what} on {self.slug} (403: {text}); the token needs"
-                " the api scope and the Developer role" + JOB_TOKEN
-            )
-        if status == 404:
-            return AuthError(
-                f"GitLab project {self.slug} not found while {what};"
-                " check --repo, and that the token can see the project"
-            )
-        return PromoterError(f"GitLab answered {status} to {what} on {self.slug}: {text};"
-                             " check the merge request settings")
+        return translate(exc, slug=self.slug, what=what, headers=self.headers,
+                         now=self.backoff.clock())
 
     # -- the Forge protocol ----------------------------------------------------
 
@@ -214,7 +190,7 @@ class GitLabForge:
             try:
                 return managers.create(data).asdict()
             except GitlabError as exc:
-                if exc.response_code == 409 and EXISTS in str(exc.error_message).lower():
+                if already_exists(exc):
                     return None
                 raise
 

@@ -19,8 +19,10 @@ cannot move a branch at all. So GitLab never writes the promoter branch:
 4. the temporary branch is deleted, whatever happened.
 
 The signed object is the same commit whichever ref points at it, so the move
-keeps GitLab's signature. The author is the token's user; the committer is
-the one the instance signs as (GitLab.com: ``GitLab <noreply@gitlab.com>``).
+keeps GitLab's signature. The author is ``--author`` (``author_name``,
+``author_email``), else the token's user; the committer is the one the
+instance signs as (GitLab.com: ``GitLab <noreply@gitlab.com>``): the API has
+no committer, so ``--committer`` is refused (promoter.forge_commit.check).
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ UNSIGNED = (
 
 
 def attempt(forge: GitLabForge, ws: workspace.Workspace, branch: str, lease: str | None,
-            files: Mapping[str, bytes], message: str) -> str | None:
+            files: Mapping[str, bytes], message: str,
+            author: git.Identity | None = None) -> str | None:
     """The sha of the signed commit now at ``branch``, or None when another push
-    won the race. ``lease`` None: a fast-forward onto ``branch`` (the base)."""
+    won the race. ``lease`` None: a fast-forward onto ``branch`` (the base);
+    ``author`` None: the token's user."""
     temporary = f"{PREFIX}{branch}/{secrets.token_hex(6)}"
     try:
-        sha = create_commit(forge, temporary, ws, files, message)
+        sha = create_commit(forge, temporary, ws, files, message, author)
         signature = signature_of(forge, sha)
         if signature is None:
             raise InputError(UNSIGNED.format(sha=sha, slug=forge.slug))
@@ -69,16 +73,19 @@ def attempt(forge: GitLabForge, ws: workspace.Workspace, branch: str, lease: str
 
 
 def create_commit(forge: GitLabForge, branch: str, ws: workspace.Workspace,
-                  files: Mapping[str, bytes], message: str) -> str:
+                  files: Mapping[str, bytes], message: str,
+                  author: git.Identity | None = None) -> str:
     """The sha of the commit GitLab made on the new ``branch``, on ``ws.head``."""
     paths = sorted(files)
     kinds = git.object_types(ws.git, ws.work, ws.head, paths)
-    data = {
+    data: dict[str, Any] = {
         "branch": branch, "start_sha": ws.head, "commit_message": message,
         "actions": [{"action": "update" if kinds[path] else "create", "file_path": path,
                      "encoding": "base64",
                      "content": base64.b64encode(files[path]).decode()} for path in paths],
     }
+    if author is not None:
+        data.update(author_name=author.name, author_email=author.email)
     commits = forge.project.commits
     made = forge._call(f"creating the promotion commit on {branch}",
                        lambda: commits.create(data))

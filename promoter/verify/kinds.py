@@ -3,8 +3,8 @@ judge and name a target of each kind (as Kargo registers each step once).
 
 Adding a kind is one entry in ``KINDS`` (its rule is a pure function over the
 object, like ``check_application``) and the field named by its ``config_key``
-in ``promoter.config.VerifySettings``; the CLI's ``verify`` command declares
-its ``--<kind>`` option. A workload kind (what ``--workload KIND/NS/NAME``
+in ``promoter.config_environments.VerifySettings``; the CLI's ``verify`` command builds its
+``--<kind>`` option from the entry. A workload kind (what ``--workload KIND/NS/NAME``
 accepts) is one entry in ``promoter.verify.workloads.WORKLOADS``.
 """
 
@@ -30,6 +30,8 @@ class Kind:
     config_key: str  # environments.<env>.verify.<config_key> in .promoter.yaml
     judge: Judge  # the readiness rule
     resource: Resource | None  # what is listed and watched; None: the workload kind's
+    metavar: str  # of its --<key> option in ``promoter verify --help``
+    help: str  # of that option
     namespace: str = ""  # the default NS of [NS/]NAME; "" for workloads (KIND/NS/NAME)
     provider: str | None = None  # what serves the resource ("is Argo CD installed?")
     refresh: Callable[[], dict[str, str]] | None = None  # annotations: reconcile now
@@ -52,17 +54,22 @@ def _flux_refresh() -> dict[str, str]:
 KINDS: dict[str, Kind] = {
     "argocd-app": Kind(
         config_key="argocd_apps", judge=check_application,
-        resource=Resource("argoproj.io", "v1alpha1", "applications"), namespace="argocd",
+        resource=Resource("argoproj.io", "v1alpha1", "applications"), metavar="[NS/]NAME",
+        help="Argo CD Application (namespace argocd by default).", namespace="argocd",
         provider="Argo CD", refresh=_argocd_refresh, names_commit=True),
     "flux-kustomization": Kind(
         config_key="flux_kustomizations", judge=check_flux,
         resource=Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+        metavar="NS/NAME", help="Flux Kustomization.",
         namespace="flux-system", provider="Flux", refresh=_flux_refresh, names_commit=True),
     "flux-helmrelease": Kind(
         config_key="flux_helmreleases", judge=check_flux,
         resource=Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
+        metavar="NS/NAME", help="Flux HelmRelease.",
         namespace="flux-system", provider="Flux", refresh=_flux_refresh),
-    "workload": Kind(config_key="workloads", judge=check_workload, resource=None),
+    "workload": Kind(config_key="workloads", judge=check_workload, resource=None,
+                     metavar="KIND/NS/NAME",
+                     help="Deployment, StatefulSet, DaemonSet or Rollout."),
 }
 
 

@@ -23,7 +23,7 @@ from promoter.verify.rules import or_list
 
 
 class VerifyConfig(Protocol):
-    """promoter.config.VerifySettings, as far as this stage reads it: ``timeout``,
+    """promoter.config_environments.VerifySettings, as far as this stage reads it: ``timeout``,
     ``settle`` and, for each verify kind, the names under its ``config_key``."""
 
     timeout: float | None

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from fakes.bare import exists, git, head
+from fakes.gitlab_schema import FLAG, TEXT, request_schemas
 
-TEXT = {"type": "string"}
-FLAG = {"type": "boolean"}
 WHEN = "2026-01-02T00:00:00.000+00:00"
 COMMITTER = ("GitLab", "noreply@gitlab.com")  # the committer an instance that signs sets
 ACTION = {"type": "object", "additionalProperties": False, "required": ["action", "file_path"],
@@ -36,14 +35,14 @@ ACTION = {"type": "object", "additionalProperties": False, "required": ["action"
               "file_path": TEXT, "previous_path": TEXT, "content": TEXT,
               "encoding": {"enum": ["text", "base64"]}, "last_commit_id": TEXT,
               "execute_filemode": FLAG}}
-REQUESTS: dict[str, dict[str, Any]] = {
+REQUESTS = request_schemas({
     "commit": {"required": ["branch", "commit_message", "actions"], "properties": {
         "branch": TEXT, "commit_message": TEXT, "start_branch": TEXT, "start_sha": TEXT,
         "start_project": {"type": ["integer", "string"]},
         "actions": {"type": "array", "minItems": 1, "items": ACTION},
         "author_email": TEXT, "author_name": TEXT, "stats": FLAG, "force": FLAG}},
     "get": {"properties": {"stats": TEXT}},
-}
+})
 SIGNATURE = {"type": "object", "required": ["signature_type", "verification_status",
                                             "commit_source"], "properties": {
     "signature_type": {"enum": ["PGP", "X509", "SSH"]},
@@ -56,10 +55,6 @@ Answer = tuple[int, Any, dict[str, Any]]
 
 class CommitError(Exception):
     """A 400 GitLab answers with this message."""
-
-
-def request_schema(name: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, **REQUESTS[name]}
 
 
 def _git(bare: Path, *args: str, stdin: bytes | None = None,
@@ -84,10 +79,10 @@ class Commits:
     def route(self, rest: str, method: str, args: dict[str, str],
               data: dict[str, Any]) -> Answer | None:
         if (m := re.fullmatch(r"/repository/commits/([0-9a-f]{40})", rest)) and method == "GET":
-            self.check("commit query", args, request_schema("get"))
+            self.check("commit query", args, REQUESTS["get"])
             return self._get(m.group(1))
         if rest == "/repository/commits" and method == "POST":
-            self.check("commit body", data, request_schema("commit"))
+            self.check("commit body", data, REQUESTS["commit"])
             try:
                 return 201, self._create(data), {"$ref": "commit/detail.json"}
             except CommitError as exc:

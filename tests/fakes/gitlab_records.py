@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-TEXT = {"type": "string"}
+from fakes.gitlab_schema import TEXT, request_schemas
+
 WHEN = "2026-01-02T00:00:00.000Z"
 ID = 500  # deployment ids are global, iids count per project: keep them apart
 STATES = ["pending", "running", "success", "failed", "canceled", "skipped"]
 DEPLOYMENT_STATES = ["running", "success", "failed", "canceled", "blocked"]
-REQUESTS: dict[str, dict[str, Any]] = {
+REQUESTS = request_schemas({
     "status": {"required": ["state"], "properties": {
         "state": {"enum": STATES}, "ref": TEXT, "name": TEXT, "context": TEXT,
         "target_url": TEXT, "description": TEXT, "coverage": {"type": "number"},
@@ -39,7 +40,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "sort": {"enum": ["asc", "desc"]}, "updated_after": TEXT, "updated_before": TEXT,
         "finished_after": TEXT, "finished_before": TEXT, "environment": TEXT,
         "status": {"enum": ["created", *DEPLOYMENT_STATES]}, "page": TEXT, "per_page": TEXT}},
-}
+})
 STATUS = {"type": "object", "required": [
     "id", "sha", "ref", "status", "name", "target_url", "description", "created_at",
     "started_at", "finished_at", "allow_failure", "coverage", "author"], "properties": {
@@ -47,10 +48,6 @@ STATUS = {"type": "object", "required": [
     "status": {"enum": STATES}, "name": TEXT,
     "target_url": {"type": ["string", "null"]}, "description": {"type": ["string", "null"]},
     "allow_failure": {"type": "boolean"}}}
-
-
-def request_schema(name: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, **REQUESTS[name]}
 
 
 @dataclass
@@ -89,26 +86,26 @@ class Records:
     def route(self, rest: str, method: str, args: dict[str, str],
               data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]] | None:
         if (m := re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)) and method == "POST":
-            self.check("status body", data, request_schema("status"))
+            self.check("status body", data, REQUESTS["status"])
             return self._add_status(m.group(1), data)
         if m := re.fullmatch(r"/repository/commits/([0-9a-f]{40})/statuses", rest):
-            self.check("statuses query", args, request_schema("statuses"))
+            self.check("statuses query", args, REQUESTS["statuses"])
             found = [s for s in self.statuses if s.sha == m.group(1)
                      and args.get("name", s.name) == s.name]
             return 200, [self._status(s) for s in reversed(found)], {
                 "type": "array", "items": STATUS}
         if rest == "/deployments" and method == "GET":
-            self.check("deployments query", args, request_schema("deployments"))
+            self.check("deployments query", args, REQUESTS["deployments"])
             return 200, self._list(args), {"type": "array", "items": {"$ref": "deployment.json"}}
         if rest == "/deployments" and method == "POST":
-            self.check("deployment body", data, request_schema("deployment"))
+            self.check("deployment body", data, REQUESTS["deployment"])
             number = len(self.deployments) + 1
             self.deployments[number] = Deployment(number, data["environment"], data["sha"],
                                                   data["ref"], [data["status"]])
             return 201, self._deployment(self.deployments[number]), {"$ref": "deployment.json"}
         m = re.fullmatch(r"/deployments/(\d+)", rest)  # the id, not the iid
         if m and method == "PUT" and int(m.group(1)) - ID in self.deployments:
-            self.check("deployment update body", data, request_schema("deployment update"))
+            self.check("deployment update body", data, REQUESTS["deployment update"])
             deployment = self.deployments[int(m.group(1)) - ID]
             deployment.states.append(data["status"])
             return 200, self._deployment(deployment), {"$ref": "deployment.json"}

@@ -5,17 +5,15 @@
         ...
         assert fake.mrs[1].labels == ["promotion"]
 
-Responses are validated with jsonschema against GitLab's own API test schemas
-(``gitlab/merge_request.json``, ``gitlab/user/basic.json``; "date" and "uri"
-types read as strings, see PROVENANCE.md). Request bodies and query strings are
-validated against the small schemas below, written from GitLab's API docs with
-``additionalProperties: false``, so a parameter GitLab does not know fails.
-Violations land in ``violations``; the fixture fails the test on any.
+Responses are validated with jsonschema against GitLab's own API test schemas,
+request bodies and query strings against schemas written from GitLab's API docs
+with ``additionalProperties: false``, so a parameter GitLab does not know fails
+(fakes.gitlab_schema). Violations land in ``violations``; the fixture fails the
+test on any.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -24,71 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-import jsonschema
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
-from support.data import data_file
 from werkzeug.wrappers import Request, Response
 
 from fakes.gitlab_commits import Commits
 from fakes.gitlab_records import Records
+from fakes.gitlab_schema import REQUESTS, array, vendored, violations
 from fakes.schemas import serving
-
-SCHEMAS = data_file("schemas", "gitlab")
-BASE = "https://schemas.test/gitlab/"
-IDS = {"type": "array", "items": {"type": "integer"}}
-FLAG = {"type": "boolean"}
-TEXT = {"type": "string"}
-REQUESTS: dict[str, dict[str, Any]] = {
-    "create": {"required": ["source_branch", "target_branch", "title"], "properties": {
-        "source_branch": TEXT, "target_branch": TEXT, "title": TEXT, "description": TEXT,
-        "labels": TEXT, "assignee_ids": IDS, "reviewer_ids": IDS,
-        "remove_source_branch": FLAG, "squash": FLAG, "draft": FLAG}},
-    "update": {"properties": {
-        "title": TEXT, "description": TEXT, "labels": TEXT, "add_labels": TEXT,
-        "remove_labels": TEXT, "assignee_ids": IDS, "reviewer_ids": IDS,
-        "remove_source_branch": FLAG, "squash": FLAG,
-        "state_event": {"enum": ["close", "reopen"]}}},
-    "merge": {"properties": {
-        "merge_when_pipeline_succeeds": FLAG, "auto_merge": FLAG,
-        "should_remove_source_branch": FLAG, "squash": FLAG, "sha": TEXT,
-        "merge_commit_message": TEXT, "squash_commit_message": TEXT}},
-    "note": {"required": ["body"], "properties": {"body": TEXT}},
-    "list": {"properties": {
-        "source_branch": TEXT, "state": {"enum": ["opened", "closed", "locked", "merged", "all"]},
-        "search": TEXT, "in": {"enum": ["title", "description", "title,description"]},
-        "page": TEXT, "per_page": TEXT, "pagination": TEXT, "order_by": TEXT, "sort": TEXT}},
-    "users": {"properties": {"username": TEXT, "page": TEXT, "per_page": TEXT}},
-}
-
-
-@functools.cache
-def _registry() -> Registry:
-    resources = [
-        (BASE + str(p.relative_to(SCHEMAS)), Resource.from_contents(
-            json.loads(p.read_text()), default_specification=DRAFT7))
-        for p in SCHEMAS.rglob("*.json")
-    ]
-    return Registry().with_resources(resources)
-
-
-@functools.cache
-def _validator_class() -> Any:
-    checker = jsonschema.Draft7Validator.TYPE_CHECKER.redefine_many({
-        "date": lambda _, value: isinstance(value, str),
-        "uri": lambda _, value: isinstance(value, str),
-    })
-    return jsonschema.validators.extend(jsonschema.Draft7Validator, type_checker=checker)
-
-
-def violations(instance: Any, schema: dict[str, Any]) -> list[str]:
-    validator = _validator_class()(schema, registry=_registry())
-    return [f"{'/'.join(map(str, e.absolute_path)) or '.'}: {e.message[:200]}"
-            for e in validator.iter_errors(instance)]
-
-
-def _request_schema(name: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, **REQUESTS[name]}
 
 
 @dataclass
@@ -190,10 +129,10 @@ class FakeGitLab:
     def _route(self, request: Request, path: str) -> Response:
         method, args = request.method, dict(request.args)
         if path == "/users" and method == "GET":
-            self._check("GET /users query", args, _request_schema("users"))
+            self._check("GET /users query", args, REQUESTS["users"])
             name = args.get("username", "")
             found = [self._user(name)] if name in self.users else []
-            return self._answer(200, found, _array("user/basic.json"))
+            return self._answer(200, found, array("user/basic.json"))
         project = f"/projects/{self.project}"
         if path.startswith(project + "/") and not path.startswith(project + "/merge_requests"):
             data = request.get_json(silent=True) or {}
@@ -203,9 +142,9 @@ class FakeGitLab:
                 return _json(404, {"message": "404 Not found"})
             status, body, schema = answer
             if "$ref" in schema:
-                schema = {"$ref": BASE + schema["$ref"]}
+                schema = vendored(schema["$ref"])
             elif "$ref" in schema.get("items", {}):
-                schema = _array(schema["items"]["$ref"])
+                schema = array(schema["items"]["$ref"])
             if status == 204:
                 return Response(status=204)
             return self._answer(status, body, schema) if status < 400 else _json(status, body)
@@ -215,10 +154,10 @@ class FakeGitLab:
         rest = path[len(prefix):]
         data = request.get_json(silent=True) or {}
         if rest == "" and method == "GET":
-            self._check("list query", args, _request_schema("list"))
+            self._check("list query", args, REQUESTS["list"])
             return self._list(args)
         if rest == "" and method == "POST":
-            self._check("create body", data, _request_schema("create"))
+            self._check("create body", data, REQUESTS["create"])
             return self._create(data)
         m = re.fullmatch(r"/(\d+)(/merge|/notes)?", rest)
         if not m or int(m.group(1)) not in self.mrs:
@@ -229,11 +168,11 @@ class FakeGitLab:
         if sub == "" and method == "GET":
             return self._mr_answer(200, mr)
         if sub == "" and method == "PUT":
-            self._check("update body", data, _request_schema("update"))
+            self._check("update body", data, REQUESTS["update"])
             self._update(mr, data)
             return self._mr_answer(200, mr)
         if sub == "/merge" and method == "PUT":
-            self._check("merge body", data, _request_schema("merge"))
+            self._check("merge body", data, REQUESTS["merge"])
             if self.not_ready > 0:
                 self.not_ready -= 1
                 return _json(405, {"message": "405 Method Not Allowed"})
@@ -243,7 +182,7 @@ class FakeGitLab:
                 self.merge(mr.iid, self.merge_on_auto_merge)
             return self._mr_answer(200, mr)
         if sub == "/notes" and method == "POST":
-            self._check("note body", data, _request_schema("note"))
+            self._check("note body", data, REQUESTS["note"])
             mr.notes.append(data["body"])
             return _json(201, {"id": len(mr.notes), "body": data["body"], "noteable_iid": mr.iid})
         return _json(405, {"message": "405 Method Not Allowed"})
@@ -261,7 +200,7 @@ class FakeGitLab:
             headers["Link"] = f'<{self.url}/api/v4/projects/{quote(self.project, safe="")}' \
                 f'/merge_requests?{query}>; rel="next"'
         page_items = items[(page - 1) * size:page * size]
-        self._check("response 200", page_items, _array("merge_request.json"))
+        self._check("response 200", page_items, array("merge_request.json"))
         return _json(200, page_items, headers)
 
     @staticmethod
@@ -309,7 +248,7 @@ class FakeGitLab:
         return _json(status, body)
 
     def _mr_answer(self, status: int, mr: MergeRequest) -> Response:
-        return self._answer(status, self._mr(mr), {"$ref": BASE + "merge_request.json"})
+        return self._answer(status, self._mr(mr), vendored("merge_request.json"))
 
     def _user(self, name: str) -> dict[str, Any]:
         uid = self.users.get(name, 1)
@@ -345,10 +284,6 @@ class FakeGitLab:
             "web_url": f"{self.url}/{self.project}/-/merge_requests/{mr.iid}",
             "squash": mr.squash,
         }
-
-
-def _array(schema: str) -> dict[str, Any]:
-    return {"type": "array", "items": {"$ref": BASE + schema}}
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

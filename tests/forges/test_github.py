@@ -18,7 +18,7 @@ from fakes.github_server import FakeGitHub
 from support.configrepo import example_copy, heads
 from support.gitserver import GitServer
 
-from promoter.errors import AuthError, BlockedError, PromoterError, WaitTimeout
+from promoter.errors import AuthError, AutoMergeRefused, BlockedError, PromoterError, WaitTimeout
 from promoter.forges import ForgeSettings, PullRequestSpec
 from promoter.forges import github as gh
 from promoter.forges.wait import wait_for_merge
@@ -184,8 +184,10 @@ def test_labels_reviewers_assignees_draft_and_auto_merge(
 
 def test_auto_merge_refused_is_an_error(fake: FakeGitHub, slept: list[float]) -> None:
     fake.auto_merge_allowed = False
-    result = connect(fake, slept).publish(spec(auto_merge=True), changed=True)
-    assert result.error is not None and "auto-merge is not allowed" in result.error
+    with pytest.raises(AutoMergeRefused, match="auto-merge is not allowed") as refused:
+        connect(fake, slept).publish(spec(auto_merge=True), changed=True)
+    result = refused.value.published
+    assert refused.value.exit_code == 1
     assert result.pull_request is not None and result.operation == "created"
 
 

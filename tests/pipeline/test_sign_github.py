@@ -18,6 +18,7 @@ from support.configrepo import count, example_copy, git, heads, message, show
 from support.gitserver import GitServer
 
 from promoter.errors import InputError
+from promoter.git import Identity
 from promoter.promote import Request, promote
 from promoter.retry import PUSH
 
@@ -124,3 +125,15 @@ def test_sign_github_needs_the_github_forge(tmp_path: Path) -> None:
         promote(Request(repo=str(remote), app="api", env="staging", sign="github",
                         image=f"{IMAGE}:1.5.0"), {})
     assert list(heads(remote)) == ["main"]
+
+
+@pytest.mark.parametrize("option", ["author", "committer"])
+def test_author_and_committer_are_refused_before_anything_is_made(hub: Hub, option: str) -> None:
+    """createCommitOnBranch has no author or committer: GitHub commits as the
+    token's user or App, so the option is refused, never dropped."""
+    with pytest.raises(InputError, match=rf"^--{option} cannot be honoured with --sign github"
+                       ) as caught:
+        hub.promote("1.5.0", **{option: Identity("Release Bot", "bot@acme.test")})
+    assert caught.value.exit_code == 2 and "\n" not in caught.value.message
+    assert "--sign gpg" in caught.value.message
+    assert hub.fake.commits == [] and list(heads(hub.bare)) == ["main"]

@@ -20,6 +20,7 @@ from support.configrepo import count, example_copy, git, heads, message, show
 from support.gitserver import GitServer
 
 from promoter.errors import AuthError, ConflictError, InputError
+from promoter.git import Identity
 from promoter.promote import Request, promote
 from promoter.retry import PUSH
 
@@ -223,3 +224,32 @@ def test_a_token_the_commits_api_refuses_is_exit_3_and_moves_nothing(lab: Lab) -
     assert caught.value.exit_code == 3 and "Developer" in caught.value.message
     assert TOKEN not in caught.value.message
     assert list(heads(lab.bare)) == ["main"] and lab.fake.mrs == {}
+
+
+def test_author_is_given_to_the_commits_api(lab: Lab) -> None:
+    """``--author`` is GitLab's ``author_name``/``author_email``; the committer stays
+    the identity the instance signs as."""
+    result = lab.promote("1.5.0", author=Identity("Release Bot", "bot@acme.test"), signoff=True)
+    [made] = lab.fake.commits.made
+    assert (made["data"]["author_name"], made["data"]["author_email"]) == (
+        "Release Bot", "bot@acme.test")
+    assert git(lab.bare, "log", "-1", "--format=%an <%ae>|%cn <%ce>", result.commit) == (
+        "Release Bot <bot@acme.test>|GitLab <noreply@gitlab.com>")
+    assert message(lab.bare, BRANCH).rstrip().endswith(
+        "Signed-off-by: Release Bot <bot@acme.test>")
+
+
+def test_without_author_the_author_is_the_tokens_user(lab: Lab) -> None:
+    lab.promote("1.5.0")
+    [made] = lab.fake.commits.made
+    assert "author_name" not in made["data"] and "author_email" not in made["data"]
+
+
+def test_committer_is_refused_before_anything_is_made(lab: Lab) -> None:
+    """GitLab's Commits API has no committer: the instance sets it."""
+    with pytest.raises(InputError, match=r"^--committer cannot be honoured with --sign gitlab"
+                       ) as caught:
+        lab.promote("1.5.0", committer=Identity("Release Bot", "bot@acme.test"))
+    assert caught.value.exit_code == 2 and "\n" not in caught.value.message
+    assert "--sign gpg" in caught.value.message
+    assert lab.fake.commits.made == [] and list(heads(lab.bare)) == ["main"]

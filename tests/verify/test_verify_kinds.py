@@ -8,6 +8,7 @@ from dataclasses import fields
 import pytest
 
 from promoter import config
+from promoter.config_environments import VerifySettings
 from promoter.errors import InputError
 from promoter.verify import parse_target
 from promoter.verify.kinds import KINDS, provider
@@ -17,7 +18,7 @@ from promoter.verify.workloads import WORKLOADS
 
 
 def test_every_kind_has_its_config_field_and_key() -> None:
-    lists = {f.name for f in fields(config.VerifySettings)} - {"timeout", "settle"}
+    lists = {f.name for f in fields(VerifySettings)} - {"timeout", "settle"}
     assert lists == {kind.config_key for kind in KINDS.values()}
     parsed = config.parse({"environments": {"prod": {"paths": ["p"], "verify": {
         kind.config_key: [f"{{app}}-{name}"] for name, kind in KINDS.items()}}}, "apps": {}})
@@ -26,9 +27,9 @@ def test_every_kind_has_its_config_field_and_key() -> None:
 
 
 def test_config_names_become_targets_of_their_kind() -> None:
-    spec = config.VerifySettings(argocd_apps=("{app}-{env}",), flux_kustomizations=("ns/{app}",),
-                                 flux_helmreleases=("{env}",),
-                                 workloads=("deploy/{env}/{app}", "ro/{env}/{app}-canary"))
+    spec = VerifySettings(argocd_apps=("{app}-{env}",), flux_kustomizations=("ns/{app}",),
+                          flux_helmreleases=("{env}",),
+                          workloads=("deploy/{env}/{app}", "ro/{env}/{app}-canary"))
     assert [str(t) for t in targets_from(spec, "api", "prod")] == [
         "argocd-app argocd/api-prod", "flux-kustomization ns/api",
         "flux-helmrelease flux-system/prod", "workload Deployment/prod/api",

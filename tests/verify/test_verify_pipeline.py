@@ -12,7 +12,7 @@ from fakes.kube_server import FakeKube
 from support.configrepo import bare_from, example_copy, heads
 from verify_objects import in_thread, join_ok
 
-from promoter.config import VerifySettings as VerifyConfig
+from promoter.config_environments import VerifySettings as VerifyConfig
 from promoter.errors import InputError, VerifyTimeout
 from promoter.images import parse
 from promoter.verify import parse_target
