@@ -143,14 +143,36 @@ include:
       <<: *verify
       stage: broken
       job-suffix: -broken
+      revision: BROKEN_REVISION
       argocd-app: broken
 """
 
 
-def gitlab_pipeline(source: str, repository: str, revision: str, kube: FakeKube) -> str:
+# The merged commit from an earlier job's dotenv, as a promote job reports it:
+# `revision: $PROMOTER_MERGE_COMMIT_SHA` with `needs:` that job (the -broken
+# job has no `needs:`, so it still waits for the -ok job's stage).
+FROM_DOTENV = """\
+merged:
+  stage: merge
+  script:
+    - echo "PROMOTER_MERGE_COMMIT_SHA=MERGED" > merge.env
+  artifacts:
+    reports:
+      dotenv: merge.env
+
+promote-staging-ok:
+  needs: [merged]
+"""
+
+
+def gitlab_pipeline(source: str, repository: str, revision: str, kube: FakeKube,
+                    literal: str = "") -> str:
+    """``revision`` for the -ok job; the -broken job (a later stage, never beside
+    it) takes ``literal``, else the same."""
+    literal = literal or revision
     return (PIPELINE.replace("SOURCE", source).replace("IMAGE", IMAGE)
-            .replace("REPOSITORY", repository).replace("REVISION", revision)
-            .replace("KUBECONFIG", kube.kubeconfig()))
+            .replace("REPOSITORY", repository).replace("BROKEN_REVISION", literal)
+            .replace("REVISION", revision).replace("KUBECONFIG", kube.kubeconfig()))
 
 
 def check_gitlab_jobs(artifacts: Path, log: str, synced: str) -> None:
@@ -195,17 +217,22 @@ def test_template_verify_passes_and_fails_with_the_verify_inputs(
     tmp_path: Path, gitlab_ci_local: Path, kube: FakeKube,
     merged: tuple[Path, str, str], promoter_bin: Path,
 ) -> None:
-    """`include: local` of .gitlab-ci-template.yml; `repository` (a path) is
-    --repo, so the later commit the controllers synced counts for `revision`."""
+    """`include: local` of .gitlab-ci-template.yml; `revision` from an earlier
+    job's dotenv; `repository` (a path) is --repo, so the later commit the
+    controllers synced counts for that revision."""
     remote, base, child = merged
     live(kube, child)
-    pipeline = gitlab_pipeline("local: promoter.gitlab-ci.yml", f"repository: {remote}", base,
-                               kube)
+    pipeline = gitlab_pipeline("local: promoter.gitlab-ci.yml", f"repository: {remote}",
+                               "$PROMOTER_MERGE_COMMIT_SHA", kube, literal=base)
+    pipeline = (pipeline.replace("stages: [ok, broken]", "stages: [merge, ok, broken]")
+                + "\n" + FROM_DOTENV.replace("MERGED", base))
     done, artifacts = run_project(tmp_path, gitlab_ci_local, pipeline,
                                   {"promoter.gitlab-ci.yml": TEMPLATE})
     log = done.stdout + done.stderr
     assert done.returncode != 0  # the -broken job
     check_gitlab_jobs(artifacts, log, child)
+    record = json.loads((artifacts / "promote-staging-ok" / "promoter-result.json").read_text())
+    assert record["revision"] == base  # from the merged job's dotenv
 
 
 def test_action_installs_only_kube_for_verify(tmp_path: Path) -> None:
