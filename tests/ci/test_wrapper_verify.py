@@ -10,6 +10,7 @@ synced-revision, one that fails sets operation=failed and the error (an
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -249,3 +250,27 @@ def test_action_installs_only_kube_for_verify(tmp_path: Path) -> None:
     assert "error=" not in outputs.read_text()
     [key] = [line[4:] for line in outputs.read_text().splitlines() if line.startswith("key=")]
     assert "-kube-" in key
+
+
+def test_a_verify_failure_before_the_verdict_still_sets_the_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An unreadable kubeconfig (exit 2, before any record): the outputs say
+    failed with promoter's own message, as the wrappers' users read them."""
+    from promoter.cli import main
+
+    outputs, dotenv = tmp_path / "github_output", tmp_path / "promoter.env"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("PROMOTER_DOTENV", str(dotenv))
+    for output in ("github", "gitlab"):
+        with pytest.raises(SystemExit) as exited:
+            main(["verify", "--argocd-app", "api", "--revision", "a" * 40, "--kubeconfig",
+                  str(tmp_path / "missing"), "--output", output])
+        assert exited.value.code == 2
+    assert "cannot load kubeconfig" in capsys.readouterr().err
+    text = outputs.read_text()
+    assert re.search(r"^operation<<(\S+)\nfailed\n\1$", text, re.M), text
+    assert re.search(r"^error<<(\S+)\n.*cannot load kubeconfig.*\n\1$", text, re.M), text
+    report = dict(line.split("=", 1) for line in dotenv.read_text().splitlines())
+    assert report["PROMOTER_OPERATION"] == "failed"
+    assert "cannot load kubeconfig" in report["PROMOTER_ERROR"]
