@@ -7,12 +7,14 @@
 # VERSION is the release (the build context has no .git, so it also becomes
 # promoter's own version); REVISION the commit; SOURCE the repository URL.
 #
-# The base is pinned by digest (the multi-platform index of
-# python:3.12.14-slim-bookworm); bump it deliberately. BASE may name another
-# image with Python 3.10+ and /bin/sh: the test suite (tests/ci/test_image.py)
-# builds this file on a local Debian base, offline, with buildah.
-ARG BASE=docker.io/library/python:3.12.14-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
-FROM ${BASE}
+# The base is pinned by digest: the multi-platform index of
+# python:3.12.14-slim-bookworm, cross-checked in independent public sources
+# (tests/data/PROVENANCE.md, "Pins checked against public sources"), as this
+# machine cannot pull it. Dependabot (.github/dependabot.yml) proposes the next
+# tag and digest as a pull request; it only reads a literal FROM line (no ARG).
+# Another base with Python 3.10+ and /bin/sh: `buildah build --from IMAGE`, as
+# the test suite (tests/ci/test_image.py) does, offline, on a local Debian base.
+FROM python:3.12.14-slim-bookworm@sha256:782412e85d0f0984994c290652577d4018aff08145c85b262bb63dc0c7522254
 
 ARG VERSION=""
 ARG REVISION=""

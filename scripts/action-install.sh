@@ -71,7 +71,7 @@ extras() {
       *) forge=github ;;  # empty (this repository), github.com, GitHub Enterprise, owner/name
     esac
   fi
-  case "${ACTION_COMMAND:-}" in update|diff) forge=local ;; esac
+  case "${ACTION_COMMAND:-}" in update|diff|verify) forge=local ;; esac  # no forge SDK
   case "$forge" in github|gitlab) list+=("$forge") ;; esac
   if [ "${ACTION_COMMAND:-}" = verify ] || [ "${ACTION_VERIFY:-}" = true ]; then list+=(kube); fi
   local IFS=,

@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from promoter.cli import env_option, stacked
-from promoter.cli.common import cluster_options
+from promoter.cli.common import cluster_options, emit_error
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.kinds import KINDS
 
 if TYPE_CHECKING:
     from promoter.verify.cluster import Cluster
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def reported(command: F) -> F:
+    """A failure before the verdict's record (a bad target, an unreadable
+    kubeconfig, a clone that fails) still sets the CI outputs / dotenv report,
+    as for ``promote``; the verdict's own failure has its record (``emit``)."""
+    from promoter.errors import PromoterError
+
+    @functools.wraps(command)
+    def run(*args: Any, **given: Any) -> None:
+        try:
+            command(*args, **given)
+        except PromoterError as exc:
+            if getattr(exc, "result", None) is None:
+                emit_error(exc.message, given["output"])
+            raise
+
+    return cast(F, run)
 
 
 def text(record: Mapping[str, Any]) -> str:
@@ -47,6 +69,7 @@ def text(record: Mapping[str, Any]) -> str:
 @cluster_options
 @env_option("--output", type=click.Choice(["text", "json", "github", "gitlab"]),
             default="text", show_default=True)
+@reported
 def verify(revision: str, repo: str | None, image: str | None, timeout: str, settle: str,
            cluster: Cluster, output: str, **given: tuple[str, ...]) -> None:
     """Verify that REVISION (or a later commit containing it) is live: Argo CD or
@@ -70,7 +93,8 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
             timeout=config.duration(timeout, "--timeout") or 0.0,
             settle=config.duration(settle, "--settle") or 0.0, is_ancestor=ancestry,
             repo_url=url)
-        record = {"schema": "promoter/v1", "revision": revision, "image": image, "verify": None}
+        record = {"schema": "promoter/v1", "revision": revision, "image": image,
+                  "operation": "none", "verify": None}
         emit(record, targets, settings, output)
 
 
@@ -86,7 +110,8 @@ def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str)
         result = run(targets, settings, progress=printer)
     except (VerifyFailed, VerifyTimeout) as exc:
         if exc.result is not None:  # the loop's verdict: print the record first
-            record["verify"] = exc.result.as_dict()
+            record.update(operation="failed", verify=exc.result.as_dict(), error=exc.message,
+                          exit_code=exc.exit_code)
             _finish(record, output, render, printer)
         raise
     record["verify"] = result.as_dict()

@@ -29,6 +29,7 @@ def dotenv_values(record: Mapping[str, Any]) -> dict[str, str]:
         "PROMOTER_VERIFY_STATUS": values["verify-status"],
         "PROMOTER_SYNCED_REVISION": values["synced-revision"],
         "PROMOTER_NEW_IMAGE": values["image"],
+        "PROMOTER_ERROR": values["error"],
     }
 
 

@@ -41,6 +41,7 @@ def outputs(record: Mapping[str, Any]) -> dict[str, str]:
         "merge-commit-sha": as_text(value_at(record, "merge", "commit_sha")),
         "verify-status": as_text(value_at(record, "verify", "status")),
         "synced-revision": as_text(value_at(record, "verify", "synced_revision")),
+        "error": as_text(record.get("error")),
         "result": json.dumps(record, sort_keys=True),
     }
 
@@ -53,9 +54,12 @@ def subject(record: Mapping[str, Any]) -> str:
 
 
 def error_lines(record: Mapping[str, Any]) -> list[str]:
-    """One line per way the record says the promotion did not succeed."""
-    found = []
+    """One line per way the record says the promotion did not succeed; the
+    record's own error, when it has one, says it best."""
     where = subject(record)
+    if record.get("error"):
+        return [f"{where}: {as_text(record['error'])}"]
+    found = []
     merge_state = value_at(record, "merge", "state")
     if merge_state in ("closed", "timeout"):
         pr = value_at(record, "pull_request", "url") or "the pull request"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from ci_support import BIN, GITLAB_CI_LOCAL, SENTINEL, config_tree, git, missing
 from ci_wheelhouse import build_wheelhouse
+from gitlab_support import COMPONENT, version
 from support.gitserver import GitServer
 
 
@@ -102,3 +103,17 @@ def gitlab_ci_local() -> Iterator[Path]:
         missing("rsync, for gitlab-ci-local; apt-get install rsync (.ci/run does)")
     prefix = BIN.parent / "npm" / f"gitlab-ci-local-{GITLAB_CI_LOCAL}"
     yield _install_gitlab_ci_local(prefix)
+
+
+@pytest.fixture
+def component_server(tmp_path: Path) -> Iterator[GitServer]:
+    """An open git server with project acme/promoter (this checkout's templates/)
+    tagged v<version>; the application project acme/app lives on it too."""
+    tree = tmp_path / "component-tree"
+    (tree / "templates").mkdir(parents=True)
+    shutil.copy(COMPONENT, tree / "templates" / "promote.yml")
+    with GitServer(tmp_path / "component-srv") as server:
+        bare = server.create("acme/promoter", source=tree)
+        git(bare, "tag", f"v{version()}", "main")
+        server.create("acme/app")
+        yield server

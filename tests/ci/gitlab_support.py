@@ -7,8 +7,24 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
-from ci_support import BIN, SENTINEL, git
+from ci_support import BIN, ROOT, SENTINEL, git
+from ruamel.yaml import YAML
+
+COMPONENT = ROOT / "templates" / "promote.yml"
+TEMPLATE = ROOT / ".gitlab-ci-template.yml"
+
+
+def spec_inputs(path: Path) -> dict[str, Any]:
+    head = path.read_text().partition("\n---\n")[0]
+    inputs: dict[str, Any] = YAML(typ="safe").load(head)["spec"]["inputs"]
+    return inputs
+
+
+def version() -> str:
+    """The release the component names (input ``version``'s default)."""
+    return str(spec_inputs(COMPONENT)["version"]["default"])
 
 
 def run_project(tmp_path: Path, runner: Path, pipeline: str, files: dict[str, Path],

@@ -36,8 +36,16 @@ from support.gitserver import GitServer
 from support.registry import Image, Registry, write_layout
 from test_release import build, tree_repository
 
-SETUP_PYTHON_SHA = "a26af69be951a213d495a4c3e4e4022e16d87065"  # v5.6.0, as action.yml pins it
-CACHE_SHA = "5a3ec84eff668545956fd18022155c47e93e2684"  # actions/cache v4.2.3, likewise
+
+def pinned_commit(action: str) -> str:
+    """The commit action.yml pins ``action`` at (Dependabot moves it)."""
+    [sha] = re.findall(rf"uses: {re.escape(action)}@([0-9a-f]{{40}})",
+                       (ROOT / "action.yml").read_text())
+    return sha
+
+
+SETUP_PYTHON_SHA = pinned_commit("actions/setup-python")
+CACHE_SHA = pinned_commit("actions/cache")
 CACHE_STAND_IN = Path(__file__).parent / "actions_cache"  # same inputs/outputs, offline
 
 STAND_IN = """\

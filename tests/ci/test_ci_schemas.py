@@ -214,6 +214,18 @@ def test_every_promote_option_is_an_input_of_both_wrappers() -> None:
     assert wanted - template_variables() - SECRETS == set()
 
 
+def test_every_verify_option_is_an_input_of_both_wrappers() -> None:
+    """`command: verify` gets every option of ``promoter verify`` (--argocd-app,
+    --workload, --revision, --settle, ...) from an input of each wrapper."""
+    verify = cli.get_command(click.Context(cli), "verify")
+    assert verify is not None
+    wanted = {param.envvar for param in verify.params if isinstance(param.envvar, str)}
+    assert {"PROMOTER_REVISION", "PROMOTER_WORKLOAD", "PROMOTER_SETTLE"} <= wanted
+    wanted -= {"PROMOTER_OUTPUT"}  # the wrappers set it themselves
+    assert wanted - run_step_variables() == set()
+    assert wanted - template_variables() - SECRETS == set()
+
+
 def test_inputs_reach_options_only_when_non_empty() -> None:
     """An input is passed as IN_PROMOTER_<NAME> and the script exports
     PROMOTER_<NAME> only when it is non-empty: an empty input never overrides

@@ -17,19 +17,20 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from ci_support import ROOT, SENTINEL, files_containing, git, history
-from gitlab_support import failed_report, job_report, run_project
-from ruamel.yaml import YAML
+from gitlab_support import (
+    COMPONENT,
+    TEMPLATE,
+    failed_report,
+    job_report,
+    run_project,
+    spec_inputs,
+    version,
+)
 from support.gitserver import GitServer
 from test_ci_schemas import check_jsonschema
-
-COMPONENT = ROOT / "templates" / "promote.yml"
-TEMPLATE = ROOT / ".gitlab-ci-template.yml"
 
 PIPELINE = """\
 stages: [staging, report]
@@ -59,16 +60,6 @@ def below_comments(path: Path) -> str:
     lines = path.read_text().splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if not line.startswith("#"))
     return "".join(lines[start:])
-
-
-def spec_inputs(path: Path) -> dict[str, Any]:
-    head = path.read_text().partition("\n---\n")[0]
-    inputs: dict[str, Any] = YAML(typ="safe").load(head)["spec"]["inputs"]
-    return inputs
-
-
-def version() -> str:
-    return str(spec_inputs(COMPONENT)["version"]["default"])
 
 
 def test_template_is_the_component_below_its_comments() -> None:
@@ -126,20 +117,6 @@ def test_docs_include_the_component_at_its_own_release() -> None:
         refs += re.findall(r"/promoter/promote@(\S+)", text)
         refs += re.findall(r"/promoter/([^/\s]+)/\.gitlab-ci-template\.yml", text)
     assert len(refs) >= 5 and set(refs) == {f"v{version()}"}, refs
-
-
-@pytest.fixture
-def component_server(tmp_path: Path) -> Iterator[GitServer]:
-    """An open git server with project acme/promoter (this checkout's templates/)
-    tagged v<version>; the application project acme/app lives on it too."""
-    tree = tmp_path / "component-tree"
-    (tree / "templates").mkdir(parents=True)
-    shutil.copy(COMPONENT, tree / "templates" / "promote.yml")
-    with GitServer(tmp_path / "component-srv") as server:
-        bare = server.create("acme/promoter", source=tree)
-        git(bare, "tag", f"v{version()}", "main")
-        server.create("acme/app")
-        yield server
 
 
 def run_component(tmp_path: Path, runner: Path, server: GitServer, config_repo: str,

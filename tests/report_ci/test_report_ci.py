@@ -276,3 +276,27 @@ def test_mask_now_registers_derived_secrets_only_under_actions() -> None:
     report_ci.mask_now("ghs_derived", {"GITHUB_ACTIONS": "true"}, stream)
     report_ci.mask_now("ghs_other", {}, stream)
     assert stream.getvalue() == "::add-mask::ghs_derived\n"
+
+
+def test_a_failed_record_gives_its_error_to_outputs_dotenv_and_one_annotation(
+    github_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A run that failed after a result (promote's verification after the merge,
+    `promoter verify`): `error` / PROMOTER_ERROR carry its message, and the one
+    annotation says it instead of the bare "verification failed"."""
+    message = "verification failed: argocd-app argocd/api: Degraded; fix the cause"
+    failed = record(operation="failed", error=message, exit_code=6,
+                    verify={"status": "failed", "synced_revision": "c" * 40, "targets": []})
+    out = report_ci.write_github(failed, github_env)
+    values = parse_github_file(Path(github_env["GITHUB_OUTPUT"]).read_text())
+    assert values["operation"] == "failed" and values["error"] == message
+    errors = [line for line in out.splitlines() if line.startswith("::error")]
+    assert errors == [f"::error title=promoter::api -> staging: {message}"]
+    env = {"PROMOTER_DOTENV": str(tmp_path / "p.env"),
+           "PROMOTER_RESULT_FILE": str(tmp_path / "r.json")}
+    report_ci.write_gitlab(failed, env)
+    dotenv = parse_dotenv((tmp_path / "p.env").read_text())
+    assert dotenv["PROMOTER_OPERATION"] == "failed" and dotenv["PROMOTER_ERROR"] == message
+    assert dotenv["PROMOTER_VERIFY_STATUS"] == "failed"
+    report_ci.write_github(record(), github_env)
+    assert parse_github_file(Path(github_env["GITHUB_OUTPUT"]).read_text())["error"] == ""
