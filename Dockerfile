@@ -9,8 +9,8 @@
 #
 # The base is pinned by digest: the multi-platform index of
 # python:3.12.14-slim-bookworm, cross-checked in independent public sources
-# (tests/data/PROVENANCE.md, "Pins checked against public sources"), as this
-# machine cannot pull it. Dependabot (.github/dependabot.yml) proposes the next
+# (tests/data/PROVENANCE.md, "Pins checked against public sources"), and
+# pulled by that digest in CI (.github/workflows/ci.yml, job image). Dependabot (.github/dependabot.yml) proposes the next
 # tag and digest as a pull request; it only reads a literal FROM line (no ARG).
 # Another base with Python 3.10+ and /bin/sh: `buildah build --from IMAGE`, as
 # the test suite (tests/ci/test_image.py) does, offline, on a local Debian base.

@@ -7,12 +7,10 @@ that holds a pin, and one action is never pinned at two commits."""
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
 from ci_support import ROOT
-from support.data import data_file
 from test_ci_schemas import check_jsonschema
 from test_workflows import PINNED, WORKFLOWS, example_workflows, load, uses_lines, zizmor
 
@@ -64,12 +62,3 @@ def test_each_action_is_pinned_at_one_commit_everywhere() -> None:
     assert {"actions/checkout", "actions/setup-python", "actions/cache"} <= set(commits)
     twice = {action: sorted(found) for action, found in commits.items() if len(found) > 1}
     assert not twice, twice
-
-
-def test_the_dockerfile_base_is_the_one_the_provenance_note_checked() -> None:
-    [base] = re.findall(r"^FROM\s+(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
-    note = data_file("PROVENANCE.md").read_text()
-    tag, digest = base.split("@")
-    assert f"`{tag}`" in note and f"`{digest}`" in note, (
-        f"the Dockerfile's base moved to {base}; record its public cross-check in "
-        "tests/data/PROVENANCE.md")

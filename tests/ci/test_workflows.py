@@ -108,7 +108,8 @@ def test_ci_runs_the_readme_test_command_on_linux_and_macos_python_310_to_313() 
     assert command == "make test"
     ci = load(ROOT / ".github" / "workflows" / "ci.yml")
     assert ci["permissions"] == {}
-    [job] = ci["jobs"].values()
+    assert set(ci["jobs"]) == {"test", "image"}
+    job = ci["jobs"]["test"]
     assert job["permissions"] == {"contents": "read"}
     matrix = job["strategy"]["matrix"]
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest"}
@@ -127,6 +128,12 @@ def test_ci_runs_the_readme_test_command_on_linux_and_macos_python_310_to_313() 
                                           "mmdebstrap", "buildah", "umoci"))
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert "macOS runs everything except the tests marked `linux_tools`" in readme
+    # the image job builds the Dockerfile as released (the real base, by digest)
+    image = ci["jobs"]["image"]
+    assert image["permissions"] == {"contents": "read"}
+    runs_image = " ".join(s.get("run", "") for s in steps(image))
+    assert "docker build --file ./Dockerfile" in runs_image
+    assert "docker run --rm promoter-ci demo" in runs_image
     # and .ci/run ends with exactly the same command
     lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
