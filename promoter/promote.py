@@ -118,13 +118,16 @@ def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branc
             result = replace(result, merge=Merge("merged", result.commit or job.ws.head))
     elif result.commit is None:  # nothing proposed: the base already holds the image
         assert forge is not None
-        return result if existing is None else retire(job, result, existing, forge)
+        result = result if existing is None else retire(job, result, existing, forge)
+        # --verify: the base head holds the image, so it is the commit that must be live
+        return _verify(job, result, job.ws.head) if request.verify else result
     else:
         assert forge is not None
         result = publish(job, result, first, forge, forge_name)
         if request.wait_merge and result.merge is None and result.pull_request is not None:
             result = _wait_merge(forge, result.pull_request.number, request, result)
-    return _verify(job, result) if request.verify else result
+    revision = result.merge.commit_sha if result.merge else None
+    return _verify(job, result, revision) if request.verify else result
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -275,10 +278,11 @@ def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) 
     return replace(result, merge=Merge("merged", merged.merge_commit_sha))
 
 
-def _verify(job: Job, result: Promotion) -> Promotion:
-    """--verify: prove from the cluster that the merge commit is live, with the
-    targets of the environment's ``verify:`` settings (promoter.verify.pipeline).
-    A failed or timed-out verification fails the promotion with its result."""
+def _verify(job: Job, result: Promotion, revision: str | None) -> Promotion:
+    """--verify: prove from the cluster that ``revision`` (the merge commit) is
+    live, with the targets of the environment's ``verify:`` settings
+    (promoter.verify.pipeline). A failed or timed-out verification fails the
+    promotion with its result."""
     from promoter.verify.ancestry import repo_url
     from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
 
@@ -286,7 +290,7 @@ def _verify(job: Job, result: Promotion) -> Promotion:
         # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
         verified = verify_promotion(
             cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
-            revision=result.merge.commit_sha if result.merge else None, image=job.ref,
+            revision=revision, image=job.ref,
             cluster=job.request.cluster,
             is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
             repo_url=repo_url(job.request.repo), progress=job.request.progress,
