@@ -22,7 +22,13 @@ from promoter.cli.common import (
     setup_logging,
 )
 from promoter.cli.strict import StrictCommand, failure_json
-from promoter.errors import InputError, PromoterError, PromotionFailed
+from promoter.errors import (
+    InputError,
+    Interrupted,
+    InterruptedAfterPush,
+    PromoterError,
+    PromotionFailed,
+)
 from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
@@ -163,6 +169,16 @@ def promote(
         emit_error(exc.message, output)
         if output == "json":
             failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
+        raise
+    except InterruptedAfterPush as stop:  # the record of what was pushed; main() exits 1
+        printer.done()
+        emit(stop.result, output, PromoterError(stop.message))
+        raise
+    except Interrupted as stop:  # before the push: nothing was pushed
+        printer.done()
+        emit_error(stop.message, output)
+        if output == "json":
+            failure_json(stop.message, stop.exit_code, app=app, env=env, image=image, repo=repo)
         raise
     printer.done()
     emit(result, output)

@@ -22,6 +22,7 @@ a fetch or clone, ``"POST git-receive-pack"`` the pack of a push, ``"*"`` any):
     server.modes["*"] = "html"                        # a web page, 200
     server.modes["POST git-receive-pack"] = "500"     # an HTTP status
     server.modes["POST git-upload-pack"] = "500 after 1"  # the first one goes through
+    server.modes["GET git-upload-pack"] = "stall after push"  # once a push came in
 
 ``server.moved["old.git"] = "config.git"`` answers every request under
 ``/old.git/`` with a 301 to the same path under ``/config.git/`` (a renamed
@@ -138,6 +139,8 @@ class GitServer:
             self.counts[stage] = self.counts.get(stage, 0) + 1
             mode, _, after = (self.modes.get(stage) or self.modes.get("*", "")).partition(
                 " after ")
+            if after == "push":  # spared until a push has come in
+                return mode if self.counts.get("POST git-receive-pack") else ""
             return "" if after and self.counts[stage] <= int(after) else mode
 
     def record(self, request: Request) -> None:
