@@ -13,6 +13,7 @@ with no commits of its own) is read here, once.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,12 @@ def push(git: Git, work: Path, sha: str, branch: str, lease: str | None) -> Push
         return PushResult(True, False, text)
     stderr = result.stderr.decode(errors="replace")
     status = " ".join(line for line in text.splitlines() if line.startswith("!"))
+    taken = _NAME_TAKEN.search(stderr)
+    if taken:  # no race: no later try can create this ref
+        raise InputError(
+            f"branch {branch} cannot be created on the remote: {taken[1]} exists (git keeps"
+            " branch names as paths, so one branch cannot be a directory of another);"
+            " pick another --branch, or rename or delete that branch")
     if _lost_race(status + " " + stderr):
         return PushResult(False, True, status or git.redact(stderr))
     if remote_sha(git, work, ref) == sha:  # it landed; only the answer was lost
@@ -185,6 +192,10 @@ def delete_branch(git: Git, work: Path, branch: str, sha: str) -> None:
     ref = f"refs/heads/{branch}"
     run(git, ["push", "--porcelain", "--no-verify", f"--force-with-lease={ref}:{sha}",
               "origin", f":{ref}"], work)
+
+
+# git's refusal of a ref whose name is another ref's directory (or the reverse)
+_NAME_TAKEN = re.compile(r"cannot lock ref '[^']+': '([^']+)' exists; cannot create")
 
 
 def _lost_race(text: str) -> bool:
