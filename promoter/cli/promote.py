@@ -139,7 +139,7 @@ def promote(
         if image and from_env:
             raise InputError("--image and --from exclude each other; give one")
         _check_templates(message, title)
-        _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
+        _check_together(app_id, app_private_key, dry_run, wait_merge, verify, record)
         _check_cluster(ctx, verify)
         wait_limit = _seconds(timeout, "--timeout", PROMOTE_TIMEOUT)
         network_limit = duration(network_timeout, "--network-timeout")
@@ -224,13 +224,13 @@ def _check_templates(message: str | None, title: str | None) -> None:
 
 
 def _check_together(app_id: str | None, app_private_key: str | None, dry_run: bool,
-                    wait_merge: bool, verify: bool) -> None:
+                    wait_merge: bool, verify: bool, record: bool = False) -> None:
     """Refuse options that need each other, or would be ignored."""
     if bool(app_id) != bool(app_private_key):
         given = "--app-id" if app_id else "--app-private-key"
         raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
-    if dry_run and (wait_merge or verify):
-        which = "--wait-merge" if wait_merge else "--verify"
+    if dry_run and (wait_merge or verify or record):
+        which = "--wait-merge" if wait_merge else "--verify" if verify else "--record"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
 
 
