@@ -11,8 +11,9 @@ The first one set wins, after PROMOTER_TOKEN; with ``--forge github`` only the
 GitHub variables count, with ``--forge gitlab`` only the GitLab ones, so a
 GITHUB_TOKEN in a GitLab job's environment is never sent to GitLab.
 The token only ever reaches git through the environment of the git process
-(``http.<origin>.extraHeader``). The forge adapters get it, with the API URL
-and the slug, in ``ForgeSettings`` (``connect_forge``).
+(a credential helper scoped to the remote's origin: ``git_remote.HELPER``).
+The forge adapters get it, with the API URL and the slug, in ``ForgeSettings``
+(``connect_forge``).
 """
 
 from __future__ import annotations

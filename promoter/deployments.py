@@ -31,6 +31,8 @@ def record(job: Job, result: Promotion, forge_name: str, forge: Any,
     """With ``--record``: the deployment, its final state, the commit status.
     ``failed``: a stage after the push failed and ``result`` is what it left."""
     merged = result.merge.commit_sha if result.merge else None
+    if merged is None and result.commit is None and result.verify is not None:
+        merged = job.ws.head  # nothing proposed: verification proved the base head
     ref = merged or result.commit
     if not job.request.record or job.request.dry_run or ref is None:
         return result

@@ -172,3 +172,13 @@ class AutoMergeRefused(PromoterError):
     def __init__(self, message: str, published: ForgeResult) -> None:
         super().__init__(message)
         self.published = published
+
+
+class InterruptedAfterPush(Interrupted):
+    """A signal once the promotion had pushed: ``result`` is the record so far
+    (the branch and commit pushed, the pull request when it was written), which
+    the CLI prints as the failed record before it exits."""
+
+    def __init__(self, signum: int, result: Promotion) -> None:
+        super().__init__(signum)
+        self.result = result

@@ -1,8 +1,8 @@
 """The git commands that talk to the remote (``origin``): clone, fetch, push, ls-remote.
 
 They run through ``promoter.git.run`` like every git command, in a ``session``:
-no credential helper, no prompt, the token only in an ``http.<origin>.extraHeader``
-``GIT_CONFIG_*`` entry scoped to the remote's origin; HTTP transfers slower than
+no credential helper but promoter's, no prompt, the token only in the environment
+of a credential helper scoped to the remote's origin (``HELPER``); HTTP transfers slower than
 ``LOW_SPEED`` bytes/s for ``LOW_SPEED_TIME`` seconds are aborted by git itself
 (``GIT_HTTP_LOW_SPEED_LIMIT``/``_TIME`` override them).
 Fetches are blobless: commits and trees come, blobs on demand. What the
@@ -13,6 +13,7 @@ with no commits of its own) is read here, once.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,15 @@ from promoter.credentials import Credentials
 from promoter.errors import InputError, PromoterError
 from promoter.git import Git, failure, is_shallow, rev, run, with_config
 
+# The token's one way into git: a credential helper scoped to the remote's origin
+# (``credential.<origin>.helper``). git asks it when that origin answers 401, and
+# asks again for the URL it ended up at after a redirect, where the scope no longer
+# matches: another origin never gets it. (``http.<origin>.extraHeader`` would not
+# do: git matches it once, then sends it to wherever the first request redirected.)
+# The token comes from the helper's environment, never its argv.
+HELPER = ('!f() { cat >/dev/null; test "$1" = get || exit 0;'
+          ' printf "username=%s\\npassword=%s\\n" "$PROMOTER_GIT_USERNAME"'
+          ' "$PROMOTER_GIT_PASSWORD"; }; f')
 LOW_SPEED, LOW_SPEED_TIME = "1000", "30"  # bytes/s, seconds: git aborts slower transfers
 EMPTY_CLONE = "cloned an empty repository"
 # What git says when --shallow-exclude leaves no commit to fetch, i.e. the branch is
@@ -44,14 +54,17 @@ def session(url: str, credentials: Credentials | None, timeout: float | None = N
         config.append(("http.sslCAInfo", os.environ["SSL_CERT_FILE"]))  # gnutls ignores it
     secrets: tuple[str, ...] = ()
     origin = http_origin(url)
+    extra: dict[str, str] = {}
     if credentials is not None and origin is not None:
         header = credentials.header()
-        config.append((f"http.{origin}.extraHeader", f"Authorization: {header}"))
+        config.append((f"credential.{origin}.helper", HELPER))
+        extra = {"PROMOTER_GIT_USERNAME": credentials.user,
+                 "PROMOTER_GIT_PASSWORD": credentials.token}
         secrets = (credentials.token, header, header.split(" ", 1)[1])
         from promoter import http_safety
 
         http_safety.remember(*secrets)
-    return with_config(Git(secrets=secrets, timeout=timeout), config, {})
+    return with_config(Git(secrets=secrets, timeout=timeout), config, extra)
 
 
 def http_origin(url: str) -> str | None:
@@ -161,6 +174,12 @@ def push(git: Git, work: Path, sha: str, branch: str, lease: str | None) -> Push
         return PushResult(True, False, text)
     stderr = result.stderr.decode(errors="replace")
     status = " ".join(line for line in text.splitlines() if line.startswith("!"))
+    taken = _NAME_TAKEN.search(stderr)
+    if taken:  # no race: no later try can create this ref
+        raise InputError(
+            f"branch {branch} cannot be created on the remote: {taken[1]} exists (git keeps"
+            " branch names as paths, so one branch cannot be a directory of another);"
+            " pick another --branch, or rename or delete that branch")
     if _lost_race(status + " " + stderr):
         return PushResult(False, True, status or git.redact(stderr))
     if remote_sha(git, work, ref) == sha:  # it landed; only the answer was lost
@@ -173,6 +192,10 @@ def delete_branch(git: Git, work: Path, branch: str, sha: str) -> None:
     ref = f"refs/heads/{branch}"
     run(git, ["push", "--porcelain", "--no-verify", f"--force-with-lease={ref}:{sha}",
               "origin", f":{ref}"], work)
+
+
+# git's refusal of a ref whose name is another ref's directory (or the reverse)
+_NAME_TAKEN = re.compile(r"cannot lock ref '[^']+': '([^']+)' exists; cannot create")
 
 
 def _lost_race(text: str) -> bool:

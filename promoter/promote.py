@@ -45,6 +45,8 @@ from promoter.errors import (
     BlockedError,
     ConflictError,
     InputError,
+    Interrupted,
+    InterruptedAfterPush,
     PromoterError,
     PromotionFailed,
     VerifyFailed,
@@ -104,7 +106,11 @@ def _run(request: Request, session: git.Git, url: str, dest: Path, forge_name: s
     except PromotionFailed as failed:  # verification may have run: record what it found
         recorded = deployments.record(job, failed.result, forge_name, forge, environ, failed=True)
         raise PromotionFailed(failed.error, recorded) from failed.error
-    return deployments.record(job, result, forge_name, forge, environ)  # --record
+    except InterruptedAfterPush:
+        raise
+    except Interrupted as stop:  # a signal once pushed: the failed record says what was
+        raise InterruptedAfterPush(stop.args[0], result) from None
+    return _stage(result, lambda: deployments.record(job, result, forge_name, forge, environ))
 
 
 def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branch | None,
@@ -118,13 +124,30 @@ def _deliver(job: Job, result: Promotion, first: Plan, existing: workspace.Branc
             result = replace(result, merge=Merge("merged", result.commit or job.ws.head))
     elif result.commit is None:  # nothing proposed: the base already holds the image
         assert forge is not None
-        return result if existing is None else retire(job, result, existing, forge)
+        if existing is not None:
+            result = _stage(result, lambda: retire(job, result, existing, forge))
+        # --verify: the base head holds the image, so it is the commit that must be live
+        return _stage(result, lambda: _verify(job, result, job.ws.head)) if request.verify \
+            else result
     else:
         assert forge is not None
-        result = publish(job, result, first, forge, forge_name)
+        result = _stage(result, lambda: publish(job, result, first, forge, forge_name))
         if request.wait_merge and result.merge is None and result.pull_request is not None:
-            result = _wait_merge(forge, result.pull_request.number, request, result)
-    return _verify(job, result) if request.verify else result
+            number = result.pull_request.number
+            result = _stage(result, lambda: _wait_merge(forge, number, request, result))
+    revision = result.merge.commit_sha if result.merge else None
+    return _stage(result, lambda: _verify(job, result, revision)) if request.verify else result
+
+
+def _stage(result: Promotion, run: Callable[[], Promotion]) -> Promotion:
+    """``run()``, one stage after the push; a signal during it raises
+    InterruptedAfterPush with ``result``, the record before that stage."""
+    try:
+        return run()
+    except InterruptedAfterPush:
+        raise
+    except Interrupted as stop:
+        raise InterruptedAfterPush(stop.args[0], result) from None
 
 
 def _in_repository(error: PromoterError, work: Path, repo: str) -> PromoterError:
@@ -275,10 +298,11 @@ def _wait_merge(forge: Forge, number: int, request: Request, result: Promotion) 
     return replace(result, merge=Merge("merged", merged.merge_commit_sha))
 
 
-def _verify(job: Job, result: Promotion) -> Promotion:
-    """--verify: prove from the cluster that the merge commit is live, with the
-    targets of the environment's ``verify:`` settings (promoter.verify.pipeline).
-    A failed or timed-out verification fails the promotion with its result."""
+def _verify(job: Job, result: Promotion, revision: str | None) -> Promotion:
+    """--verify: prove from the cluster that ``revision`` (the merge commit) is
+    live, with the targets of the environment's ``verify:`` settings
+    (promoter.verify.pipeline). A failed or timed-out verification fails the
+    promotion with its result."""
     from promoter.verify.ancestry import repo_url
     from promoter.verify.pipeline import VerifyConfig, clone_ancestry, verify_promotion
 
@@ -286,7 +310,7 @@ def _verify(job: Job, result: Promotion) -> Promotion:
         # cast: VerifyConfig declares settable members; config.VerifySettings is frozen.
         verified = verify_promotion(
             cast(VerifyConfig, job.target.verify), app=job.target.app, env=job.target.env,
-            revision=result.merge.commit_sha if result.merge else None, image=job.ref,
+            revision=revision, image=job.ref,
             cluster=job.request.cluster,
             is_ancestor=clone_ancestry(job.ws.git, job.ws.work, job.ws.base),
             repo_url=repo_url(job.request.repo), progress=job.request.progress,

@@ -79,6 +79,7 @@ def retire(
     return replace(result, operation="closed", deleted_branch=branch,
                    pull_request=None if closed is None else replace(closed, state="closed"),
                    pull_request_operation="closed",
+                   discarded=tuple(c.sha for c in existing.foreign),  # --force: deleted too
                    notes=(f"{job.ws.base} already holds {job.ref}: {what}deleted {branch}",))
 
 

@@ -25,15 +25,19 @@ def test_gitserver_requires_basic_auth_and_records_requests(tmp_path: Path) -> N
     assert anonymous.returncode != 0
     assert refs.splitlines()[0] == "ref: refs/heads/main\tHEAD"
     assert not server.requests[0].authorized and server.requests[0].user is None
-    assert len(server.requests) > 1 and all(r.authorized for r in server.requests[1:])
-    assert server.requests[1].user == "bot" and server.requests[1].service == "git-upload-pack"
+    # the session's first request is challenged (401), then git asks promoter's helper
+    assert server.requests[1].user is None and not server.requests[1].authorized
+    assert len(server.requests) > 2 and all(r.authorized for r in server.requests[2:])
+    assert server.requests[2].user == "bot" and server.requests[2].service == "git-upload-pack"
 
 
 def test_session_keeps_the_token_in_the_environment_scoped_to_the_origin() -> None:
     creds = credentials.Credentials("x-access-token", TOKEN, "PROMOTER_TOKEN")
     session = git_remote.session("https://git.example.com:8443/acme/config.git", creds)
     keys = {session.env[k] for k in session.env if k.startswith("GIT_CONFIG_KEY_")}
-    assert "http.https://git.example.com:8443/.extraHeader" in keys
+    assert "credential.https://git.example.com:8443/.helper" in keys
+    assert not any(key.endswith(".extraHeader") for key in keys)  # it would follow redirects
+    assert session.env["PROMOTER_GIT_PASSWORD"] == TOKEN
     assert "credential.helper" in keys
     assert all(TOKEN not in key for key in keys)
     assert git_remote.session("git@github.com:acme/config.git", creds).secrets == ()

@@ -22,7 +22,13 @@ from promoter.cli.common import (
     setup_logging,
 )
 from promoter.cli.strict import StrictCommand, failure_json
-from promoter.errors import InputError, PromoterError, PromotionFailed
+from promoter.errors import (
+    InputError,
+    Interrupted,
+    InterruptedAfterPush,
+    PromoterError,
+    PromotionFailed,
+)
 from promoter.retry import PROMOTE_TIMEOUT
 
 if TYPE_CHECKING:
@@ -133,7 +139,7 @@ def promote(
         if image and from_env:
             raise InputError("--image and --from exclude each other; give one")
         _check_templates(message, title)
-        _check_together(app_id, app_private_key, dry_run, wait_merge, verify)
+        _check_together(app_id, app_private_key, dry_run, wait_merge, verify, record)
         _check_cluster(ctx, verify)
         wait_limit = _seconds(timeout, "--timeout", PROMOTE_TIMEOUT)
         network_limit = duration(network_timeout, "--network-timeout")
@@ -163,6 +169,16 @@ def promote(
         emit_error(exc.message, output)
         if output == "json":
             failure_json(exc.message, exc.exit_code, app=app, env=env, image=image, repo=repo)
+        raise
+    except InterruptedAfterPush as stop:  # the record of what was pushed; main() exits 1
+        printer.done()
+        emit(stop.result, output, PromoterError(stop.message))
+        raise
+    except Interrupted as stop:  # before the push: nothing was pushed
+        printer.done()
+        emit_error(stop.message, output)
+        if output == "json":
+            failure_json(stop.message, stop.exit_code, app=app, env=env, image=image, repo=repo)
         raise
     printer.done()
     emit(result, output)
@@ -208,13 +224,13 @@ def _check_templates(message: str | None, title: str | None) -> None:
 
 
 def _check_together(app_id: str | None, app_private_key: str | None, dry_run: bool,
-                    wait_merge: bool, verify: bool) -> None:
+                    wait_merge: bool, verify: bool, record: bool = False) -> None:
     """Refuse options that need each other, or would be ignored."""
     if bool(app_id) != bool(app_private_key):
         given = "--app-id" if app_id else "--app-private-key"
         raise InputError(f"{given} needs --app-id and --app-private-key together; give both")
-    if dry_run and (wait_merge or verify):
-        which = "--wait-merge" if wait_merge else "--verify"
+    if dry_run and (wait_merge or verify or record):
+        which = "--wait-merge" if wait_merge else "--verify" if verify else "--record"
         raise InputError(f"{which} has no effect with --dry-run (nothing is pushed); drop one")
 
 

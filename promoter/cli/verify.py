@@ -81,16 +81,19 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
 
     targets = [parse_target(key, text) for key in KINDS
                for text in given[key.replace("-", "_")]]
+    limit = config.duration(timeout, "--timeout") or 0.0
     with contextlib.ExitStack() as stack:
         ancestry = url = None
         if repo:
             from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url
 
-            ancestry = repo_ancestry(stack.enter_context(local_repo(repo)))
+            # the clone and fetches of the ancestry checks: each bounded by --timeout
+            path = stack.enter_context(local_repo(repo, limit))
+            ancestry = repo_ancestry(path, timeout=limit)
             url = repo_url(repo)
         settings = cluster.settings(
             revision, image=images.parse_new(image) if image else None,
-            timeout=config.duration(timeout, "--timeout") or 0.0,
+            timeout=limit,
             settle=config.duration(settle, "--settle") or 0.0, is_ancestor=ancestry,
             repo_url=url)
         record = {"schema": "promoter/v1", "revision": revision, "image": image,

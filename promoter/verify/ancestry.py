@@ -5,7 +5,9 @@ every way out) and fetched again when the cluster names a commit it does not
 know yet: still unknown after the fetch, it is no match (LookupError); a fetch
 that fails is an error. git runs through ``promoter.git``
 (stripped environment, never a prompt); no session is given here, so the
-user's own git credentials apply.
+user's own git credentials apply. Every git command is bounded as in a
+promotion: git's low-speed abort, and ``timeout`` seconds (verify's
+``--timeout``) after which it is killed (WaitTimeout, exit 5).
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promoter import git, git_remote
-from promoter.errors import InputError, PromoterError
+from promoter.errors import InputError, PromoterError, WaitTimeout
 from promoter.verify.rules import Ancestry
 
-_AMBIENT = git.Git()  # no extra config: ambient git credentials
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
+
+
+def ambient(timeout: float | None = None) -> git.Git:
+    """git with the user's own credentials (no promoter session), bounded: HTTP
+    transfers that crawl are aborted, and a command is killed after ``timeout``."""
+    bounds = [("http.lowSpeedLimit", git_remote.LOW_SPEED),
+              ("http.lowSpeedTime", git_remote.LOW_SPEED_TIME)]
+    return git.with_config(git.Git(timeout=timeout or None), bounds, {})
+
+
+_AMBIENT = ambient()
 
 
 def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
@@ -45,42 +57,47 @@ def repo_url(repo: str) -> str | None:
 
 
 @contextlib.contextmanager
-def local_repo(repo: str) -> Iterator[str]:
+def local_repo(repo: str, timeout: float | None = None) -> Iterator[str]:
     """``repo`` itself when it is a directory, else a bare blobless clone of the URL
-    in a temporary directory (ambient git credentials), removed when the block
-    ends: normally, on an error, on KeyboardInterrupt."""
+    in a temporary directory (ambient git credentials, the clone bounded by
+    ``timeout``), removed when the block ends: normally, on an error, on
+    KeyboardInterrupt."""
     if os.path.isdir(repo):
         yield repo
         return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
     try:
-        _clone(repo, path)
+        _clone(repo, path, timeout)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _clone(url: str, path: str) -> None:
+def _clone(url: str, path: str, timeout: float | None) -> None:
     try:
-        git_remote.clone_bare(_AMBIENT, url, Path(path))
+        git_remote.clone_bare(ambient(timeout), url, Path(path))
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"cloning {url} for ancestry checks: {exc.message}") from None
     except PromoterError as exc:
         raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
 
 
-def _fetcher(path: str) -> Callable[[], object]:
+def _fetcher(path: str, timeout: float | None) -> Callable[[], object]:
     """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
     if repo_url(path) is None:
         return lambda: None
-    return lambda: fetch_all(path)
+    return lambda: fetch_all(path, ambient(timeout))
 
 
-def repo_ancestry(path: str, fetch: Callable[[], object] | None = None) -> Ancestry:
+def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
+                  timeout: float | None = None) -> Ancestry:
     """An ancestry function over the repository at ``path`` (see ``local_repo``),
     cached per pair.
 
-    ``fetch`` brings new commits in (default: ``fetch_all``); it runs before the
-    first check when the clone is shallow, and when a commit is unknown."""
-    refresh = fetch or _fetcher(path)
+    ``fetch`` brings new commits in (default: ``fetch_all``, each fetch bounded
+    by ``timeout``); it runs before the first check when the clone is shallow,
+    and when a commit is unknown."""
+    refresh = fetch or _fetcher(path, timeout)
     cache: dict[tuple[str, str], bool] = {}
     lock = threading.Lock()
     fresh = [False]

@@ -49,6 +49,11 @@ def connect(kubeconfig: str | None, context: str | None) -> Any:
 
     for value in (getattr(configuration, "api_key", None) or {}).values():
         http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
+    from urllib3.util.retry import Retry
+
+    # urllib3 would follow a redirect to any origin (the request, and the judging of
+    # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
+    configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
     return client.ApiClient(configuration)
 
 
@@ -64,6 +69,12 @@ def _translate(exc: Exception, what: str, server: str) -> PromoterError:
 
     if isinstance(exc, PromoterError):
         return exc
+    if isinstance(exc, ApiException) and 300 <= int(exc.status or 0) < 400:
+        location = (exc.headers or {}).get("Location") or "another location"
+        return InputError(f"the Kubernetes API{f' at {server}' if server else ''} answered {what}"
+                          f" with a redirect ({exc.status}) to {location}; promoter follows no"
+                          " redirect from the Kubernetes API, so nothing goes elsewhere: point"
+                          " the kubeconfig's server at the API server itself")
     if isinstance(exc, ApiException) and exc.status in (401, 403):
         word = "authentication" if exc.status == 401 else "permission"
         return AuthError(f"Kubernetes API refused {what} ({exc.status} {exc.reason}); check the "
@@ -154,7 +165,7 @@ class KubeSource(Follower):
                     return
                 rv, error = None, self._error(exc, since)
                 sink(index, error)
-                if isinstance(error, (AuthError, VerifyFailed, Unreachable)):
+                if isinstance(error, (AuthError, InputError, VerifyFailed, Unreachable)):
                     return
                 failures += 1
                 self.stopped.wait(RECONNECT.delay(failures))

@@ -107,6 +107,9 @@ BAD = {
     "cluster flag without verify": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
                                             "--context", "prod"], 2,
                                     "--context has no effect without --verify"),
+    "record in a dry run": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
+                                   "--dry-run", "--record"], 2,
+                            "--record has no effect with --dry-run"),
     "branch placeholder": (None, ["--app", "api", "--env", "staging", "--image", IMAGE,
                                   "--branch", "promoter/{tag}"], 2,
                            "error: --branch 'promoter/{tag}' has the unknown placeholder {tag};"

@@ -10,7 +10,8 @@ Bare repositories live in ``root`` as ``<name>.git``. The server listens on
 127.0.0.1 on an ephemeral port, in a daemon thread. With ``user`` set every
 request must carry that user and password (else 401); ``allow_filter=False``
 simulates a server without partial-clone support. Each request is recorded in
-``requests`` (method, path, service, user, authorized).
+``requests`` (method, path, service, user, authorized); ``user`` is the
+Basic-auth user a request presented, on an open server too.
 
 Hostile modes, per stage (``"GET git-upload-pack"`` is the ref advertisement of
 a fetch or clone, ``"POST git-receive-pack"`` the pack of a push, ``"*"`` any):
@@ -21,8 +22,11 @@ a fetch or clone, ``"POST git-receive-pack"`` the pack of a push, ``"*"`` any):
     server.modes["*"] = "html"                        # a web page, 200
     server.modes["POST git-receive-pack"] = "500"     # an HTTP status
     server.modes["POST git-upload-pack"] = "500 after 1"  # the first one goes through
+    server.modes["GET git-upload-pack"] = "stall after push"  # once a push came in
 
-``tls=(certificate, key)`` serves https.
+``server.moved["old.git"] = "config.git"`` answers every request under
+``/old.git/`` with a 301 to the same path under ``/config.git/`` (a renamed
+repository, as GitHub redirects it). ``tls=(certificate, key)`` serves https.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class GitServer:
         self.allow_filter = allow_filter
         self.requests: list[Request] = []
         self.modes: dict[str, str] = {}
+        self.moved: dict[str, str] = {}  # "old.git" -> "new.git": answered with a 301
         self.counts: dict[str, int] = {}
         self.tls = tls
         self.stopping = threading.Event()
@@ -134,6 +139,8 @@ class GitServer:
             self.counts[stage] = self.counts.get(stage, 0) + 1
             mode, _, after = (self.modes.get(stage) or self.modes.get("*", "")).partition(
                 " after ")
+            if after == "push":  # spared until a push has come in
+                return mode if self.counts.get("POST git-receive-pack") else ""
             return "" if after and self.counts[stage] <= int(after) else mode
 
     def record(self, request: Request) -> None:
@@ -141,17 +148,16 @@ class GitServer:
             self.requests.append(request)
 
     def check(self, header: str | None) -> tuple[str | None, bool]:
-        """(user presented, authorized) for an Authorization header."""
-        if self.user is None:
-            return None, True
+        """(user presented, authorized) for an Authorization header; an open
+        server (no ``user``) lets every request in and still records who it claimed."""
         if not header or not header.startswith("Basic "):
-            return None, False
+            return None, self.user is None
         try:
             decoded = base64.b64decode(header[6:].strip()).decode()
         except ValueError:
-            return None, False
+            return None, self.user is None
         user, _, password = decoded.partition(":")
-        return user, (user == self.user and password == self.password)
+        return user, self.user is None or (user == self.user and password == self.password)
 
 
 def seed_bare(bare: Path, source: Path, branch: str = "main", message: str = "initial") -> str:
@@ -199,6 +205,16 @@ class _Handler(BaseHTTPRequestHandler):
         service = service if service.startswith("git-") else ""
         user, authorized = state.check(self.headers.get("Authorization"))
         state.record(Request(self.command, split.path, service, user, authorized))
+        moved = next((new for old, new in state.moved.items()
+                      if split.path.startswith(f"/{old}/")), None)
+        if moved is not None:  # a renamed repository: 301 to its new path, same origin
+            new_path = split.path.replace(split.path.split("/")[1], moved, 1)
+            self.send_response(301)
+            self.send_header("Location", state.base_url + new_path
+                             + (f"?{split.query}" if split.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if not authorized:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="git"')
