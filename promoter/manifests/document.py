@@ -66,9 +66,11 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
         check_document(doc)
         for visit in walk(doc, aliases):
             node = visit.node
-            if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
-                skips.extend(_block_refs(node, file, repository))
-            skips.extend(_untagged_helm(node, file, repository))
+            if node.id == "scalar":
+                if node.style in ("|", ">") and last in str(node.value):
+                    skips.extend(_block_refs(node, file, repository))
+            elif node.id == "mapping" and any(k.value == "repository" for k, _ in node.value):
+                skips.extend(_untagged_helm(node, file, repository))
             for found in refs_in(visit, repository, keys):
                 if compose and found.kind == "image-key":
                     continue

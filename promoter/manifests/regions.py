@@ -75,7 +75,8 @@ def split(body: str, words: Prefilter) -> Iterator[Region]:
 
 
 def _unsplittable(body: str) -> bool:
-    if not (body.startswith(("%", "...")) or "\n%" in body or "\n..." in body):
+    directive = "%" in body and (body.startswith("%") or "\n%" in body)  # memchr first
+    if not (directive or body.startswith("...") or "\n..." in body):
         return False
     return _UNSPLITTABLE.search(body) is not None
 
