@@ -193,7 +193,7 @@ def check_document(doc: Any) -> None:
             _check_keys(node)
             children = [part for pair in node.value for part in pair]
         else:
-            children = node.value if kind == "sequence" else ()  # a scalar document
+            children = node.value if kind == "sequence" else []  # a scalar document
         for child in children:
             if child.id == "scalar":
                 continue
