@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from promoter.errors import BadYaml, ConflictError, InputError
 from promoter.images import ImageRef
@@ -18,8 +18,7 @@ from promoter.manifests.reading import MAX_BYTES
 from promoter.manifests.records import Change, Skip
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     path: Path  # absolute
     file: str  # posix, relative to the root
     explicit: bool
@@ -48,15 +47,18 @@ def decode(cand: Candidate) -> str:
         raise BadYaml("not UTF-8 text", line) from None
 
 
-@dataclass
 class Edited:
-    """The new text of one candidate file, its changes and skips."""
+    """The new text of one candidate file, its changes and skips, filled in
+    region by region (a plain class: a dataclass costs more to define at
+    start-up than this one saves)."""
 
+    __slots__ = ("changes", "referenced", "skips", "text")
 
-    text: str
-    changes: list[Change]
-    skips: list[Skip]
-    referenced: bool  # a reference was found, edited or not
+    def __init__(self) -> None:
+        self.text = ""
+        self.changes: list[Change] = []
+        self.skips: list[Skip] = []
+        self.referenced = False  # a reference was found, edited or not
 
 
 def edit(
@@ -68,7 +70,7 @@ def edit(
     text = decode(cand)
     bom = BOM if text.startswith(BOM) else ""
     pieces = [bom]
-    edited = Edited("", [], [], False)
+    edited = Edited()
     for region in regions.split(text[len(bom):], words):
         if not region.wanted:
             pieces.append(region.text)

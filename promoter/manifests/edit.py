@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.errors import BadYaml, NotEditable
 from promoter.images import ImageRef
@@ -26,8 +25,7 @@ STALE = "stale digest {} removed: the new reference gives only a tag"
 STALE_TAG = "stale tag {} removed: the new reference gives only a digest"
 
 
-@dataclass(frozen=True)
-class Assign:
+class Assign(NamedTuple):
     """One scalar gets a new value; or, with ``mapping``, a key is added to it."""
 
     node: Any
@@ -125,8 +123,7 @@ def changed(assign: Assign) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Splice:
+class Splice(NamedTuple):
     start: int
     end: int
     text: str
