@@ -93,6 +93,11 @@ def _c_loader() -> Any:
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             resolver.__init__(self, loadumper=self)
+            # The composer calls these for every node; with no path resolvers
+            # (the engine adds none) ruamel's return at once. C callables that
+            # do nothing either skip a Python call per node.
+            self.descend_resolver = {}.get  # (parent, index) -> index
+            self.ascend_resolver = tuple  # () -> ()
 
     return Loader
 
