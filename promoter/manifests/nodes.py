@@ -96,7 +96,7 @@ def _c_loader() -> Any:
             # The composer calls these for every node; with no path resolvers
             # (the engine adds none) ruamel's return at once. C callables that
             # do nothing either skip a Python call per node.
-            self.descend_resolver = {}.get  # (parent, index) -> index
+            self.descend_resolver: Any = {}.get  # (parent, index) -> index
             self.ascend_resolver = tuple  # () -> ()
 
     return Loader
