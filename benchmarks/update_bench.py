@@ -132,6 +132,7 @@ def compare(
 ) -> Measure:
     """Interleave ``base`` and ``ours`` (commands taken in turn); print ratios."""
     run(base, cwd)  # warm the page cache
+    run(ours[-1], cwd)  # and ours (the loop starts with ours[0]: an update still edits)
     a: list[Measure] = []
     b: list[Measure] = []
     for i in range(runs):
@@ -160,6 +161,9 @@ def main() -> None:
     runs = args.runs
     PROMOTER[0] = args.python
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "promoter", quiet=1)
+    found = subprocess.run([args.python, "-c", "import promoter; print(promoter.__file__)"],
+                           cwd=WORK, capture_output=True, text=True, check=True).stdout.strip()
+    print(f"promoter from {found}; load average {_load()}")
     print("| measure | baseline wall / CPU | promoter wall / CPU | ratio wall / CPU "
           "| peak RSS | target |")
     print("|---|---|---|---|---|---|")
@@ -194,6 +198,11 @@ def main() -> None:
                   f"{dif[1] / upd[1]:.2f}x | RSS limit {10 * size + 50:.0f} MB | <= 1.2x |")
     compare("--help (vs python -c 'import click')", [sys.executable, "-c", "import click"],
             [[*PROMOTER, "--help"]], WORK, max(runs, 5), "<= 1.2x")
+    print(f"load average {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

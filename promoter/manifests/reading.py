@@ -25,9 +25,11 @@ def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
     try:
         fd = os.open(path, _FLAGS)
     except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        raise NotRegular("not a regular file (symlink); not read") from None
+        if exc.errno == errno.ELOOP:
+            raise NotRegular("not a regular file (symlink); not read") from None
+        if exc.errno == errno.ENXIO:  # open() of a socket, or of a device without a driver
+            raise NotRegular(f"not a regular file ({_kind(path)}); not read") from None
+        raise
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
@@ -44,6 +46,14 @@ def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _kind(path: str | Path) -> str:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "special file"
+    return _KINDS.get(stat.S_IFMT(mode), "special file")
 
 
 def worth_reading(path: str, needles: tuple[bytes, ...]) -> bool:

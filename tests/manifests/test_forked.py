@@ -117,21 +117,39 @@ def test_a_symlink_out_of_the_tree_in_the_share_is_the_same_error(
     assert len(set(listings())) == 2, "the child was forked and failed; the walk redone here"
 
 
+def test_a_socket_in_the_share_is_the_same_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = wide(tmp_path)
+    with socket.socket(socket.AF_UNIX) as sock:  # open() of a socket fails: ENXIO
+        sock.bind(str(root / "apps" / "app-6" / "sock.yaml"))
+        serial = walked(root, SERIAL, monkeypatch)
+        assert walked(root, 4, monkeypatch) == serial
+    assert ("apps/app-6/sock.yaml", "not a regular file (socket); not read") in serial
+
+
 def test_an_unreadable_file_in_the_share_is_the_same_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = wide(tmp_path)
-    with socket.socket(socket.AF_UNIX) as sock:  # open() of a socket: ENXIO
-        sock.bind(str(root / "apps" / "app-6" / "sock.yaml"))
-        outcomes = []
-        for split_at in (SERIAL, 4):
-            monkeypatch.setattr(scan, "SPLIT_AT", split_at)
-            got: list[str] = []
-            with pytest.raises(OSError) as caught:
-                got.extend(c.file for c in scan.candidates(root, ["."], [b"x/api"]))
-            outcomes.append((got, caught.value.errno, caught.value.filename))
+    denied = str(root / "apps" / "app-6" / "deployment.yaml")
+    real_open = os.open
+
+    def open_denying(path: str, flags: int, *args: int, **kwargs: int) -> int:
+        if str(path) == denied:  # what a non-root user meets on a mode 000 file
+            raise PermissionError(errno.EACCES, "Permission denied", denied)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_denying)  # the child inherits it
+    outcomes = []
+    for split_at in (SERIAL, 4):
+        monkeypatch.setattr(scan, "SPLIT_AT", split_at)
+        got: list[str] = []
+        with pytest.raises(PermissionError) as caught:
+            got.extend(c.file for c in scan.candidates(root, ["."], [b"x/api"]))
+        outcomes.append((got, caught.value.filename))
     assert outcomes[0] == outcomes[1]
-    assert outcomes[0][1] == errno.ENXIO
+    assert outcomes[0][0][-1] == "apps/app-5/nested/x.yaml"
 
 
 def test_a_walk_left_early_stops_and_reaps_the_child(
