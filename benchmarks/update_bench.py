@@ -145,9 +145,11 @@ def compare(
     c: list[Measure] = []
     for i in range(runs):
         a.append(run(base, cwd))
-        b.append(run(ours[i % len(ours)], cwd))
-        if BEFORE:  # the other version: every update still edits
-            c.append(run(ours[(i + 1) % len(ours)], cwd, BEFORE))
+        if not BEFORE:
+            b.append(run(ours[i % len(ours)], cwd))
+            continue
+        b.append(run(ours[0], cwd))  # then the other version from the copy: each one edits
+        c.append(run(ours[-1], cwd, BEFORE))
     (wa, ca, _), (wb, cb, rss) = best(a), best(b)
     print(f"| {label} | {wa:.3f} s / {ca:.3f} s | {wb:.3f} s / {cb:.3f} s "
           f"| {wb / wa:.2f}x / {cb / ca:.2f}x | {rss:.0f} MB | {target} |")
