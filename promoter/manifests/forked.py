@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
 
 class Share:
     """A running child walking ``names`` (subdirectories of one directory)."""
@@ -75,26 +77,37 @@ def start(names: list[str], work: Callable[[], list[str]]) -> Share | None:
     if not _can_fork():
         return None
     read_fd, write_fd = os.pipe()
+    # SIGINT/SIGTERM wait until the child has its own handlers: the parent's
+    # raise Interrupted, which in the child would unwind the caller's code
+    # (its finally blocks: a temporary clone removed under the parent)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
         os.close(write_fd)
         return None
     if pid == 0:
-        _child(read_fd, write_fd, work)
+        _child(read_fd, write_fd, work, mask)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(write_fd)
     return Share(names, pid, read_fd)
 
 
-def _child(read_fd: int, write_fd: int, work: Callable[[], list[str]]) -> NoReturn:
+def _child(
+    read_fd: int, write_fd: int, work: Callable[[], list[str]], mask: set[int | signal.Signals]
+) -> NoReturn:
     """Run ``work`` and write its answer; never returns into the caller's code
-    (``os._exit``: no cleanup handlers, no buffered output of the parent's)."""
+    (``os._exit``: no cleanup handlers, no buffered output of the parent's).
+    A SIGINT or SIGTERM ends it as any plain process (the parent then walks
+    the share itself, or is stopping too)."""
     code = 1
     try:
-        os.close(read_fd)
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(read_fd)
         view = memoryview(marshal.dumps(work()))
         while view:
             view = view[os.write(write_fd, view):]
