@@ -21,8 +21,12 @@ it installs a wheel: with ``PYTHONDONTWRITEBYTECODE=1`` (set on these VMs) an
 editable install otherwise compiles every module on every run. ``--python``
 runs promoter with another interpreter, e.g. a venv with the wheel installed.
 
+``--before DIR`` adds, interleaved in the same loops, promoter run from
+``DIR/promoter`` (``git archive REV promoter | tar -x -C DIR``): a before/after
+comparison under the same load.
+
 Usage: ``.venv/bin/python benchmarks/update_bench.py [--apps 5000 10000 100000]
-[--docs 4000 12000] [--runs 3] [--python PATH]``.
+[--docs 4000 12000] [--runs 3] [--python PATH] [--before DIR]``.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ images:
 INSTALL = ("corpus", "files", "argoproj__argo-cd", "manifests", "install.yaml")
 INSTALL_MB = data_file(*INSTALL).stat().st_size / 1e6
 Measure = tuple[float, float, float]  # wall s, cpu s, peak RSS MB
+BEFORE: dict[str, str] = {}  # the environment running promoter from --before's copy
 
 
 def ordinary(apps: int, heavy: bool) -> Path:
@@ -113,9 +118,10 @@ def big_file(docs: int, refs: int) -> Path:
     return root
 
 
-def run(cmd: Sequence[str], cwd: Path) -> Measure:
+def run(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):  # grep -l exits 1 on no match
@@ -130,16 +136,27 @@ def best(runs: list[Measure]) -> Measure:
 def compare(
     label: str, base: list[str], ours: list[list[str]], cwd: Path, runs: int, target: str
 ) -> Measure:
-    """Interleave ``base`` and ``ours`` (commands taken in turn); print ratios."""
+    """Interleave ``base`` and ``ours`` (commands taken in turn), and with
+    ``--before`` the same commands run from that copy of the source; print ratios."""
     run(base, cwd)  # warm the page cache
+    run(ours[-1], cwd)  # and ours (the loop starts with ours[0]: an update still edits)
     a: list[Measure] = []
     b: list[Measure] = []
+    c: list[Measure] = []
     for i in range(runs):
         a.append(run(base, cwd))
-        b.append(run(ours[i % len(ours)], cwd))
+        if not BEFORE:
+            b.append(run(ours[i % len(ours)], cwd))
+            continue
+        b.append(run(ours[0], cwd))  # then the other version from the copy: each one edits
+        c.append(run(ours[-1], cwd, BEFORE))
     (wa, ca, _), (wb, cb, rss) = best(a), best(b)
     print(f"| {label} | {wa:.3f} s / {ca:.3f} s | {wb:.3f} s / {cb:.3f} s "
           f"| {wb / wa:.2f}x / {cb / ca:.2f}x | {rss:.0f} MB | {target} |")
+    if c:
+        wc, cc, rss_c = best(c)
+        print(f"| {label}, before | {wa:.3f} s / {ca:.3f} s | {wc:.3f} s / {cc:.3f} s "
+              f"| {wc / wa:.2f}x / {cc / ca:.2f}x | {rss_c:.0f} MB | |")
     return best(b)
 
 
@@ -156,10 +173,18 @@ def main() -> None:
     parser.add_argument("--docs", type=int, nargs="*", default=[4_000, 12_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--python", default=sys.executable, help="the interpreter for promoter")
+    parser.add_argument("--before", metavar="DIR", help="also run promoter from DIR/promoter"
+                        " (a copy of an older source: git archive REV promoter | tar -x -C DIR)")
     args = parser.parse_args()
     runs = args.runs
     PROMOTER[0] = args.python
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "promoter", quiet=1)
+    if args.before:
+        compileall.compile_dir(Path(args.before) / "promoter", quiet=1)
+        BEFORE.update(os.environ, PYTHONPATH=str(Path(args.before).resolve()))
+    found = subprocess.run([args.python, "-c", "import promoter; print(promoter.__file__)"],
+                           cwd=WORK, capture_output=True, text=True, check=True).stdout.strip()
+    print(f"promoter from {found}; load average {_load()}")
     print("| measure | baseline wall / CPU | promoter wall / CPU | ratio wall / CPU "
           "| peak RSS | target |")
     print("|---|---|---|---|---|---|")
@@ -194,6 +219,11 @@ def main() -> None:
                   f"{dif[1] / upd[1]:.2f}x | RSS limit {10 * size + 50:.0f} MB | <= 1.2x |")
     compare("--help (vs python -c 'import click')", [sys.executable, "-c", "import click"],
             [[*PROMOTER, "--help"]], WORK, max(runs, 5), "<= 1.2x")
+    print(f"load average {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

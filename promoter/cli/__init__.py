@@ -87,8 +87,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
+# whether main() runs promoter as its own process (not main(argv) or click's
+# CliRunner inside another program): a command may then end it early (update.py)
+PROCESS = {"own": False}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning PromoterError into one line and an exit code."""
+    PROCESS["own"] = argv is None
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     previous = _interruptible()
     try:

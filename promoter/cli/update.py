@@ -92,6 +92,28 @@ def _run(
         _text(plan)
     if output == "json" and dry_run:
         click.echo(unified_diff(plan), nl=False, err=True)
+    _end_process()
+
+
+def _end_process() -> None:
+    """Exit 0 now when promoter is its own process: everything is written and
+    printed, and the interpreter's teardown of every module (about 5 ms, 9 ms of
+    CPU) does nothing an update needs. Not with logging loaded (its handlers
+    flush at exit), and not when the output cannot be flushed (the usual exit
+    reports that)."""
+    import os
+    import sys
+
+    from promoter.cli import PROCESS
+
+    if not PROCESS["own"] or "logging" in sys.modules:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(0)
 
 
 def _finish_interrupted(root: Any, dry_run: bool) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter import images
 from promoter.errors import BadYaml, NotEditable
@@ -38,8 +37,7 @@ COMPOSE = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml")  # not Kubernetes: 
 _TOKEN = re.compile(r"[^\s\"'`,;=()\[\]{}<>|]+")
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """The references in one text, with the alias pairs and skips met on the way."""
 
     refs: tuple[Ref, ...]
@@ -66,9 +64,11 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
         check_document(doc)
         for visit in walk(doc, aliases):
             node = visit.node
-            if kind_of(node) == "scalar" and node.style in ("|", ">") and last in str(node.value):
-                skips.extend(_block_refs(node, file, repository))
-            skips.extend(_untagged_helm(node, file, repository))
+            if node.id == "scalar":
+                if node.style in ("|", ">") and last in str(node.value):
+                    skips.extend(_block_refs(node, file, repository))
+            elif node.id == "mapping" and any(k.value == "repository" for k, _ in node.value):
+                skips.extend(_untagged_helm(node, file, repository))
             for found in refs_in(visit, repository, keys):
                 if compose and found.kind == "image-key":
                     continue
@@ -111,8 +111,7 @@ def _block_refs(node: Any, file: str, repository: str) -> Iterator[Skip]:
             yield Skip(file, line, f"reference {match.group()} inside a block scalar; not edited")
 
 
-@dataclass(frozen=True)
-class Edited:
+class Edited(NamedTuple):
     text: str
     changes: tuple[Change, ...]
     skips: tuple[Skip, ...]
@@ -156,7 +155,7 @@ def edit_text(
 
 
 def _via(assign: Assign, ref: Ref) -> Assign:
-    return replace(assign, notes=(*assign.notes, ref.via)) if ref.via else assign
+    return assign._replace(notes=(*assign.notes, ref.via)) if ref.via else assign
 
 
 def template_reason(ref: Ref) -> str:

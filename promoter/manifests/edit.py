@@ -5,9 +5,8 @@ intended values changed. Never re-serialise."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 
 from promoter.errors import BadYaml, NotEditable
 from promoter.images import ImageRef
@@ -18,6 +17,7 @@ from promoter.manifests.nodes import (
     kind_of,
     line_of,
     string_value,
+    tag_of,
 )
 from promoter.manifests.render import needs_quotes, render, span_of
 
@@ -25,8 +25,7 @@ STALE = "stale digest {} removed: the new reference gives only a tag"
 STALE_TAG = "stale tag {} removed: the new reference gives only a digest"
 
 
-@dataclass(frozen=True)
-class Assign:
+class Assign(NamedTuple):
     """One scalar gets a new value; or, with ``mapping``, a key is added to it."""
 
     node: Any
@@ -124,8 +123,7 @@ def changed(assign: Assign) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Splice:
+class Splice(NamedTuple):
     start: int
     end: int
     text: str
@@ -205,23 +203,26 @@ def prove(old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign]) -> 
                 raise BadYaml("the edit changed an alias")
             continue
         pairs[id(old)] = id(new)
+        if (old.id == "scalar" and new.id == "scalar" and old.ctag is new.ctag
+                and old.value == new.value and id(old) not in values):
+            continue  # the usual pair, equal (what _pair would find, without the call)
         stack.extend(_pair(old, new, values, added))
 
 
 def _pair(
     old: Any, new: Any, values: dict[int, str], added: dict[int, list[Assign]]
-) -> list[Any]:
+) -> list[Any] | Iterator[tuple[Any, Any]]:
     kind = old.id
-    same_tag = old.ctag is new.ctag or old.tag == new.tag
-    if kind != new.id or (not same_tag and id(old) not in values):
+    if kind != new.id or (old.ctag is not new.ctag and old.tag != new.tag
+                          and id(old) not in values):
         raise BadYaml("the edit changed the structure", line_of(new))
     if kind == "scalar":
         want = values.get(id(old), old.value)
-        if new.value != want or (id(old) in values and new.tag != STR_TAG):
+        if new.value != want or (id(old) in values and tag_of(new) != STR_TAG):
             raise BadYaml(f"the edit changed a value to {new.value!r}", line_of(new))
         return []
     if kind == "sequence":
-        olds, news = list(old.value), list(new.value)
+        olds, news = old.value, new.value
     else:
         olds = [p for pair in old.value for p in pair]
         news = [p for pair in new.value for p in pair]
@@ -234,4 +235,4 @@ def _pair(
             news = news[: len(news) - 2 * len(extra)]
     if len(olds) != len(news):
         raise BadYaml("the edit changed the structure", line_of(new))
-    return list(zip(olds, news, strict=True))
+    return zip(olds, news, strict=True)

@@ -4,12 +4,13 @@ Flux substitutions followed to where the variable is set (flux.py)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from promoter.errors import BadYaml, InputError
 from promoter.images import normalise_repository
-from promoter.manifests import follow, overlay, regions, scan
+from promoter.manifests import candidate, follow, overlay, regions, scan
 from promoter.manifests.document import BOM, found_line, locate
 from promoter.manifests.records import Found
 
@@ -63,12 +64,12 @@ def references(
     substituted: list[str] = []
     needles = scan.needles_for(repository, keys)
     words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with scan.collector_paused():
-        for cand in scan.candidates(root, paths, needles):
+    with scan.collector_paused(), contextlib.closing(scan.candidates(root, paths, needles)) as each:
+        for cand in each:
             try:
                 here, flux_marked = found_in(cand, repository, keys, words)
             except BadYaml as exc:
-                scan.bad_file(cand, exc)
+                candidate.bad_file(cand, exc)
                 continue
             found += here
             if flux_marked:
@@ -84,17 +85,17 @@ def references(
 
 
 def found_in(
-    cand: scan.Candidate, repository: str, keys: Sequence[str], words: regions.Prefilter
+    cand: candidate.Candidate, repository: str, keys: Sequence[str], words: regions.Prefilter
 ) -> tuple[list[Found], bool]:
     """The editable references of one file, and whether a Flux ``${var}`` stands
     for one."""
-    text = scan.decode(cand)
+    text = candidate.decode(cand)
     found: list[Found] = []
     marked = False
     for region in regions.split(text[len(BOM):] if text.startswith(BOM) else text, words):
         if not region.wanted:
             continue
-        with scan.lines_from(region):
+        with candidate.lines_from(region):
             located = locate(region.text, cand.file, repository, keys)
         for r in located.editable:
             line, column = found_line(region.text, r)

@@ -20,9 +20,8 @@ refers to the latest definition of its anchor, as YAML 1.2 says.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.errors import BadYaml
 
@@ -31,6 +30,7 @@ NULL_TAG = "tag:yaml.org,2002:null"
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_EXPANDED_NODES = 2_000_000
+_TEXTS: dict[int, str] = {}  # id of each Tag object the resolver hands out -> its text
 
 
 @lru_cache(maxsize=2)
@@ -58,6 +58,8 @@ def _resolver_class() -> Any:
     null, merge = Tag(suffix=NULL_TAG), Tag(suffix=MERGE_TAG)
     other, string = Tag(suffix="tag:yaml.org,2002:float"), Tag(suffix=STR_TAG)
     seq, mapping = Tag(suffix="tag:yaml.org,2002:seq"), Tag(suffix="tag:yaml.org,2002:map")
+    for tag in (null, merge, other, string, seq, mapping):  # kept alive by the class
+        _TEXTS[id(tag)] = str(tag)
 
     known: dict[str, Any] = {"<<": merge, **dict.fromkeys(NULLS, null)}
 
@@ -91,6 +93,11 @@ def _c_loader() -> Any:
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             resolver.__init__(self, loadumper=self)
+            # The composer calls these for every node; with no path resolvers
+            # (the engine adds none) ruamel's return at once. C callables that
+            # do nothing either skip a Python call per node.
+            self.descend_resolver: Any = {}.get  # (parent, index) -> index
+            self.ascend_resolver = tuple  # () -> ()
 
     return Loader
 
@@ -168,6 +175,13 @@ def kind_of(node: Any) -> str:
     return str(node.id)
 
 
+def tag_of(node: Any) -> str | None:
+    """``node.tag`` without building the string for the resolver's own tags (a
+    property and two calls in ruamel for every key of every mapping)."""
+    text = _TEXTS.get(id(node.ctag))
+    return text if text is not None else node.tag
+
+
 def line_of(node: Any) -> int:
     return int(node.start_mark.line) + 1
 
@@ -179,9 +193,13 @@ def check_document(doc: Any) -> None:
     stack = [doc]
     while stack:
         node = stack.pop()
-        if node.id == "mapping":
+        kind = node.id
+        if kind == "mapping":
             _check_keys(node)
-        for child in _children(node, node.id):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = node.value if kind == "sequence" else []  # a scalar document
+        for child in children:
             if child.id == "scalar":
                 continue
             if id(child) in seen:
@@ -225,18 +243,20 @@ def _children(node: Any, kind: str) -> list[Any]:
 
 
 def _check_keys(node: Any) -> None:
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str | None, str]] = set()
     for key, _ in node.value:
-        if kind_of(key) != "scalar" or key.tag == MERGE_TAG:
+        if key.id != "scalar":
             continue
-        marker = (key.tag, key.value)
+        tag = tag_of(key)
+        if tag == MERGE_TAG:
+            continue
+        marker = (tag, key.value)
         if marker in seen:
             raise BadYaml(f"duplicate key {key.value!r}", line_of(key))
         seen.add(marker)
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     """One node reached by a walk: its key path, parent key and ancestors' keys."""
 
     node: Any
@@ -252,28 +272,29 @@ def walk(doc: Any, aliases: list[tuple[str, str]]) -> Iterator[Visit]:
     stack: list[Visit] = [Visit(doc, "", ())]
     while stack:
         visit = stack.pop()
-        node = visit.node
+        node, path, keys = visit
         if id(node) in first:
-            aliases.append((first[id(node)], visit.path))
+            aliases.append((first[id(node)], path))
             continue
-        first[id(node)] = visit.path
+        first[id(node)] = path
         yield visit
-        kind = kind_of(node)
+        kind = node.id
         if kind == "sequence":
-            stack.extend(
-                Visit(child, f"{visit.path}[{i}]", visit.keys)
-                for i, child in reversed(list(enumerate(node.value)))
-            )
+            children = node.value
+            stack.extend([Visit(children[i], f"{path}[{i}]", keys)
+                          for i in range(len(children) - 1, -1, -1)])
         elif kind == "mapping":
-            stack.extend(reversed(list(_map_children(visit))))
+            stack.extend(_map_children(node, path, keys)[::-1])
 
 
-def _map_children(visit: Visit) -> Iterator[Visit]:
-    for key, value in visit.node.value:
-        if kind_of(key) != "scalar" or key.tag == MERGE_TAG or key.value == "status":
+def _map_children(node: Any, path: str, keys: tuple[str, ...]) -> list[Visit]:
+    out = []
+    for key, value in node.value:
+        if key.id != "scalar" or key.value == "status" or tag_of(key) == MERGE_TAG:
             continue
-        path = f"{visit.path}.{key.value}" if visit.path else str(key.value)
-        yield Visit(value, path, (*visit.keys, str(key.value)))
+        name = str(key.value)
+        out.append(Visit(value, f"{path}.{name}" if path else name, (*keys, name)))
+    return out
 
 
 def scalar_items(node: Any) -> dict[str, Any]:
@@ -281,12 +302,12 @@ def scalar_items(node: Any) -> dict[str, Any]:
     return {
         str(key.value): value
         for key, value in node.value
-        if kind_of(key) == "scalar" and key.tag != MERGE_TAG
+        if key.id == "scalar" and tag_of(key) != MERGE_TAG
     }
 
 
 def string_value(node: Any) -> str | None:
     """The value of a scalar node, or None for collections and nulls."""
-    if node is None or kind_of(node) != "scalar" or node.tag == NULL_TAG:
+    if node is None or node.id != "scalar" or tag_of(node) == NULL_TAG:
         return None
     return str(node.value)

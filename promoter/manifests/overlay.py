@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from promoter.errors import BadYaml, InputError
 from promoter.images import ImageRef
@@ -39,8 +38,7 @@ RENDERED = frozenset({"container-image", "kustomize-image", "json6902"})  # what
 Finder = Callable[[Sequence[str]], list[Found]]
 
 
-@dataclass(frozen=True)
-class Overlay:
+class Overlay(NamedTuple):
     """A kustomization named by a PATH: its file (relative to the root) and the
     local resource paths it builds on (relative to the root)."""
 

@@ -31,8 +31,7 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from promoter.manifests.locate import REPOSITORY_KEYS
 from promoter.manifests.records import Change, Skip
@@ -41,8 +40,7 @@ _UNSPLITTABLE = re.compile(r"(?m)^(?:%|\.\.\.(?:[ \t\r\n]|\Z))")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     text: str
     line: int  # lines of the whole text before this region
     wanted: bool  # contains a prefilter word
@@ -55,8 +53,7 @@ _PLAIN_ENTRY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Prefilter:
+class Prefilter(NamedTuple):
     words: tuple[str, ...]
     strict: bool  # every occurrence counts (``--key`` given)
 
@@ -75,7 +72,8 @@ def split(body: str, words: Prefilter) -> Iterator[Region]:
 
 
 def _unsplittable(body: str) -> bool:
-    if not (body.startswith(("%", "...")) or "\n%" in body or "\n..." in body):
+    directive = "%" in body and (body.startswith("%") or "\n%" in body)  # memchr first
+    if not (directive or body.startswith("...") or "\n..." in body):
         return False
     return _UNSPLITTABLE.search(body) is not None
 

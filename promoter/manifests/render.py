@@ -14,9 +14,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 NON_STRING = re.compile(
     r"""(?x)^(?:
@@ -34,8 +33,7 @@ NON_STRING = re.compile(
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*")
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Character offsets of a scalar's value text, inside any quotes."""
 
     start: int

@@ -17,40 +17,34 @@ file: a FIFO would block the read forever) are reported in ``skipped`` when
 met while walking a directory, and are an InputError when named as a PATH.
 Only regular files are opened, with O_NOFOLLOW | O_NONBLOCK, and checked
 again after opening, so a file swapped for a FIFO or a symlink meanwhile is
-refused rather than read.
+refused rather than read (reading.py).
+
+The first directory with SPLIT_AT subdirectories or more shares the second
+half of them with a child process where that is safe (forked.py): the child
+only tells which of its paths are worth reading and this process reads those
+again itself, so the candidates, their order, the skips and the errors are a
+serial walk's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import gc
 import os
-import stat
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from promoter.errors import BadYaml, ConflictError, InputError, NotRegular
+from promoter.errors import BadYaml, InputError, NotRegular
 from promoter.images import ImageRef
-from promoter.manifests import follow, held, overlay, regions
-from promoter.manifests.document import BOM, edit_text, found_line, locate
-from promoter.manifests.locate import Ref
-from promoter.manifests.records import Change, FileEdit, Found, Plan, Skip
+from promoter.manifests import candidate, follow, forked, held, overlay, regions
+from promoter.manifests.candidate import Candidate, bad_file
+from promoter.manifests.reading import read_regular, worth_reading
+from promoter.manifests.records import FileEdit, Found, Plan, Skip
 
-MAX_BYTES = 8 * 1024 * 1024
-CHUNK = 64 * 1024
+__all__ = ["Candidate", "candidates", "plan_update", "read_regular"]
+SPLIT_AT = 128  # a directory with this many subdirectories shares them with a child (forked.py)
 SUFFIXES = (".yaml", ".yml", ".json")
 NAMES = frozenset({"Kustomization"})
-
-
-@dataclass(frozen=True)
-class Candidate:
-    path: Path  # absolute
-    file: str  # posix, relative to the root
-    explicit: bool
-    data: bytes
-    problem: str = ""  # why the file was not read (not a regular file)
 
 
 def plan_update(
@@ -64,10 +58,10 @@ def plan_update(
     referenced: list[str] = []  # files holding a reference, edited or not
     needles = needles_for(ref.repository, keys)
     words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with collector_paused():
-        for cand in candidates(root, paths, needles):
+    with collector_paused(), contextlib.closing(candidates(root, paths, needles)) as found:
+        for cand in found:
             try:
-                edited = _edit_file(cand, ref, keys, expect, words)
+                edited = candidate.edit(cand, ref, keys, expect, words)
             except BadYaml as exc:
                 skipped.append(bad_file(cand, exc))
                 referenced.append(cand.file)
@@ -98,50 +92,6 @@ def plan_update(
     return flux.follow(root, paths, plan, pending, ref, finding.repository_files(root))
 
 
-@dataclass
-class _Edited:
-    text: str
-    changes: list[Change]
-    skips: list[Skip]
-    referenced: bool  # a reference was found, edited or not
-
-
-def _edit_file(
-    cand: Candidate, ref: ImageRef, keys: Sequence[str], expect: str | None,
-    words: regions.Prefilter,
-) -> _Edited:
-    """The new text of one file, its changes and skips: only the documents
-    holding a prefilter word are composed (regions.py)."""
-    text = decode(cand)
-    bom = BOM if text.startswith(BOM) else ""
-    pieces = [bom]
-    edited = _Edited("", [], [], False)
-    for region in regions.split(text[len(bom):], words):
-        if not region.wanted:
-            pieces.append(region.text)
-            continue
-        with lines_from(region):
-            located = locate(region.text, cand.file, ref.repository, keys)
-            if expect is not None:
-                _check_expect(cand.file, region, located.editable, expect, ref)
-            result = edit_text(region.text, cand.file, ref, keys, located)
-        pieces.append(result.text)
-        edited.changes += regions.shifted(result.changes, region.line)
-        edited.skips += regions.shifted(result.skips, region.line)
-        edited.referenced = edited.referenced or bool(located.refs or result.skips)
-    edited.text = "".join(pieces)
-    return edited
-
-
-@contextlib.contextmanager
-def lines_from(region: regions.Region) -> Iterator[None]:
-    """BadYaml raised inside ``region`` with the line counted in the file."""
-    try:
-        yield
-    except BadYaml as exc:
-        raise BadYaml(exc.reason, exc.line + region.line if exc.line else 0) from None
-
-
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while composing: node trees hold no cycles
@@ -162,70 +112,41 @@ def needles_for(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
     return tuple(word.encode() for word in words if word)
 
 
-def _check_expect(
-    file: str, region: regions.Region, refs: Sequence[Ref], expect: str, new: ImageRef
-) -> None:
-    for ref in refs:
-        current = ref.current
-        if expect in (current.tag, current.digest, current.version):
-            continue
-        if current.version == new.version:
-            continue  # already promoted: re-running is safe
-        line = found_line(region.text, ref)[0] + region.line
-        raise ConflictError(
-            f"{file}:{line}: {ref.path} is {current.version or '(no tag)'!r}, not {expect!r}"
-            "; someone changed it, re-check before promoting (nothing was written)"
-        )
-
-
-def bad_file(cand: Candidate, exc: BadYaml) -> Skip:
-    where = f"{cand.file}:{exc.line}" if exc.line else cand.file
-    if cand.explicit:
-        raise InputError(
-            f"{where}: {exc.reason}; fix the file or leave it out (nothing was written)"
-        )
-    return Skip(cand.file, exc.line, exc.reason)
-
-
-def decode(cand: Candidate) -> str:
-    if cand.problem:
-        raise BadYaml(cand.problem)
-    if len(cand.data) > MAX_BYTES:
-        raise BadYaml(f"file larger than {MAX_BYTES // (1024 * 1024)} MiB; not parsed")
-    try:
-        return cand.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = cand.data.count(b"\n", 0, exc.start) + 1
-        raise BadYaml("not UTF-8 text", line) from None
-
-
-def candidates(root: Path, paths: Sequence[str], needles: Sequence[bytes]) -> Iterator[Candidate]:
+def candidates(
+    root: Path, paths: Sequence[str], needles: Sequence[bytes]
+) -> Generator[Candidate, None, None]:
     """Files under ``paths`` whose bytes contain any of ``needles``."""
     real_root = Path(os.path.realpath(root))
     paths = paths or ["."]
     seen: set[str] | None = set() if len(paths) > 1 else None  # PATHs may overlap
-    one = needles[0] if len(needles) == 1 else None  # the usual case, without a generator
     for given in paths:
         start = _inside(real_root, root / given, given)
-        explicit = not start.is_dir()
-        if not explicit:
-            files: Iterator[str] = _walk(real_root, str(start))
+        if start.is_dir():
+            with contextlib.closing(_walk(real_root, str(start), tuple(needles))) as walked:
+                yield from _read_each(walked, real_root, False, needles, seen)
         elif os.path.lexists(start):
-            files = iter([str(start)])
+            yield from _read_each([str(start)], real_root, True, needles, seen)
         else:
             raise InputError(f"{given}: no such file or directory; check the PATH arguments")
-        for path in files:
-            if seen is not None:
-                if path in seen:
-                    continue
-                seen.add(path)
-            try:
-                data = read_regular(path)
-            except NotRegular as exc:
-                yield Candidate(Path(path), _rel(path, real_root), explicit, b"", str(exc))
+
+
+def _read_each(
+    files: Iterable[str], real_root: Path, explicit: bool, needles: Sequence[bytes],
+    seen: set[str] | None,
+) -> Iterator[Candidate]:
+    one = needles[0] if len(needles) == 1 else None  # the usual case, without a generator
+    for path in files:
+        if seen is not None:
+            if path in seen:
                 continue
-            if (one in data) if one is not None else any(n in data for n in needles):
-                yield Candidate(Path(path), _rel(path, real_root), explicit, data)
+            seen.add(path)
+        try:
+            data = read_regular(path)
+        except NotRegular as exc:
+            yield Candidate(Path(path), _rel(path, real_root), explicit, b"", str(exc))
+            continue
+        if (one in data) if one is not None else any(n in data for n in needles):
+            yield Candidate(Path(path), _rel(path, real_root), explicit, data)
 
 
 def _rel(path: str, real_root: Path) -> str:
@@ -239,55 +160,61 @@ def _inside(real_root: Path, path: Path, given: str) -> Path:
     return real
 
 
-_KINDS = {stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
-          stat.S_IFBLK: "block device", stat.S_IFLNK: "symlink", stat.S_IFDIR: "directory"}
-
-
-def read_regular(path: str | Path, limit: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file, at most ``limit`` + 1 (one read of the size
-    the file says it has, then small ones while it proves longer). Never blocks
-    on a FIFO and never follows a final symlink."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        raise NotRegular("not a regular file (symlink); not read") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(status.st_mode), "special file")
-            raise NotRegular(f"not a regular file ({kind}); not read")
-        want = min(status.st_size, limit) + 1
-        data = os.read(fd, want)
-        if len(data) < want:  # the usual case: the whole file in one read
-            return data
-        chunks, total = [data], want  # longer than it said (growing, or /proc)
-        while chunks[-1] and total <= limit:
-            chunks.append(os.read(fd, CHUNK))
-            total += len(chunks[-1])
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
-
-
-def _walk(real_root: Path, top: str) -> Iterator[str]:
+def _walk(
+    real_root: Path, top: str, needles: tuple[bytes, ...] | None = None
+) -> Generator[str, None, None]:
     """Manifest files under ``top``: a directory's files in name order, then its
     subdirectories in name order. Only names are kept for the directories still
-    to visit (not 100,000 full paths for a wide directory)."""
-    stack: list[tuple[str, list[str]]] = [("", [top])]
-    while stack:
-        parent, pending = stack[-1]
-        if not pending:
-            stack.pop()
-            continue
-        directory = os.path.join(parent, pending.pop())
-        files, subdirs = _listing(real_root, directory)
-        prefix = directory if directory.endswith(os.sep) else directory + os.sep
-        for name in files:
-            yield prefix + name
-        if subdirs:
-            stack.append((directory, subdirs[::-1]))
+    to visit (not 100,000 full paths for a wide directory). With ``needles``,
+    the second half of the first directory with SPLIT_AT subdirectories or more
+    is walked by a child process, which passes on only the paths worth reading
+    (forked.py): the order and the errors stay the serial walk's."""
+    stack: list[tuple[str, list[str | forked.Share]]] = [("", [top])]
+    shares: list[forked.Share] = []
+    try:
+        while stack:
+            parent, pending = stack[-1]
+            if not pending:
+                stack.pop()
+                continue
+            item = pending.pop()
+            if isinstance(item, forked.Share):
+                found = item.paths()
+                if found is None:  # the child gave no answer: walk its share here
+                    stack.append((parent, list(reversed(item.names))))
+                else:
+                    yield from found
+                continue
+            directory = os.path.join(parent, item)
+            files, subdirs = _listing(real_root, directory)
+            prefix = directory if directory.endswith(os.sep) else directory + os.sep
+            for name in files:
+                yield prefix + name
+            later: list[str | forked.Share] = list(subdirs)
+            if needles is not None and len(subdirs) >= SPLIT_AT:
+                share = _share(real_root, directory, subdirs[len(subdirs) // 2 :], needles)
+                if share is not None:
+                    shares.append(share)
+                    later = [*subdirs[: len(subdirs) // 2], share]
+                    needles = None  # one child per walk
+            if later:
+                stack.append((directory, later[::-1]))
+    finally:
+        for share in shares:
+            share.cancel()
+
+
+def _share(
+    real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...]
+) -> forked.Share | None:
+    """A child walking ``names`` under ``directory``, answering with the paths
+    worth reading, in walk order."""
+
+    def work() -> list[str]:
+        return [path for name in names for path in _walk(real_root, os.path.join(directory, name))
+                if worth_reading(path, needles)]
+
+    return forked.start(names, work)
 
 
 def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:

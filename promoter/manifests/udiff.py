@@ -13,7 +13,7 @@ hunk header format, ``\\ No newline at end of file`` where due.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CONTEXT = 3
 CONFIRM = 3  # equal lines that make a common run
@@ -21,8 +21,7 @@ WINDOW = 200  # lines searched for the next common run after a difference
 NO_NEWLINE = "\n\\ No newline at end of file\n"
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(NamedTuple):
     """Lines ``i1:i2`` of a (bytes ``a1:a2``) became lines ``j1:j2`` of b."""
 
     i1: int

@@ -117,3 +117,23 @@ def test_files_are_named_relative_to_the_repository(tmp_path: Path) -> None:
         out = json.loads(result.stdout)
         assert [c["file"] for c in out["changes"]] == ["envs/staging/dep.yaml"]
         assert [s["file"] for s in out["skipped"]] == ["envs/staging/bad.yaml"]
+
+
+def test_output_complete_when_the_process_ends_early(tmp_path: Path) -> None:
+    """update and diff end their process without the interpreter's teardown
+    (update.py): what they printed, over a pipe's buffer, is all there."""
+    for n in range(400):
+        (tmp_path / f"dep-{n:03d}.yaml").write_text(POD)
+    diff = promoter(tmp_path, "diff", "ghcr.io/acme/api:1.1")
+    assert diff.returncode == 0, diff.stderr
+    assert len(diff.stdout) > 1 << 16
+    assert diff.stdout.count("\n+++ b/dep-") == 400
+    assert diff.stdout.endswith('+  - image: ghcr.io/acme/api:1.1  # {"$imagepolicy": "ns:p"}\n')
+    update = promoter(tmp_path, "update", "ghcr.io/acme/api:1.1", "--output", "json")
+    assert update.returncode == 0, update.stderr
+    assert len(json.loads(update.stdout)["changes"]) == 400
+    assert (tmp_path / "dep-399.yaml").read_text() == POD.replace("1.0", "1.1")
+    text = promoter(tmp_path, "update", "ghcr.io/acme/api:1.2")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.count("\n") == 400
+    assert text.stderr.endswith("400 value(s) changed in 400 file(s)\n")

@@ -1,0 +1,43 @@
+"""Reading a manifest: only regular files, never through a symlink, never
+blocking, at most the cap (reading.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from promoter import images
+from promoter.errors import InputError, NotRegular
+from promoter.manifests import plan_update
+from promoter.manifests.reading import MAX_BYTES, read_regular
+
+POD = "spec:\n  containers:\n  - image: x/api:1\n"
+REF = images.parse_new("x/api:2")
+
+
+def test_a_socket_is_skipped_walking_and_refused_named(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(POD)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.yaml"))
+        plan = plan_update(tmp_path, ["."], REF)
+        assert [(s.file, s.reason) for s in plan.skipped] == [
+            ("sock.yaml", "not a regular file (socket); not read")]
+        assert [e.file for e in plan.edits] == ["ok.yaml"]
+        with pytest.raises(InputError, match=r"^sock.yaml: not a regular file \(socket\)"):
+            plan_update(tmp_path, ["sock.yaml"], REF)
+
+
+def test_fifo_symlink_and_cap(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with pytest.raises(NotRegular, match=r"\(FIFO\)"):
+        read_regular(tmp_path / "fifo.yaml")  # no writer: would block without O_NONBLOCK
+    (tmp_path / "a.yaml").write_text(POD)
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "a.yaml")
+    with pytest.raises(NotRegular, match=r"\(symlink\)"):
+        read_regular(tmp_path / "link.yaml")
+    (tmp_path / "big.yaml").write_bytes(b"#" * (MAX_BYTES + 10))
+    assert len(read_regular(tmp_path / "big.yaml")) == MAX_BYTES + 1
+    assert read_regular(tmp_path / "a.yaml", limit=3) == POD.encode()[:4]
