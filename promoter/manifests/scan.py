@@ -145,6 +145,10 @@ def _read_each(
         except NotRegular as exc:
             yield Candidate(Path(path), _rel(path, real_root), explicit, b"", str(exc))
             continue
+        except OSError as exc:  # permission denied, an I/O error: reported like a bad file
+            reason = f"cannot read it ({exc.strerror or exc}); not read"
+            yield Candidate(Path(path), _rel(path, real_root), explicit, b"", reason)
+            continue
         if (one in data) if one is not None else any(n in data for n in needles):
             yield Candidate(Path(path), _rel(path, real_root), explicit, data)
 

@@ -41,3 +41,25 @@ def test_fifo_symlink_and_cap(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_bytes(b"#" * (MAX_BYTES + 10))
     assert len(read_regular(tmp_path / "big.yaml")) == MAX_BYTES + 1
     assert read_regular(tmp_path / "a.yaml", limit=3) == POD.encode()[:4]
+
+
+def test_an_unreadable_file_is_skipped_walking_and_refused_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # chmod 000 does not stop root (CI runs as root), so the refusal comes from open()
+    (tmp_path / "ok.yaml").write_text(POD)
+    (tmp_path / "secret.yaml").write_text(POD)
+    real_open = os.open
+
+    def refusing_open(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+        if os.fspath(path).endswith("secret.yaml"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    plan = plan_update(tmp_path, ["."], REF)
+    assert [(s.file, s.reason) for s in plan.skipped] == [
+        ("secret.yaml", "cannot read it (Permission denied); not read")]
+    assert [e.file for e in plan.edits] == ["ok.yaml"]
+    with pytest.raises(InputError, match=r"^secret.yaml: cannot read it \(Permission denied\)"):
+        plan_update(tmp_path, ["secret.yaml"], REF)
