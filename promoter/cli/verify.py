@@ -85,12 +85,14 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
     with contextlib.ExitStack() as stack:
         ancestry = url = None
         if repo:
-            from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url
+            from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url, token_for
 
-            # the clone and fetches of the ancestry checks: each bounded by --timeout
-            path = stack.enter_context(local_repo(repo, limit))
-            ancestry = repo_ancestry(path, timeout=limit)
+            # the clone and fetches of the ancestry checks: each bounded by --timeout,
+            # with the token promote would use for the URL (scoped to its origin)
             url = repo_url(repo)
+            found = token_for(url, os.environ)
+            path = stack.enter_context(local_repo(repo, limit, found))
+            ancestry = repo_ancestry(path, timeout=limit, found=found)
         settings = cluster.settings(
             revision, image=images.parse_new(image) if image else None,
             timeout=limit,
