@@ -46,6 +46,7 @@ class Git:
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
     timeout: float | None = None  # seconds one git command may take (--network-timeout)
+    limit: str = "--network-timeout"  # the option that sets ``timeout``, for the error
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -133,8 +134,8 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
     return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than"
-                       f" --network-timeout ({git.timeout:g}s; the git server stalls or is"
-                       " slow); check it, or raise --network-timeout")
+                       f" {git.limit} ({git.timeout:g}s; the git server stalls or is"
+                       f" slow); check it, or raise {git.limit}")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from promoter import git, git_remote
@@ -36,7 +37,7 @@ def ambient(timeout: float | None = None) -> git.Git:
     transfers that crawl are aborted, and a command is killed after ``timeout``."""
     bounds = [("http.lowSpeedLimit", git_remote.LOW_SPEED),
               ("http.lowSpeedTime", git_remote.LOW_SPEED_TIME)]
-    return git.with_config(git.Git(timeout=timeout or None), bounds, {})
+    return git.with_config(git.Git(timeout=timeout or None, limit="--timeout"), bounds, {})
 
 
 _AMBIENT = ambient()
@@ -53,15 +54,19 @@ def token_for(url: str | None, environ: Mapping[str, str]) -> Credentials | None
 
 
 def remote_git(url: str, found: Credentials | None, timeout: float | None) -> git.Git:
-    """git for talking to ``url``: promoter's session with ``found``, else ambient."""
+    """git for talking to ``url``: promoter's session with ``found``, else ambient;
+    its command timeout is verify's ``--timeout``."""
     if found is None:
         return ambient(timeout)
-    return git_remote.session(url, found, timeout or None)
+    return replace(git_remote.session(url, found, timeout or None), limit="--timeout")
 
 
-def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
-    """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown."""
-    found = git.is_ancestor(_AMBIENT, Path(repo_dir), ancestor, descendant)
+def is_ancestor(repo_dir: str, ancestor: str, descendant: str,
+                session: git.Git = _AMBIENT) -> bool:
+    """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown.
+    In a partial clone git fetches a commit it lacks from origin itself (a lazy
+    fetch): ``session`` bounds that and carries its credentials."""
+    found = git.is_ancestor(session, Path(repo_dir), ancestor, descendant)
     if found is None:
         raise LookupError(f"{ancestor} or {descendant} is not in {repo_dir}")
     return found
@@ -106,24 +111,26 @@ def _clone(url: str, path: str, session: git.Git) -> None:
         raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
 
 
-def _fetcher(path: str, timeout: float | None,
-             found: Credentials | None) -> Callable[[], object]:
+def _fetcher(path: str, session: git.Git) -> Callable[[], object]:
     """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
-    url = repo_url(path)
-    if url is None:
+    if repo_url(path) is None:
         return lambda: None
-    return lambda: fetch_all(path, remote_git(url, found, timeout))
+    return lambda: fetch_all(path, session)
 
 
 def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
-                  timeout: float | None = None, found: Credentials | None = None) -> Ancestry:
+                  timeout: float | None = None, found: Credentials | None = None,
+                  session: git.Git | None = None) -> Ancestry:
     """An ancestry function over the repository at ``path`` (see ``local_repo``),
     cached per pair.
 
-    ``fetch`` brings new commits in (default: ``fetch_all``, each fetch bounded
-    by ``timeout``, with ``found`` as in ``local_repo``); it runs before the
+    Its git commands run in ``session`` (default: ``remote_git`` for path's
+    origin with ``found``, each command bounded by ``timeout``); ``fetch`` brings
+    new commits in (default: ``fetch_all`` in that session); it runs before the
     first check when the clone is shallow, and when a commit is unknown."""
-    refresh = fetch or _fetcher(path, timeout, found)
+    url = repo_url(path)
+    local = session or (remote_git(url, found, timeout) if url else ambient(timeout))
+    refresh = fetch or _fetcher(path, local)
     cache: dict[tuple[str, str], bool] = {}
     lock = threading.Lock()
     fresh = [False]
@@ -133,14 +140,14 @@ def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
             key = (ancestor, descendant)
             if key in cache:
                 return cache[key]
-            if not fresh[0] and git.is_shallow(_AMBIENT, Path(path)):
+            if not fresh[0] and git.is_shallow(local, Path(path)):
                 refresh()
                 fresh[0] = True
             try:
-                cache[key] = is_ancestor(path, ancestor, descendant)
+                cache[key] = is_ancestor(path, ancestor, descendant, local)
             except LookupError:
                 refresh()
-                cache[key] = is_ancestor(path, ancestor, descendant)
+                cache[key] = is_ancestor(path, ancestor, descendant, local)
             return cache[key]
 
     return check
