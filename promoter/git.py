@@ -11,12 +11,14 @@ the command, the return code and git's stderr, with secrets redacted.
 
 No git command hangs: each may run ``Git.timeout`` seconds (``--network-timeout``) and
 is then killed with its children (``git_remote.session`` also makes git abort
-HTTP transfers that crawl).
+HTTP transfers that crawl, and ``SSH_COMMAND`` gives ssh a connect timeout and
+keepalives unless the user set their own ssh command).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -46,6 +48,7 @@ class Git:
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a header
     secrets: tuple[str, ...] = field(default=(), repr=False)
     timeout: float | None = None  # seconds one git command may take (--network-timeout)
+    limit: str = "--network-timeout"  # the option that sets ``timeout``, for the error
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -72,6 +75,24 @@ def with_config(git: Git, pairs: Sequence[tuple[str, str]], extra: Mapping[str, 
     return replace(git, env={**env, **extra})
 
 
+# ssh as git runs it when the user has set no ssh command of their own (GIT_SSH,
+# GIT_SSH_COMMAND, core.sshCommand): never a passphrase prompt, and bounded as
+# HTTP is by git's low-speed abort: no connection for 30 s, or a server silent
+# for 2 x 15 s, ends ssh (and with it the git command).
+SSH_COMMAND = ("ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15"
+               " -o ServerAliveCountMax=2")
+
+
+@functools.cache
+def _own_ssh_command() -> bool:
+    """Whether the user's git configuration (global, system) sets core.sshCommand."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("GIT_") or name in _KEEP}
+    found = subprocess.run(["git", "config", "--includes", "--get", "core.sshCommand"],
+                           cwd="/", env=env, capture_output=True, check=False, timeout=30)
+    return bool(found.stdout.strip())
+
+
 def base_env(extra: Mapping[str, str]) -> dict[str, str]:
     """os.environ without inherited git state, plus ``extra``."""
     env = {
@@ -80,8 +101,8 @@ def base_env(extra: Mapping[str, str]) -> dict[str, str]:
     }
     env.pop("SSH_ASKPASS", None)
     env["GIT_TERMINAL_PROMPT"] = "0"
-    if "GIT_SSH" not in env and "GIT_SSH_COMMAND" not in env:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"  # never prompt for a passphrase
+    if "GIT_SSH" not in env and "GIT_SSH_COMMAND" not in env and not _own_ssh_command():
+        env["GIT_SSH_COMMAND"] = SSH_COMMAND
     env["LC_ALL"] = "C"
     env.update(extra)
     return env
@@ -133,8 +154,8 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 def _run_out(git: Git, argv: Sequence[str]) -> WaitTimeout:
     return WaitTimeout(f"`{git.redact(' '.join(argv[:2]))}` took longer than"
-                       f" --network-timeout ({git.timeout:g}s; the git server stalls or is"
-                       " slow); check it, or raise --network-timeout")
+                       f" {git.limit} ({git.timeout:g}s; the git server stalls or is"
+                       f" slow); check it, or raise {git.limit}")
 
 
 def out(git: Git, args: Sequence[str], cwd: Path | None = None) -> str:

@@ -98,8 +98,13 @@ def clone(git: Git, url: str, dest: Path, branch: str | None) -> None:
 
 
 def clone_bare(git: Git, url: str, dest: Path) -> None:
-    """A bare blobless clone of every branch of ``url`` into ``dest``."""
-    run(git, ["clone", "--bare", "--filter=blob:none", "--quiet", "--", url, str(dest)])
+    """A bare blobless clone of every branch of ``url`` into ``dest``; a redirect
+    to another origin is refused as in ``clone`` (not --quiet: git names the
+    redirect only in its progress messages)."""
+    result = run(git, ["clone", "--bare", "--filter=blob:none", "--", url, str(dest)])
+    moved = git_errors.other_origin([url], result.stderr.decode(errors="replace"))
+    if moved:
+        raise InputError(f"cloning {git.redact(url)}: {moved}")
 
 
 def _fetch(git: Git, work: Path, refspec: str, *options: str) -> None:

@@ -15,12 +15,16 @@ from promoter.errors import InputError
 from promoter.manifests import Found, find_references, flux, overlay, plan_update
 from promoter.manifests.explain import nothing_found
 
+NETWORK_TIMEOUT = 300.0  # seconds each git command may take (--network-timeout)
+
 
 @contextmanager
-def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Path]:
+def tree(repo: str, base: str | None, environ: Mapping[str, str],
+         timeout: float | None = NETWORK_TIMEOUT) -> Iterator[Path]:
     """The root of a checkout of ``repo``: a local working tree (or a directory
     holding .promoter.yaml) as it is when no --base is given, else a sparse clone
-    holding every configured path."""
+    holding every configured path, each git command bounded by ``timeout``
+    seconds (--network-timeout)."""
     local = Path(repo).expanduser()
     in_place = (local / ".git").exists() or (local / cfg.FILE).exists()
     if "://" not in repo and base is None and in_place:
@@ -28,7 +32,7 @@ def tree(repo: str, base: str | None, environ: Mapping[str, str]) -> Iterator[Pa
         return
     url = remote.git_url(repo)
     found = credentials.from_env(environ, remote.infer_forge(repo, environ))
-    session = git_remote.session(url, found)
+    session = git_remote.session(url, found, timeout or None)
     with tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
         ws = workspace.open_clone(session, url, Path(tmp) / "repo", base, repo)
         config = cfg.load(ws.work)

@@ -22,13 +22,19 @@ def failure_json(message: str, code: int, *, app: str | None = None, env: str | 
     click.echo(json.dumps(record, indent=2))
 
 
-def _wants_json(args: list[str]) -> bool:
+def wanted_output(args: list[str]) -> str | None:
+    """The ``--output`` of a command line click could not parse (else
+    $PROMOTER_OUTPUT), or None."""
     for i, arg in enumerate(args):
         if arg == "--output" and i + 1 < len(args):
-            return args[i + 1] == "json"
+            return args[i + 1]
         if arg.startswith("--output="):
-            return arg.partition("=")[2] == "json"
-    return os.environ.get("PROMOTER_OUTPUT") == "json"
+            return arg.partition("=")[2]
+    return os.environ.get("PROMOTER_OUTPUT")
+
+
+def _wants_json(args: list[str]) -> bool:
+    return wanted_output(args) == "json"
 
 
 class StrictCommand(click.Command):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from promoter.cli import env_option, stacked
-from promoter.cli.common import cluster_options, emit_error
+from promoter.cli.common import cluster_options
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.kinds import KINDS
 
@@ -26,20 +26,50 @@ F = TypeVar("F", bound=Callable[..., None])
 
 def reported(command: F) -> F:
     """A failure before the verdict's record (a bad target, an unreadable
-    kubeconfig, a clone that fails) still sets the CI outputs / dotenv report,
-    as for ``promote``; the verdict's own failure has its record (``emit``)."""
-    from promoter.errors import PromoterError
+    kubeconfig, a clone or fetch that fails or times out, a signal) still prints
+    the failed record / sets the CI outputs and dotenv report, as for
+    ``promote``; the verdict's own failure has its record (``emit``)."""
+    from promoter.errors import Interrupted, PromoterError
 
     @functools.wraps(command)
     def run(*args: Any, **given: Any) -> None:
         try:
             command(*args, **given)
-        except PromoterError as exc:
+        except (PromoterError, Interrupted) as exc:
             if getattr(exc, "result", None) is None:
-                emit_error(exc.message, given["output"])
+                failed(exc.message, exc.exit_code, given["output"], given.get("revision"),
+                       given.get("image"))
             raise
 
     return cast(F, run)
+
+
+def failed(message: str, code: int, output: str | None, revision: str | None = None,
+           image: str | None = None) -> None:
+    """The record of a verify that failed before its verdict (``verify: null``),
+    in ``output`` (text: nothing, main() prints the ``error:`` line)."""
+    if output not in ("json", "github", "gitlab"):
+        return
+    from promoter.report import render
+
+    record = {"schema": "promoter/v1", "revision": revision, "image": image,
+              "operation": "failed", "verify": None, "error": message, "exit_code": code}
+    click.echo(render(record, output, os.environ))
+    sys.stdout.flush()
+
+
+class VerifyCommand(click.Command):
+    """With ``--output json|github|gitlab`` a usage error prints the failed record too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from promoter.cli.strict import wanted_output
+
+        given = list(args)  # click's parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            failed(exc.format_message(), 2, wanted_output(given))
+            raise
 
 
 def text(record: Mapping[str, Any]) -> str:
@@ -54,7 +84,7 @@ def text(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=VerifyCommand)
 @stacked(*(env_option(f"--{key}", multiple=True, metavar=kind.metavar, help=kind.help)
            for key, kind in KINDS.items()))  # one repeatable option per verify kind
 @env_option("--revision", required=True, metavar="SHA", help="The merged commit.")
@@ -85,12 +115,14 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
     with contextlib.ExitStack() as stack:
         ancestry = url = None
         if repo:
-            from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url
+            from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url, token_for
 
-            # the clone and fetches of the ancestry checks: each bounded by --timeout
-            path = stack.enter_context(local_repo(repo, limit))
-            ancestry = repo_ancestry(path, timeout=limit)
+            # the clone and fetches of the ancestry checks: each bounded by --timeout,
+            # with the token promote would use for the URL (scoped to its origin)
             url = repo_url(repo)
+            found = token_for(url, os.environ)
+            path = stack.enter_context(local_repo(repo, limit, found))
+            ancestry = repo_ancestry(path, timeout=limit, found=found)
         settings = cluster.settings(
             revision, image=images.parse_new(image) if image else None,
             timeout=limit,

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from promoter.report_ci.files import append
 from promoter.report_ci.record import (
     as_text,
     error_lines,
@@ -122,16 +123,10 @@ def _sha_suffix(record: Mapping[str, Any]) -> str:
     return f" {_md(sha)}" if sha else ""
 
 
-def _append(path: str | None, text: str) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-
-
 def write_github(record: dict[str, Any], environ: Mapping[str, str]) -> str:
     """Write outputs and the job summary; return the stdout text."""
-    _append(environ.get("GITHUB_OUTPUT"), github_output_text(outputs(record)))
-    _append(environ.get("GITHUB_STEP_SUMMARY"), github_summary(record))
+    append(environ.get("GITHUB_OUTPUT"), github_output_text(outputs(record)))
+    append(environ.get("GITHUB_STEP_SUMMARY"), github_summary(record))
     group = f"::group::promoter {subject(record)}\n"
     body = "".join(f"{line}\n" for line in log_lines(record))
     errors = "".join(github_annotation(line) for line in error_lines(record))
@@ -145,6 +140,6 @@ def github_error(message: str, environ: Mapping[str, str] | None = None) -> str:
     if environ is None:
         return text
     values = {"changed": "false", "operation": "failed", "error": message}
-    _append(environ.get("GITHUB_OUTPUT"), github_output_text(values))
-    _append(environ.get("GITHUB_STEP_SUMMARY"), f"### promoter failed\n\n> {message}\n\n")
+    append(environ.get("GITHUB_OUTPUT"), github_output_text(values))
+    append(environ.get("GITHUB_STEP_SUMMARY"), f"### promoter failed\n\n> {message}\n\n")
     return _masks(environ) + text

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from promoter.report_ci.files import replace
 from promoter.report_ci.record import error_lines, log_lines, outputs, subject
 
 
@@ -48,17 +49,12 @@ def _gitlab_section(name: str, header: str, lines: Iterable[str]) -> str:
     return start + "".join(f"{line}\n" for line in lines) + end
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 def write_gitlab(record: dict[str, Any], environ: Mapping[str, str]) -> str:
     """Write the dotenv report and the JSON record; return the stdout text."""
     dotenv = Path(environ.get("PROMOTER_DOTENV") or "promoter.env")
     result = Path(environ.get("PROMOTER_RESULT_FILE") or "promoter-result.json")
-    _write(dotenv, dotenv_text(dotenv_values(record)))
-    _write(result, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    replace(dotenv, dotenv_text(dotenv_values(record)))
+    replace(result, json.dumps(record, indent=2, sort_keys=True) + "\n")
     header = f"promoter {subject(record)}"
     lines = [*log_lines(record), *(f"ERROR: {line}" for line in error_lines(record))]
     return _gitlab_section("promoter", header, lines)
@@ -69,5 +65,5 @@ def gitlab_error(message: str, environ: Mapping[str, str]) -> str:
     dotenv = Path(environ.get("PROMOTER_DOTENV") or "promoter.env")
     values = {"PROMOTER_CHANGED": "false", "PROMOTER_OPERATION": "failed",
               "PROMOTER_ERROR": message}
-    _write(dotenv, dotenv_text(values))
+    replace(dotenv, dotenv_text(values))
     return f"ERROR: {message}\n"

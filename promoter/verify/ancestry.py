@@ -4,8 +4,11 @@ once (bare, blobless) into a temporary directory (``local_repo``, removed on
 every way out) and fetched again when the cluster names a commit it does not
 know yet: still unknown after the fetch, it is no match (LookupError); a fetch
 that fails is an error. git runs through ``promoter.git``
-(stripped environment, never a prompt); no session is given here, so the
-user's own git credentials apply. Every git command is bounded as in a
+(stripped environment, never a prompt). With ``credentials`` (the token
+promote would use for the URL: ``token_for``) git talks to the remote in
+promoter's session, the token only in a credential helper scoped to the URL's
+origin (``git_remote.session``); without, the user's own git credentials
+apply. Every git command is bounded as in a
 promotion: git's low-speed abort, and ``timeout`` seconds (verify's
 ``--timeout``) after which it is killed (WaitTimeout, exit 5).
 """
@@ -17,11 +20,13 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from promoter import git, git_remote
-from promoter.errors import InputError, PromoterError, WaitTimeout
+from promoter.credentials import Credentials
+from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 from promoter.verify.rules import Ancestry
 
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
@@ -32,15 +37,36 @@ def ambient(timeout: float | None = None) -> git.Git:
     transfers that crawl are aborted, and a command is killed after ``timeout``."""
     bounds = [("http.lowSpeedLimit", git_remote.LOW_SPEED),
               ("http.lowSpeedTime", git_remote.LOW_SPEED_TIME)]
-    return git.with_config(git.Git(timeout=timeout or None), bounds, {})
+    return git.with_config(git.Git(timeout=timeout or None, limit="--timeout"), bounds, {})
 
 
 _AMBIENT = ambient()
 
 
-def is_ancestor(repo_dir: str, ancestor: str, descendant: str) -> bool:
-    """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown."""
-    found = git.is_ancestor(_AMBIENT, Path(repo_dir), ancestor, descendant)
+def token_for(url: str | None, environ: Mapping[str, str]) -> Credentials | None:
+    """The credentials promote would use for ``url`` (its environment variables,
+    by the forge the URL's host names), None for no URL or a local one."""
+    from promoter import credentials, remote
+
+    if url is None or git_remote.http_origin(url) is None:
+        return None
+    return credentials.from_env(environ, remote.infer_forge(url, environ))
+
+
+def remote_git(url: str, found: Credentials | None, timeout: float | None) -> git.Git:
+    """git for talking to ``url``: promoter's session with ``found``, else ambient;
+    its command timeout is verify's ``--timeout``."""
+    if found is None:
+        return ambient(timeout)
+    return replace(git_remote.session(url, found, timeout or None), limit="--timeout")
+
+
+def is_ancestor(repo_dir: str, ancestor: str, descendant: str,
+                session: git.Git = _AMBIENT) -> bool:
+    """``git merge-base --is-ancestor``; raises LookupError when a commit is unknown.
+    In a partial clone git fetches a commit it lacks from origin itself (a lazy
+    fetch): ``session`` bounds that and carries its credentials."""
+    found = git.is_ancestor(session, Path(repo_dir), ancestor, descendant)
     if found is None:
         raise LookupError(f"{ancestor} or {descendant} is not in {repo_dir}")
     return found
@@ -57,47 +83,54 @@ def repo_url(repo: str) -> str | None:
 
 
 @contextlib.contextmanager
-def local_repo(repo: str, timeout: float | None = None) -> Iterator[str]:
+def local_repo(repo: str, timeout: float | None = None,
+               found: Credentials | None = None) -> Iterator[str]:
     """``repo`` itself when it is a directory, else a bare blobless clone of the URL
-    in a temporary directory (ambient git credentials, the clone bounded by
-    ``timeout``), removed when the block ends: normally, on an error, on
-    KeyboardInterrupt."""
+    in a temporary directory (with ``found``, else ambient git credentials; the
+    clone bounded by ``timeout``), removed when the block ends: normally, on an
+    error, on KeyboardInterrupt."""
     if os.path.isdir(repo):
         yield repo
         return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
     try:
-        _clone(repo, path, timeout)
+        _clone(repo, path, remote_git(repo, found, timeout))
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _clone(url: str, path: str, timeout: float | None) -> None:
+def _clone(url: str, path: str, session: git.Git) -> None:
     try:
-        git_remote.clone_bare(ambient(timeout), url, Path(path))
+        git_remote.clone_bare(session, url, Path(path))
     except WaitTimeout as exc:
         raise WaitTimeout(f"cloning {url} for ancestry checks: {exc.message}") from None
+    except AuthError as exc:
+        raise AuthError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
     except PromoterError as exc:
         raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
 
 
-def _fetcher(path: str, timeout: float | None) -> Callable[[], object]:
+def _fetcher(path: str, session: git.Git) -> Callable[[], object]:
     """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
     if repo_url(path) is None:
         return lambda: None
-    return lambda: fetch_all(path, ambient(timeout))
+    return lambda: fetch_all(path, session)
 
 
 def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
-                  timeout: float | None = None) -> Ancestry:
+                  timeout: float | None = None, found: Credentials | None = None,
+                  session: git.Git | None = None) -> Ancestry:
     """An ancestry function over the repository at ``path`` (see ``local_repo``),
     cached per pair.
 
-    ``fetch`` brings new commits in (default: ``fetch_all``, each fetch bounded
-    by ``timeout``); it runs before the first check when the clone is shallow,
-    and when a commit is unknown."""
-    refresh = fetch or _fetcher(path, timeout)
+    Its git commands run in ``session`` (default: ``remote_git`` for path's
+    origin with ``found``, each command bounded by ``timeout``); ``fetch`` brings
+    new commits in (default: ``fetch_all`` in that session); it runs before the
+    first check when the clone is shallow, and when a commit is unknown."""
+    url = repo_url(path)
+    local = session or (remote_git(url, found, timeout) if url else ambient(timeout))
+    refresh = fetch or _fetcher(path, local)
     cache: dict[tuple[str, str], bool] = {}
     lock = threading.Lock()
     fresh = [False]
@@ -107,14 +140,14 @@ def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
             key = (ancestor, descendant)
             if key in cache:
                 return cache[key]
-            if not fresh[0] and git.is_shallow(_AMBIENT, Path(path)):
+            if not fresh[0] and git.is_shallow(local, Path(path)):
                 refresh()
                 fresh[0] = True
             try:
-                cache[key] = is_ancestor(path, ancestor, descendant)
+                cache[key] = is_ancestor(path, ancestor, descendant, local)
             except LookupError:
                 refresh()
-                cache[key] = is_ancestor(path, ancestor, descendant)
+                cache[key] = is_ancestor(path, ancestor, descendant, local)
             return cache[key]
 
     return check

@@ -36,7 +36,8 @@ def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, st
     from promoter.verify.ancestry import fetch_all, repo_ancestry
 
     return repo_ancestry(str(work), lambda: fetch_all(
-        str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"))
+        str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"),
+        session=session)
 
 
 def targets_from(spec: VerifyConfig, app: str, env: str) -> list[VerifyTarget]:

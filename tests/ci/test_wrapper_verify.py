@@ -262,6 +262,7 @@ def test_a_verify_failure_before_the_verdict_still_sets_the_outputs(
     outputs, dotenv = tmp_path / "github_output", tmp_path / "promoter.env"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("PROMOTER_DOTENV", str(dotenv))
+    monkeypatch.setenv("PROMOTER_RESULT_FILE", str(tmp_path / "promoter-result.json"))
     for output in ("github", "gitlab"):
         with pytest.raises(SystemExit) as exited:
             main(["verify", "--argocd-app", "api", "--revision", "a" * 40, "--kubeconfig",
