@@ -4,6 +4,7 @@ blocking, at most the cap (reading.py)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -18,16 +19,22 @@ POD = "spec:\n  containers:\n  - image: x/api:1\n"
 REF = images.parse_new("x/api:2")
 
 
+def skipped_walking_refused_named(root: Path, name: str, reason: str) -> None:
+    """Met while walking ``root``: listed in skipped with ``reason``, ok.yaml still
+    edited; named as a PATH: exit 2 (InputError) with the same reason."""
+    plan = plan_update(root, ["."], REF)
+    assert [(s.file, s.reason) for s in plan.skipped] == [(name, reason)]
+    assert [e.file for e in plan.edits] == ["ok.yaml"]
+    with pytest.raises(InputError, match="^" + re.escape(f"{name}: {reason.split(';')[0]}")):
+        plan_update(root, [name], REF)
+
+
 def test_a_socket_is_skipped_walking_and_refused_named(tmp_path: Path) -> None:
     (tmp_path / "ok.yaml").write_text(POD)
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(tmp_path / "sock.yaml"))
-        plan = plan_update(tmp_path, ["."], REF)
-        assert [(s.file, s.reason) for s in plan.skipped] == [
-            ("sock.yaml", "not a regular file (socket); not read")]
-        assert [e.file for e in plan.edits] == ["ok.yaml"]
-        with pytest.raises(InputError, match=r"^sock.yaml: not a regular file \(socket\)"):
-            plan_update(tmp_path, ["sock.yaml"], REF)
+        skipped_walking_refused_named(tmp_path, "sock.yaml",
+                                      "not a regular file (socket); not read")
 
 
 def test_fifo_symlink_and_cap(tmp_path: Path) -> None:
@@ -57,9 +64,5 @@ def test_an_unreadable_file_is_skipped_walking_and_refused_named(
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(os, "open", refusing_open)
-    plan = plan_update(tmp_path, ["."], REF)
-    assert [(s.file, s.reason) for s in plan.skipped] == [
-        ("secret.yaml", "cannot read it (Permission denied); not read")]
-    assert [e.file for e in plan.edits] == ["ok.yaml"]
-    with pytest.raises(InputError, match=r"^secret.yaml: cannot read it \(Permission denied\)"):
-        plan_update(tmp_path, ["secret.yaml"], REF)
+    skipped_walking_refused_named(tmp_path, "secret.yaml",
+                                  "cannot read it (Permission denied); not read")
