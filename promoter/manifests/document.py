@@ -64,11 +64,15 @@ def locate(text: str, file: str, repository: str, keys: Sequence[str] = ()) -> L
         check_document(doc)
         for visit in walk(doc, aliases):
             node = visit.node
-            if node.id == "scalar":
+            kind = node.id
+            if kind == "scalar":
                 if node.style in ("|", ">") and last in str(node.value):
                     skips.extend(_block_refs(node, file, repository))
-            elif node.id == "mapping" and any(k.value == "repository" for k, _ in node.value):
-                skips.extend(_untagged_helm(node, file, repository))
+            elif kind == "mapping":
+                for key, _ in node.value:
+                    if key.value == "repository":
+                        skips.extend(_untagged_helm(node, file, repository))
+                        break
             for found in refs_in(visit, repository, keys):
                 if compose and found.kind == "image-key":
                     continue
@@ -142,7 +146,7 @@ def edit_text(
         return Edited(text, (), tuple(skips))
     try:
         new_body = apply(body, [splice for _, _, splice in plans])
-        prove(found.docs, new_body, [assign for _, assign, _ in plans])
+        prove(found.docs, new_body, [assign for _, assign, _ in plans], body)
     except (BadYaml, NotEditable) as exc:
         raise BadYaml(f"refusing to edit: {exc}", getattr(exc, "line", 0)) from None
     changes = []

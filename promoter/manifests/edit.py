@@ -184,9 +184,15 @@ def apply(text: str, splices: Sequence[Splice]) -> str:
     return "".join(reversed(pieces))
 
 
-def prove(old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign]) -> None:
-    """Re-parse ``new_text``; exactly the assigned values may differ."""
+def prove(
+    old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign], old_text: str | None = None
+) -> None:
+    """Re-parse ``new_text``; exactly the assigned values may differ. With
+    ``old_text`` (the text of ``old_docs``) and no ``*`` in either text, neither
+    tree can hold an alias, and the pairing skips the check that a node shared
+    in one tree is shared alike in the other."""
     new_docs = compose_all(new_text)
+    shared = old_text is None or "*" in old_text or "*" in new_text
     values = {id(a.node): a.value for a in assigns if a.mapping is None}
     added: dict[int, list[Assign]] = {}
     for assign in assigns:
@@ -196,17 +202,25 @@ def prove(old_docs: Sequence[Any], new_text: str, assigns: Sequence[Assign]) -> 
         raise BadYaml("the edit changed the number of documents")
     pairs: dict[int, int] = {}
     stack = list(zip(old_docs, new_docs, strict=True))
+    pop = stack.pop
     while stack:
-        old, new = stack.pop()
-        if id(old) in pairs:
-            if pairs[id(old)] != id(new):
-                raise BadYaml("the edit changed an alias")
-            continue
-        pairs[id(old)] = id(new)
+        old, new = pop()
+        if shared:
+            if id(old) in pairs:
+                if pairs[id(old)] != id(new):
+                    raise BadYaml("the edit changed an alias")
+                continue
+            pairs[id(old)] = id(new)
         if (old.id == "scalar" and new.id == "scalar" and old.ctag is new.ctag
                 and old.value == new.value and id(old) not in values):
             continue  # the usual pair, equal (what _pair would find, without the call)
-        stack.extend(_pair(old, new, values, added))
+        children = _pair(old, new, values, added)
+        if shared:
+            stack.extend(children)
+        else:  # the same test as above, without a round through the stack
+            stack += [(o, n) for o, n in children
+                      if not (o.id == "scalar" and n.id == "scalar" and o.ctag is n.ctag
+                              and o.value == n.value and id(o) not in values)]
 
 
 def _pair(

@@ -18,15 +18,15 @@ from pathlib import Path
 
 from promoter.errors import NotRegular, PromoterError
 from promoter.manifests.records import Change, FileEdit, Piece
-from promoter.manifests.udiff import changed_ranges
+from promoter.manifests.udiff import changed_spans
 
 
 def file_edit(
     file: str, path: Path, before: bytes, after: bytes, changes: Sequence[Change]
 ) -> FileEdit:
     """The FileEdit turning ``before`` (the bytes of ``path`` now) into ``after``."""
-    pieces = tuple(Piece(r.a1, before[r.a1:r.a2], after[r.b1:r.b2])
-                   for r in changed_ranges(before, after))
+    pieces = tuple(Piece(a1, before[a1:a2], after[b1:b2])
+                   for a1, a2, b1, b2 in changed_spans(before, after))
     return FileEdit(file, path, len(before), zlib.crc32(before), pieces, tuple(changes))
 
 

@@ -232,25 +232,33 @@ def patch_refs(visit: Visit, repository: str) -> Iterator[Ref]:
 SPLIT_KEYS = frozenset({"tag", "digest", "sha"})
 
 
-def refs_in(visit: Visit, repository: str, keys: Sequence[str] = ()) -> Iterator[Ref]:
+def refs_in(visit: Visit, repository: str, keys: Sequence[str] = ()) -> list[Ref]:
     """Every reference to ``repository`` rooted at this node (cheap tests first:
-    this runs for every node of every candidate file)."""
-    if keys:
-        yield from key_refs(visit, repository, keys)
-    node, last = visit.node, visit.keys[-1] if visit.keys else ""
-    if node.id == "mapping":
+    this runs for every node of every composed document, and mostly finds none)."""
+    found: list[Ref] = list(key_refs(visit, repository, keys)) if keys else []
+    node, path_keys = visit.node, visit.keys
+    last = path_keys[-1] if path_keys else ""
+    kind = node.id
+    if kind == "mapping":
         if last in CONTAINER_KEYS or last == "container":
-            yield from container_refs(visit, repository)
-        if last in ("images", "imageTag"):
-            yield from kustomize_refs(visit, repository)
-        if any(key.value in SPLIT_KEYS for key, _ in node.value if key.id == "scalar"):
-            yield from helm_refs(visit, repository)
-        if visit.path.endswith("]") and any(key.value == "op" for key, _ in node.value[:3]):
-            yield from patch_refs(visit, repository)
-    elif node.id == "sequence":
+            found += container_refs(visit, repository)
+        if last == "images" or last == "imageTag":
+            found += kustomize_refs(visit, repository)
+        pairs = node.value
+        for key, _ in pairs:
+            if key.id == "scalar" and key.value in SPLIT_KEYS:
+                found += helm_refs(visit, repository)
+                break
+        if visit.path.endswith("]"):
+            for key, _ in pairs[:3]:
+                if key.value == "op":
+                    found += patch_refs(visit, repository)
+                    break
+    elif kind == "sequence":
         if last == "parameters":
-            yield from argocd_param_refs(visit, repository)
+            found += argocd_param_refs(visit, repository)
     elif last == "images":
-        yield from argocd_image_refs(visit, repository)
+        found += argocd_image_refs(visit, repository)
     elif last == "image" or last.endswith("Image"):
-        yield from image_key_refs(visit, repository)
+        found += image_key_refs(visit, repository)
+    return found

@@ -1,173 +1,28 @@
-"""YAML node trees with positions: compose (never construct), walk, guard.
+"""YAML node trees: walk them, guard them (duplicate keys, alias bombs) and
+read their values. Composing is composer.py's.
 
-ruamel.yaml's composer gives every node its style and its start/end character
-offsets into the text. The C composer (ruamel.yaml.clib) is preferred, about 7x
-faster than the pure one; both give the same marks. Aliases are never expanded:
-an alias is the anchored node object itself, so every walk here remembers the
-nodes it has seen and visits each one once.
-
-Offsets are into the text *without* a leading BOM (libyaml does not count it);
-callers strip the BOM before composing and put it back after splicing.
-
-A text the C composer rejects gets a second opinion from ruamel.yaml's pure
-Python composer (YAML 1.2) before it is refused: libyaml reads YAML 1.1 here,
-so it refuses ``[{image: ghcr.io/a/b:1}]`` (a colon in a flow plain scalar)
-and an anchor defined twice, both valid YAML 1.2 that kubectl, Flux and Argo
-CD accept. The pure composer gives the same character offsets; an alias there
-refers to the latest definition of its anchor, as YAML 1.2 says.
+Aliases are never expanded: an alias is the anchored node object itself, so
+every walk here remembers the nodes it has seen and visits each one once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from promoter.errors import BadYaml
+from promoter.manifests.composer import (
+    MAX_EXPANDED_NODES,
+    MERGE_TAG,
+    NULL_TAG,
+    NULLS,
+    STR_TAG,
+    TAG_TEXTS,
+    bad_yaml,
+    compose_all,
+)
 
-STR_TAG = "tag:yaml.org,2002:str"
-NULL_TAG = "tag:yaml.org,2002:null"
-NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-MERGE_TAG = "tag:yaml.org,2002:merge"
-MAX_EXPANDED_NODES = 2_000_000
-_TEXTS: dict[int, str] = {}  # id of each Tag object the resolver hands out -> its text
-
-
-@lru_cache(maxsize=2)
-def _yaml(pure: bool = False) -> Any:
-    from ruamel.yaml import YAML
-
-    try:
-        yaml = YAML(typ="safe", pure=pure)
-    except Exception:  # pragma: no cover - clib missing
-        yaml = YAML(typ="safe", pure=True)
-    yaml.Resolver = _resolver_class()
-    return yaml
-
-
-def _resolver_class() -> Any:
-    """A resolver that only tells strings, nulls, merge keys and other scalars
-    apart (all the engine needs), with YAML 1.1 and 1.2 rules combined: far
-    cheaper than ruamel's versioned resolver, which dominated compose time."""
-    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-    from ruamel.yaml.resolver import VersionedResolver
-    from ruamel.yaml.tag import Tag
-
-    from promoter.manifests.render import NON_STRING
-
-    null, merge = Tag(suffix=NULL_TAG), Tag(suffix=MERGE_TAG)
-    other, string = Tag(suffix="tag:yaml.org,2002:float"), Tag(suffix=STR_TAG)
-    seq, mapping = Tag(suffix="tag:yaml.org,2002:seq"), Tag(suffix="tag:yaml.org,2002:map")
-    for tag in (null, merge, other, string, seq, mapping):  # kept alive by the class
-        _TEXTS[id(tag)] = str(tag)
-
-    known: dict[str, Any] = {"<<": merge, **dict.fromkeys(NULLS, null)}
-
-    class FastResolver(VersionedResolver):
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            if kind is ScalarNode:
-                if not implicit[0]:
-                    return string
-                tag = known.get(value)
-                if tag is None:
-                    tag = other if NON_STRING.match(value) else string
-                    if len(known) < 100_000:
-                        known[value] = tag
-                return tag
-            return seq if kind is SequenceNode else mapping if kind is MappingNode else string
-
-    return FastResolver
-
-
-@lru_cache(maxsize=1)
-def _c_loader() -> Any:
-    """The C parser+composer with the fast resolver, as one class made once
-    (``YAML.compose_all`` builds a new class per call: costly per document)."""
-    try:
-        from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - clib missing
-        return None
-    resolver = _resolver_class()
-
-    class Loader(CParser, resolver):  # type: ignore[misc, valid-type]
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            resolver.__init__(self, loadumper=self)
-            # The composer calls these for every node; with no path resolvers
-            # (the engine adds none) ruamel's return at once. C callables that
-            # do nothing either skip a Python call per node.
-            self.descend_resolver: Any = {}.get  # (parent, index) -> index
-            self.ascend_resolver = tuple  # () -> ()
-
-    return Loader
-
-
-def _composed(text: str) -> list[Any]:
-    loader_class = _c_loader()
-    if loader_class is None:  # pragma: no cover - clib missing
-        return [doc for doc in _yaml().compose_all(text) if doc is not None]
-    loader = loader_class(text)
-    try:
-        docs = []
-        while loader.check_node():
-            doc = loader.get_node()
-            if doc is not None:
-                docs.append(doc)
-        return docs
-    finally:
-        loader.dispose()
-        vars(loader).clear()  # the resolver's references to itself: cycles that kept
-        # every parser and its C buffers alive until a garbage collection
-
-
-def compose_all(text: str) -> list[Any]:
-    """Compose every document of ``text`` (BOM already removed) into node trees:
-    the C composer first, the pure (YAML 1.2) one for a text it rejects; when
-    both reject it, the C composer's error is raised."""
-    from ruamel.yaml.error import MarkedYAMLError
-
-    from promoter.manifests import depth
-
-    deep = depth.too_deep(text)  # the C composer would crash on it
-    if deep is not None:
-        raise BadYaml(depth.MESSAGE, deep)
-    try:
-        return _compose(text, False)
-    except MarkedYAMLError as exc:
-        first = bad_yaml(text, exc)
-    except BadYaml as exc:
-        first = exc
-    try:
-        return _compose(text, True)
-    except (MarkedYAMLError, BadYaml):
-        raise first from None  # both refuse: the C composer's words, as before
-
-
-def _compose(text: str, pure: bool) -> list[Any]:
-    import warnings
-
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal in YAML 1.2
-            if not pure:
-                return _composed(text)
-            return [doc for doc in _yaml(True).compose_all(text) if doc is not None]
-    except MarkedYAMLError:
-        raise
-    except (YAMLError, ValueError, RecursionError) as exc:
-        raise BadYaml(f"invalid YAML: {type(exc).__name__}") from None
-
-
-def bad_yaml(text: str, exc: Any) -> BadYaml:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark is not None else 0
-    reason = str(exc.problem or exc.context)
-    if "duplicate anchor" in str(exc.context) and mark is not None:
-        anchor = (text[mark.index :].split(None, 1) or ["?"])[0]
-        reason = f"anchor {anchor} defined twice"
-    return BadYaml(f"invalid YAML: {reason}", line)
+__all__ = ["MERGE_TAG", "NULLS", "NULL_TAG", "STR_TAG", "bad_yaml", "compose_all"]
 
 
 def kind_of(node: Any) -> str:
@@ -178,7 +33,7 @@ def kind_of(node: Any) -> str:
 def tag_of(node: Any) -> str | None:
     """``node.tag`` without building the string for the resolver's own tags (a
     property and two calls in ruamel for every key of every mapping)."""
-    text = _TEXTS.get(id(node.ctag))
+    text = TAG_TEXTS.get(id(node.ctag))
     return text if text is not None else node.tag
 
 
@@ -196,12 +51,12 @@ def check_document(doc: Any) -> None:
         kind = node.id
         if kind == "mapping":
             _check_keys(node)
-            children = [part for pair in node.value for part in pair]
+            children = [part for pair in node.value for part in pair if part.id != "scalar"]
+        elif kind == "sequence":
+            children = [child for child in node.value if child.id != "scalar"]
         else:
-            children = node.value if kind == "sequence" else []  # a scalar document
+            continue  # a scalar document
         for child in children:
-            if child.id == "scalar":
-                continue
             if id(child) in seen:
                 shared = True
             else:
@@ -243,6 +98,9 @@ def _children(node: Any, kind: str) -> list[Any]:
 
 
 def _check_keys(node: Any) -> None:
+    names = [key.value for key, _ in node.value if key.id == "scalar"]
+    if len(set(names)) == len(names):
+        return  # no two keys with the same text: no duplicate, whatever their tags
     seen: set[tuple[str | None, str]] = set()
     for key, _ in node.value:
         if key.id != "scalar":
@@ -264,14 +122,19 @@ class Visit(NamedTuple):
     keys: tuple[str, ...]  # mapping keys from the root, sequence indices left out
 
 
+_visit = tuple.__new__  # Visit(...) without the NamedTuple's Python-level __new__
+
+
 def walk(doc: Any, aliases: list[tuple[str, str]]) -> Iterator[Visit]:
     """Depth-first, document order; each node once. A node reached again (an
     alias) is not descended; ``(first_path, alias_path)`` is appended to
-    ``aliases``. ``status`` subtrees are never entered."""
+    ``aliases``. ``status`` subtrees are never entered. (This runs for every
+    node of every composed document: written for speed.)"""
     first: dict[int, str] = {}
-    stack: list[Visit] = [Visit(doc, "", ())]
+    stack: list[Visit] = [_visit(Visit, (doc, "", ()))]
+    pop, push = stack.pop, stack.append
     while stack:
-        visit = stack.pop()
+        visit = pop()
         node, path, keys = visit
         if id(node) in first:
             aliases.append((first[id(node)], path))
@@ -279,21 +142,28 @@ def walk(doc: Any, aliases: list[tuple[str, str]]) -> Iterator[Visit]:
         first[id(node)] = path
         yield visit
         kind = node.id
-        if kind == "sequence":
+        if kind == "mapping":
+            stack += _map_children(node, path + "." if path else "", keys)
+        elif kind == "sequence":
             children = node.value
-            stack.extend([Visit(children[i], f"{path}[{i}]", keys)
-                          for i in range(len(children) - 1, -1, -1)])
-        elif kind == "mapping":
-            stack.extend(_map_children(node, path, keys)[::-1])
+            for i in range(len(children) - 1, -1, -1):
+                push(_visit(Visit, (children[i], f"{path}[{i}]", keys)))
 
 
-def _map_children(node: Any, path: str, keys: tuple[str, ...]) -> list[Visit]:
+def _map_children(node: Any, prefix: str, keys: tuple[str, ...]) -> list[Visit]:
+    """The entries to visit, last first (a merge key, a non-scalar key and
+    ``status`` are not)."""
     out = []
-    for key, value in node.value:
-        if key.id != "scalar" or key.value == "status" or tag_of(key) == MERGE_TAG:
+    for key, value in reversed(node.value):
+        if key.id != "scalar":
             continue
-        name = str(key.value)
-        out.append(Visit(value, f"{path}.{name}" if path else name, (*keys, name)))
+        name = key.value
+        if name == "status" or (
+            (name == "<<" or id(key.ctag) not in TAG_TEXTS) and tag_of(key) == MERGE_TAG
+        ):  # the resolver's merge tag is only ever on ``<<``; explicit tags are checked
+            continue
+        name = str(name)
+        out.append(_visit(Visit, (value, prefix + name, (*keys, name))))
     return out
 
 

@@ -49,6 +49,18 @@ def file_diff(name: str, a: bytes, b: bytes) -> list[str]:
 
 
 def changed_ranges(a: bytes, b: bytes) -> list[Range]:
+    return _changed(a, b, True)
+
+
+def changed_spans(a: bytes, b: bytes) -> list[tuple[int, int, int, int]]:
+    """The byte ranges ``(a1, a2, b1, b2)`` of ``changed_ranges``, without
+    counting the lines of the equal stretches (a pass over the whole text)."""
+    return [(r.a1, r.a2, r.b1, r.b2) for r in _changed(a, b, False)]
+
+
+def _changed(a: bytes, b: bytes, count: bool) -> list[Range]:
+    """The differences; their line numbers only with ``count`` (else 0 + lines
+    within the difference)."""
     ranges: list[Range] = []
     pa = pb = la = lb = 0
     while True:
@@ -56,7 +68,7 @@ def changed_ranges(a: bytes, b: bytes) -> list[Range]:
         if pa + same == len(a) and pb + same == len(b):
             return ranges
         start = max(a.rfind(b"\n", pa, pa + same) + 1, pa)  # the differing line's start
-        lines = a.count(b"\n", pa, start)
+        lines = a.count(b"\n", pa, start) if count else 0
         la, lb, pb, pa = la + lines, lb + lines, pb + start - pa, start
         di, dj, na, nb = _resync(a, b, pa, pb)
         ranges.append(Range(la, la + di, lb, lb + dj, pa, na, pb, nb))
