@@ -65,3 +65,31 @@ def test_duplicate_anchor_message_names_the_anchor() -> None:
     assert isinstance(bad, BadYaml)
     assert (bad.reason, bad.line) == ("invalid YAML: anchor &port defined twice", 2)
     assert [d.id for d in compose_all(text)] == ["mapping"]
+
+
+def test_walk_skips_merge_keys_by_tag_not_by_text() -> None:
+    """A plain ``<<`` and an explicitly tagged ``!!merge`` key are merges (not
+    walked); a quoted ``"<<"`` is an ordinary string key (walked)."""
+    from promoter.manifests.nodes import walk
+
+    text = (
+        "base: &b {image: ghcr.io/acme/api:1.0.0}\n"
+        "plain:\n  <<: *b\n"
+        "tagged:\n  !!merge other: *b\n"
+        "quoted:\n  \"<<\": ghcr.io/acme/api:1.0.0\n"
+    )
+    aliases: list[tuple[str, str]] = []
+    paths = [visit.path for visit in walk(compose_all(text)[0], aliases)]
+    assert "quoted.<<" in paths
+    assert not [p for p in paths if p.startswith(("plain.", "tagged."))]
+    assert aliases == []  # the merged mapping is never reached a second time
+
+
+def test_duplicate_keys_are_told_apart_by_tag() -> None:
+    """``1`` (an integer) and ``"1"`` (a string) are two keys; ``a`` and ``"a"``
+    are one key twice."""
+    from promoter.manifests.nodes import check_document
+
+    check_document(compose_all('m:\n  1: x\n  "1": y\n')[0])
+    with pytest.raises(BadYaml, match="duplicate key 'a'"):
+        check_document(compose_all('m:\n  a: x\n  "a": y\n')[0])
