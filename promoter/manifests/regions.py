@@ -36,10 +36,8 @@ from typing import NamedTuple, TypeVar
 from promoter.manifests.locate import REPOSITORY_KEYS
 from promoter.manifests.records import Change, Skip
 
-_UNSPLITTABLE = re.compile(r"(?m)^(?:%|\.\.\.(?:[ \t\r\n]|\Z))")
-# ``"\n..." in body`` is several times slower on YAML text, where both the
-# line break and the dot are frequent (str's fast search skips little)
-_DOTS = re.compile(r"\n\.\.\.")
+_MARKS = re.compile(r"\n(?:---|\.\.\.|%)")  # a line that may start or end a document
+_ENDS = ("", " ", "\t", "\r", "\n")  # what may follow ``---`` or ``...`` on its line
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -63,10 +61,10 @@ class Prefilter(NamedTuple):
 
 def split(body: str, words: Prefilter) -> Iterator[Region]:
     """The regions of ``body`` in order; joined they give ``body`` back."""
-    if _unsplittable(body):
+    starts = _document_starts(body)
+    if starts is None:
         yield Region(body, 0, True)
         return
-    starts = [0, *_document_starts(body), len(body)]
     line = 0
     for start, end in itertools.pairwise(starts):
         text = body[start:end]
@@ -74,21 +72,23 @@ def split(body: str, words: Prefilter) -> Iterator[Region]:
         line += text.count("\n")
 
 
-def _unsplittable(body: str) -> bool:
-    directive = "%" in body and (body.startswith("%") or "\n%" in body)  # memchr first
-    if not (directive or body.startswith("...") or _DOTS.search(body)):
-        return False
-    return _UNSPLITTABLE.search(body) is not None
-
-
-def _document_starts(body: str) -> Iterator[int]:
-    """Offsets of the ``---`` lines, except at 0 (str.find: C speed)."""
-    at = body.find("\n---")
-    while at >= 0:
-        after = body[at + 4 : at + 5]
-        if after in ("", " ", "\t", "\r", "\n"):
-            yield at + 1
-        at = body.find("\n---", at + 4)
+def _document_starts(body: str) -> list[int] | None:
+    """0, the offsets of the ``---`` lines, and the end; None when a line is a
+    directive (``%``) or a document end (``...``): such a text is not split.
+    One pass over the text, for the three kinds of line at once."""
+    if body.startswith("%") or (body.startswith("...") and body[3:4] in _ENDS):
+        return None
+    starts = [0]
+    for match in _MARKS.finditer(body):
+        at = match.start() + 1
+        if body[at] == "%":
+            return None
+        if body[at + 3 : at + 4] in _ENDS:
+            if body[at] == ".":
+                return None
+            starts.append(at)
+    starts.append(len(body))
+    return starts
 
 
 def _occurrences(text: str, words: Sequence[str]) -> Iterator[tuple[int, int]]:

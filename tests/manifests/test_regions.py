@@ -94,3 +94,29 @@ def test_harmless_lines(line: str, wanted: bool) -> None:
 def test_label_only_document_is_not_parsed(tmp_path: Path) -> None:
     root = write(tmp_path, "metadata:\n  labels: \n    part-of: api\nbroken: [\n---\n" + POD)
     assert [c.line for c in plan_update(root, ["m.yaml"], REF).changes] == [9]
+
+
+@pytest.mark.parametrize(
+    ("body", "regions"),
+    [
+        (FILLER + "---\n" + POD, 2),
+        (FILLER + "---" + "\n" + POD + "---", 3),  # a start at the very end
+        (FILLER + "---x: 1\n" + POD, 1),  # not a document start
+        (FILLER + "...x: 1\n---\n" + POD, 2),  # not a document end
+        (FILLER + "...\n---\n" + POD, 0),  # a document end: not split
+        (FILLER + "... # end\n---\n" + POD, 0),
+        (FILLER + "---\n" + POD + "...", 0),  # a document end at the very end
+        ("...\n" + POD, 0),
+        ("%YAML 1.1\n---\n" + POD, 0),  # a directive: not split
+        (FILLER + "---\n%TAG ! tag:x,2000:\n---\n" + POD, 0),
+        (FILLER + "a: 50%\n---\n" + POD, 2),  # a % inside a line is no directive
+    ],
+)
+def test_which_texts_are_split(body: str, regions: int) -> None:
+    """``---`` lines split; a ``...`` line or a directive line anywhere means
+    the text is one region (0 here: not split, whatever it holds)."""
+    parts = list(split(body, Prefilter(("api",), False)))
+    assert "".join(p.text for p in parts) == body
+    assert len(parts) == (regions or 1)
+    if not regions:
+        assert parts[0].wanted
