@@ -79,6 +79,7 @@ def promote(request: Request, environ: Mapping[str, str],
         flag = "--api-url" if request.api_url else "--app-id"
         raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
                          "pass --forge github|gitlab, or drop it")
+    forge_commit.check(request, forge_name)  # --sign github|gitlab: before any network
     extras.require_forge(forge_name)  # a missing SDK fails before the clone, not after the push
     found, forge = git_credentials(request, forge_name, environ, mask)
     with signing(git_remote.session(url, found, request.network_limit), request.sign,
