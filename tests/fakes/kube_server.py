@@ -30,7 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from support.tls import self_signed
+
 from fakes import kube_api as api
+from fakes.kube_discovery import discovery
 
 ADMIN_TOKEN = "admin-token-0123456789"
 NOBODY_TOKEN = "nobody-token-0123456789"
@@ -71,7 +74,7 @@ class FakeKube:
         self.store = Store()
         self.served = {p: r for p, r in api.resources().items() if p not in missing}
         self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
-        cert, key, self.ca_pem = api.self_signed(workdir)
+        cert, key, self.ca_pem = self_signed(workdir)
         self.ca_path = str(cert)
         handler = type("Handler", (Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -253,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_status(401, "Unauthorized", "Unauthorized")
         if url.path.startswith(("/api/v1/applications/", "/api/v1/stream/applications")):
             return self.argocd_api(method, url.path, query, role)
-        found = api.discovery(url.path, self.fake.served)
+        found = discovery(url.path, self.fake.served)
         if found is not None:
             return self.send_json(200, found)
         route = api.route(url.path, self.fake.served)
