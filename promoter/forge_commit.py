@@ -33,7 +33,8 @@ UNHONOURED = {
 
 
 def check(request: Request, forge_name: str) -> None:
-    """--sign github|gitlab needs that forge, and no option the forge cannot honour."""
+    """--sign github|gitlab needs that forge, and no option the forge cannot honour;
+    a usage error, so checked before anything touches the network."""
     sign = request.sign
     if sign in FORGES and forge_name != sign:
         raise InputError(f"--sign {sign} needs --forge {sign}, not {forge_name};"
@@ -76,10 +77,10 @@ def attempt(forge: Any, ws: workspace.Workspace, branch: str, lease: str | None,
 
 
 def prepared(job: Job, forge_name: str, forge: Any, environ: Mapping[str, str]) -> Job:
-    """``job`` with the forge that will commit (--sign github|gitlab), connected here."""
+    """``job`` with the forge that will commit (--sign github|gitlab), connected here;
+    the request passed ``check`` before the clone."""
     if job.request.sign not in FORGES:
         return job
-    check(job.request, forge_name)
     if forge is None:
         from promoter.credentials import connect_forge
 

@@ -135,7 +135,7 @@ def test_a_redirect_to_an_open_server_elsewhere_is_refused_too(tmp_path: Path) -
 def test_ssl_cert_file_is_the_ca_bundle_for_git(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakes.kube_api import self_signed
+    from support.tls import self_signed
 
     cert, key, _ = self_signed(tmp_path)
     monkeypatch.delenv("GIT_SSL_CAINFO", raising=False)

@@ -1,16 +1,14 @@
 """The API-server rules behind tests/fakes/kube_server.py: resources from the
-real CRDs vendored in tests/data/schemas/crds, discovery documents, paths, field
-selectors, merge patches with status-subresource rules, generation, schema
-validation, Status objects, server-side Tables (for kubectl), a TLS cert."""
+real CRDs vendored in tests/data/schemas/crds, paths, field selectors, merge
+patches with status-subresource rules, generation, schema validation, Status
+objects, server-side Tables (for kubectl). The discovery documents are in
+fakes.kube_discovery."""
 
 from __future__ import annotations
 
 import copy
-import datetime
 import functools
-import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -98,58 +96,6 @@ def resource_of_object(obj: dict[str, Any], served: Served | None = None) -> Res
 def status(code: int, reason: str, message: str) -> dict[str, Any]:
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
-
-
-def _groups(served: Served) -> dict[str, list[Resource]]:
-    groups: dict[str, list[Resource]] = {}
-    for res in served.values():
-        groups.setdefault(res.group, []).append(res)
-    return groups
-
-
-def _group_doc(name: str, found: list[Resource]) -> dict[str, Any]:
-    version = {"groupVersion": f"{name}/{found[0].version}", "version": found[0].version}
-    versions = list({f"{r.group}/{r.version}": {"groupVersion": f"{r.group}/{r.version}",
-                                                "version": r.version} for r in found}.values())
-    return {"name": name, "versions": versions, "preferredVersion": version}
-
-
-def _resource_list(group_version: str, found: list[Resource]) -> dict[str, Any]:
-    verbs = ["get", "list", "watch", "create", "update", "patch"]
-    out: list[dict[str, Any]] = []
-    for res in found:
-        out.append({"name": res.plural, "singularName": res.kind.lower(), "namespaced": True,
-                    "kind": res.kind, "verbs": verbs, "shortNames": list(res.short_names)})
-        if res.status_subresource:
-            out.append({"name": f"{res.plural}/status", "singularName": "", "namespaced": True,
-                        "kind": res.kind, "verbs": ["get", "patch", "update"]})
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-            "resources": out}
-
-
-def discovery(path: str, served: Served | None = None) -> dict[str, Any] | None:
-    """The discovery document at ``path``, or None when it is not one (an
-    unserved group or version is not one: the server answers 404)."""
-    path = path.rstrip("/")
-    if path == "/version":
-        return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-fake", "platform": "fake"}
-    if path == "/api":
-        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-            {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
-    groups = _groups(resources() if served is None else served)
-    if path == "/api/v1":
-        return _resource_list("v1", groups.get("", []))
-    groups.pop("", None)
-    if path == "/apis":
-        return {"kind": "APIGroupList", "apiVersion": "v1",
-                "groups": [_group_doc(g, found) for g, found in groups.items()]}
-    parts = path.split("/")[2:]
-    if len(parts) == 1 and parts[0] in groups:
-        return {"kind": "APIGroup", "apiVersion": "v1", **_group_doc(parts[0], groups[parts[0]])}
-    if len(parts) == 2 and parts[0] in groups:
-        found = [r for r in groups[parts[0]] if r.version == parts[1]]
-        return _resource_list("/".join(parts), found) if found else None
-    return None
 
 
 def route(path: str, served: Served | None = None) -> tuple[Resource, str, str, str] | None:
@@ -293,31 +239,3 @@ def table(res: Resource, items: list[dict[str, Any]], rv: int) -> dict[str, Any]
                                                 "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
             "metadata": {"resourceVersion": str(rv)}, "columnDefinitions": columns, "rows": rows}
-
-
-def self_signed(workdir: Path) -> tuple[Path, Path, bytes]:
-    """A self-signed CA certificate for 127.0.0.1 and its key, written to ``workdir``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-kube")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    cert_path, key_path = workdir / "kube-ca.pem", workdir / "kube-key.pem"
-    cert_path.write_bytes(pem)
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path, pem

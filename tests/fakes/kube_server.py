@@ -7,7 +7,9 @@ resourceVersion, watch timeouts (timeoutSeconds), Status objects for 401, 403,
 404, 409, 422; merge patches and PUT with the status-subresource rules of the
 real CRDs (Argo CD Application: none, so PATCH .../status is 404); every stored
 object validates against its CRD's openAPIV3Schema. It also answers the Argo
-CD API server's ``GET /api/v1/applications/NAME``.
+CD API server's ``GET /api/v1/applications/NAME`` (fakes.kube_argocd). The
+objects, their history and the watches are fakes.kube_store; the API's rules
+fakes.kube_api, its discovery documents fakes.kube_discovery.
 
 The test controller drives it in process: ``apply`` (create or replace, as a
 controller writing spec and status), ``drop_watches``, ``expire`` (compact
@@ -22,44 +24,21 @@ import json
 import socket
 import ssl
 import threading
-import time
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from support.tls import self_signed
+
 from fakes import kube_api as api
+from fakes import kube_argocd as argocd
+from fakes.kube_discovery import discovery
+from fakes.kube_store import Event, Store, matching
 
 ADMIN_TOKEN = "admin-token-0123456789"
 NOBODY_TOKEN = "nobody-token-0123456789"
-
-
-@dataclass
-class Event:
-    rv: int
-    type: str
-    plural: str
-    obj: dict[str, Any]
-
-
-@dataclass
-class Store:
-    """Objects and their history, guarded by one condition variable."""
-
-    objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-    rv: int = 100
-    compacted: int = 0
-    drops: int = 0
-    abrupt: bool = False
-    watches: int = 0
-    gone: int = 0
-    closing: bool = False
-    stalled: bool = False  # watches stay open and silent, whatever timeoutSeconds says
-    pruned: list[str] = field(default_factory=list)  # fields a client wrote that were dropped
-    cond: threading.Condition = field(default_factory=threading.Condition)
 
 
 class FakeKube:
@@ -71,7 +50,7 @@ class FakeKube:
         self.store = Store()
         self.served = {p: r for p, r in api.resources().items() if p not in missing}
         self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
-        cert, key, self.ca_pem = api.self_signed(workdir)
+        cert, key, self.ca_pem = self_signed(workdir)
         self.ca_path = str(cert)
         handler = type("Handler", (Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -122,7 +101,7 @@ class FakeKube:
                 for key in ("annotations", "labels"):
                     if key in old["metadata"]:
                         meta.setdefault(key, copy.deepcopy(old["metadata"][key]))
-            return self._write(res, obj, writer="controller")
+            return self.store.write(res, obj, writer="controller")
 
     def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         with self.store.cond:
@@ -157,7 +136,7 @@ class FakeKube:
         Gone, and only a relist shows the new state."""
         with self.store.cond:
             for obj in objects:
-                self._write(api.resource_of_object(obj, self.served), copy.deepcopy(obj),
+                self.store.write(api.resource_of_object(obj, self.served), copy.deepcopy(obj),
                             "controller")
             self.store.compacted = self.store.rv
             self.store.abrupt = False
@@ -169,32 +148,6 @@ class FakeKube:
         with self.store.cond:
             if not self.store.cond.wait_for(lambda: self.store.watches >= count, timeout):
                 raise AssertionError(f"only {self.store.watches} watches started, want {count}")
-
-    # -- storage, used under the lock ------------------------------------
-
-    def _write(self, res: api.Resource, obj: dict[str, Any], writer: str,
-               old: dict[str, Any] | None = None) -> dict[str, Any]:
-        meta = obj.setdefault("metadata", {})
-        key = (res.plural, meta.get("namespace", ""), meta.get("name", ""))
-        old = old if old is not None else self.store.objects.get(key)
-        obj["apiVersion"], obj["kind"] = res.api_version, res.kind
-        dropped = api.prune(res, obj)
-        if dropped and writer == "controller":
-            raise AssertionError(f"test fixture writes fields the {res.kind} schema lacks "
-                                 f"(a real API server prunes them): {', '.join(dropped)}")
-        self.store.pruned += [f"{res.kind} {meta.get('name')}: {p}" for p in dropped]
-        api.set_generation(res, obj, old, writer)
-        api.validate(res, obj)
-        self.store.rv += 1
-        meta["resourceVersion"] = str(self.store.rv)
-        meta.setdefault("uid", f"uid-{self.store.rv}")
-        meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        self.store.objects[key] = obj
-        self.store.events.append(Event(self.store.rv, "MODIFIED" if old else "ADDED",
-                                       res.plural, copy.deepcopy(obj)))
-        self.store.cond.notify_all()
-        return copy.deepcopy(obj)
-
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -252,8 +205,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.body()
             return self.send_status(401, "Unauthorized", "Unauthorized")
         if url.path.startswith(("/api/v1/applications/", "/api/v1/stream/applications")):
-            return self.argocd_api(method, url.path, query, role)
-        found = api.discovery(url.path, self.fake.served)
+            return argocd.answer(self, method, url.path, query, role)
+        found = discovery(url.path, self.fake.served)
         if found is not None:
             return self.send_json(200, found)
         route = api.route(url.path, self.fake.served)
@@ -277,19 +230,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- reads ----------------------------------------------------------------
 
-    def matching(self, res: api.Resource, namespace: str, query: dict[str, str],
-                 obj: dict[str, Any]) -> bool:
-        meta = obj["metadata"]
-        if namespace and meta.get("namespace") != namespace:
-            return False
-        return (api.fields_match(query.get("fieldSelector", ""), meta)
-                and api.labels_match(query.get("labelSelector", ""), meta))
-
     def list(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
         store = self.fake.store
         with store.cond:
             items = [copy.deepcopy(o) for (plural, _, _), o in sorted(store.objects.items())
-                     if plural == res.plural and self.matching(res, namespace, query, o)]
+                     if plural == res.plural and matching(namespace, query, o)]
             rv = store.rv
         accept = self.headers.get("Accept", "")
         if "as=Table" in accept:
@@ -315,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     new = api.updated(res, old, body, method, sub,
                                       self.headers.get("Content-Type", ""))
-                    obj = self.fake._write(res, new, writer=sub or "main", old=old)
+                    obj = self.fake.store.write(res, new, writer=sub or "main", old=old)
                 except api.ApiError as exc:
                     return self.send_status(exc.code, exc.reason, str(exc))
         if "as=Table" in self.headers.get("Accept", ""):
@@ -323,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, obj)
 
     def watch(self, res: api.Resource, namespace: str, query: dict[str, str]) -> None:
-        self.stream(self.events(res, namespace, query))
+        self.stream(self.fake.store.watch(res, namespace, query))
 
     def stream(self, lines: Iterable[dict[str, Any]]) -> None:
         """A chunked stream of JSON lines, as the API server (and Argo CD's) sends
@@ -345,103 +290,3 @@ class Handler(BaseHTTPRequestHandler):
     def chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
-
-    def events(self, res: api.Resource, namespace: str,
-               query: dict[str, str]) -> Iterator[dict[str, Any]]:
-        store = self.fake.store
-        deadline = time.monotonic() + float(query.get("timeoutSeconds") or 1800)
-        since = query.get("resourceVersion", "")
-        with store.cond:
-            if since not in ("", "0") and int(since) < store.compacted:
-                store.gone += 1
-                yield {"type": "ERROR", "object": api.status(
-                    410, "Expired", f"too old resource version: {since} ({store.compacted})")}
-                return
-            drops = store.drops
-            store.watches += 1
-            store.cond.notify_all()
-            pos = int(since) if since not in ("", "0") else store.rv
-            initial = [] if since not in ("", "0") else [
-                o for (p, _, _), o in store.objects.items()
-                if p == res.plural and self.matching(res, namespace, query, o)]
-        for obj in initial:
-            yield {"type": "ADDED", "object": copy.deepcopy(obj)}
-        while True:
-            with store.cond:
-                store.cond.wait_for(lambda: not store.stalled or store.closing)
-                store.cond.wait_for(lambda pos=pos: store.rv > pos or store.drops != drops
-                                    or store.closing or time.monotonic() >= deadline,
-                                    max(deadline - time.monotonic(), 0))
-                if store.drops != drops or store.closing:
-                    if store.abrupt:
-                        raise api.Cut
-                    return
-                if time.monotonic() >= deadline and store.rv <= pos:
-                    return
-                batch = [e for e in store.events if e.rv > pos and e.plural == res.plural
-                         and self.matching(res, namespace, query, e.obj)]
-                pos = store.rv
-            for event in batch:
-                yield {"type": event.type, "object": event.obj}
-
-    # -- the Argo CD API server ------------------------------------------------
-
-    def argocd_api(self, method: str, path: str, query: dict[str, str], role: str) -> None:
-        """GET applications/NAME, .../resource-tree, POST .../sync and the stream
-        ``/api/v1/stream/applications?name=NAME`` (grpc-gateway JSON lines)."""
-        if method == "POST":
-            body = self.body()
-        if self.fake.argocd_redirect:
-            self.send_response(self.fake.argocd_redirect[0])
-            self.send_header("Location", self.fake.argocd_redirect[1] + self.path)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        if self.fake.argocd_echo:  # a hostile server quoting the request back
-            message = f"internal error; request headers: {dict(self.headers)}"
-            return self.send_json(500, {"error": message, "code": 13, "message": message})
-        if role != "admin":
-            return self.send_json(403, {"error": "permission denied", "code": 7,
-                                        "message": "permission denied"})
-        if path == "/api/v1/stream/applications":
-            return self.argocd_stream(query)
-        parts = path.split("/")[4:]  # NAME[/resource-tree|/sync]
-        namespace = query.get("appNamespace", "argocd")
-        if method == "POST" and parts[1:] == ["sync"]:
-            return self.argocd_sync(parts[0], namespace, body)
-        store = self.fake.store
-        with store.cond:
-            old = store.objects.get(("applications", namespace, parts[0]))
-            if old is not None and query.get("refresh"):
-                new = copy.deepcopy(old)
-                new["metadata"].setdefault("annotations", {})[
-                    "argocd.argoproj.io/refresh"] = query["refresh"]
-                old = self.fake._write(api.RESOURCES["applications"], new, "main", old)
-            obj = copy.deepcopy(old)
-        if obj is None:  # Argo CD answers 403 for an app that does not exist
-            return self.send_json(403, {"error": "permission denied", "code": 7,
-                                        "message": "permission denied"})
-        if parts[1:] == ["resource-tree"]:
-            return self.send_json(200, {"nodes": self.fake.resource_tree.get(parts[0], [])})
-        self.send_json(200, obj)
-
-    def argocd_sync(self, name: str, namespace: str, body: Any) -> None:
-        self.fake.argocd_syncs.append((name, body))
-        store = self.fake.store
-        with store.cond:
-            old = store.objects.get(("applications", namespace, name))
-            if old is None:
-                return self.send_json(403, {"error": "permission denied", "code": 7,
-                                            "message": "permission denied"})
-            new = {**copy.deepcopy(old), "operation": {
-                "initiatedBy": {"username": "admin"}, "sync": {"revision": ""}}}
-            obj = self.fake._write(api.RESOURCES["applications"], new, "main", old)
-        self.send_json(200, obj)
-
-    def argocd_stream(self, query: dict[str, str]) -> None:
-        namespace = query.get("appNamespace", "argocd")
-        selector = {"fieldSelector": f"metadata.name={query.get('name', '')}",
-                    "resourceVersion": query.get("resourceVersion", "")}
-        events = self.events(api.RESOURCES["applications"], namespace, selector)
-        self.stream({"result": {"type": event["type"], "application": event["object"]}}
-                    for event in events if event["type"] != "ERROR")

@@ -164,7 +164,7 @@ def test_a_302_within_the_origin_that_github_does_not_follow_is_one_line(
 
 @pytest.fixture
 def tls_api(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    from fakes.kube_api import self_signed
+    from support.tls import self_signed
 
     cert, key, _ = self_signed(tmp_path)
     with HostileServer(tls=(cert, key)) as api:
