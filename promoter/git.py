@@ -3,7 +3,7 @@ functions named for what they return, each one git command run through
 ``promoter.git_process.run`` (re-exported here with the session type ``Git``,
 so callers say ``git.run``, ``git.Git``). The commands that talk to the remote
 are in ``promoter.git_remote``, and what git's stderr means in
-``promoter.git_errors``. No other module builds a git command line.
+``promoter.git_errors``. No module but these two builds a git command line.
 
 How every git process runs (a stripped environment, no prompt, configuration
 only through ``GIT_CONFIG_*``, a time limit, secrets redacted from errors) is
