@@ -254,7 +254,7 @@ def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]
 def with_pods(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """An enricher attaching the Pods of a workload's newest revision (for the
     image check on containerStatuses); none when that revision is unknown."""
-    from promoter.verify.workloads import PODS, new_pods_labels
+    from promoter.verify.pods import PODS, new_pods_labels
 
     def enrich(obj: dict[str, Any]) -> dict[str, Any]:
         namespace = str((obj.get("metadata") or {}).get("namespace") or "")
