@@ -133,16 +133,18 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     def api() -> object:
         from promoter.verify.kube import connect
 
-        return connect(settings.kubeconfig, settings.context)
+        return connect(settings.kubeconfig, settings.context, settings.timeout)
 
+    clock = clock or Clock()
+    start = clock.now()  # loading the kubeconfig counts against the timeout
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,
                          "namespace": t.namespace, "name": t.name},
                 _source(t, settings, api), _judge(t.kind, expect))
         for t in targets
     ]
-    return wait(watched, settings.timeout, settings.settle, clock or Clock(), progress,
-                heartbeat)
+    return wait(watched, settings.timeout, settings.settle, clock, progress, heartbeat,
+                start=start)
 
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyTarget", "parse_target", "run"]

@@ -15,7 +15,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
+from promoter.errors import (
+    AuthError,
+    InputError,
+    PromoterError,
+    Unreachable,
+    VerifyFailed,
+    WaitTimeout,
+)
 from promoter.retry import RECONNECT
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.watch import Follower, Sink
@@ -26,8 +33,33 @@ UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so 
 STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
 
 
-def connect(kubeconfig: str | None, context: str | None) -> Any:
-    """An ApiClient from a kubeconfig file (or in-cluster config)."""
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> Any:
+    """An ApiClient from a kubeconfig file (or in-cluster config), loaded within
+    ``timeout`` seconds (WaitTimeout): the client runs a kubeconfig's exec
+    credential plugin (or an auth provider's refresh) with no time limit of its
+    own. A plugin still running then is left to end by itself."""
+    done: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            done["api"] = _connect(kubeconfig, context)
+        except BaseException as exc:  # re-raised in the caller's thread
+            done["error"] = exc
+
+    thread = threading.Thread(target=load, daemon=True, name="verify-kubeconfig")
+    thread.start()
+    thread.join(timeout or None)
+    if thread.is_alive():
+        raise WaitTimeout(f"loading kubeconfig {kubeconfig or '~/.kube/config'}: its exec "
+                          f"credential plugin or auth provider did not answer within --timeout "
+                          f"({timeout:g}s); check it (can it log in without a terminal or "
+                          "browser?) or raise --timeout")
+    if "error" in done:
+        raise done["error"]
+    return done["api"]
+
+
+def _connect(kubeconfig: str | None, context: str | None) -> Any:
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
