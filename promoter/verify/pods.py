@@ -14,13 +14,16 @@ from promoter.images import ImageRef, try_parse
 from promoter.verify.rules import Check, Obj, image_matches, waiting
 
 PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
 
 def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str, str] | None:
     """The labels of the Pods of the workload's newest revision, None if unknown:
     Deployment -- its ReplicaSet of the same ``deployment.kubernetes.io/revision``
     (``pod-template-hash``); StatefulSet -- ``controller-revision-hash`` =
-    ``status.updateRevision``; DaemonSet -- ``pod-template-generation``;
+    ``status.updateRevision``; DaemonSet -- ``pod-template-generation`` = its
+    template's generation (the annotation ``TEMPLATE_GENERATION``, which only a
+    template change moves; ``metadata.generation`` without it);
     Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     generation = int((obj.get("metadata") or {}).get("generation") or 0)
@@ -38,8 +41,9 @@ def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str,
         found = {"pod-template-hash": hashes[0]} if revision and hashes and hashes[0] else None
     elif kind == "StatefulSet" and status.get("updateRevision"):
         found = {"controller-revision-hash": str(status["updateRevision"])}
-    elif kind == "DaemonSet":
-        found = {"pod-template-generation": str(generation)}
+    elif kind == "DaemonSet":  # the template's generation, kept by the API server
+        template = (meta.get("annotations") or {}).get(TEMPLATE_GENERATION) or generation
+        found = {"pod-template-generation": str(template)}
     elif kind == "Rollout" and status.get("currentPodHash"):
         found = {"rollouts-pod-template-hash": str(status["currentPodHash"])}
     else:

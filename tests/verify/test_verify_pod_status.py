@@ -132,3 +132,24 @@ def test_a_ready_pod_without_the_status_of_its_init_container_is_not_verified(
     with pytest.raises(VerifyTimeout, match="ready Pod api-1 reports no status for container "
                                             "migrate"):
         run([DEPLOY], settings(kube, timeout=1.5))
+
+
+def test_daemonset_pods_are_found_by_their_template_generation(kube: FakeKube) -> None:
+    """A DaemonSet's Pods carry ``pod-template-generation`` = the template's own
+    generation (the API server keeps it in the ``deprecated.daemonset.template.
+    generation`` annotation), which stays put when only the rest of the spec
+    changes while ``metadata.generation`` moves on."""
+    key = "deprecated.daemonset.template.generation"
+    daemonset = o.daemonset(WANT)
+    daemonset["metadata"]["annotations"] = {key: "1"}
+    kube.apply(daemonset)  # generation 1, template generation 1
+    daemonset["spec"]["updateStrategy"] = {"type": "RollingUpdate",
+                                           "rollingUpdate": {"maxUnavailable": 2}}
+    daemonset["status"]["observedGeneration"] = 2
+    stored = kube.apply(o.checked(daemonset))  # generation 2, the template unchanged
+    assert stored["metadata"]["generation"] == 2
+    for n in range(2):
+        kube.apply(o.pod(f"api-{n}", {"app": "api", "pod-template-generation": "1"}, WANT))
+    target = parse_target("workload", "DaemonSet/prod/api")
+    result = run([target], settings(kube, timeout=5.0))
+    assert result.targets[0]["status"] == "ready"
