@@ -20,7 +20,7 @@ from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.kinds import KINDS
-from promoter.verify.rules import Check, Expect, Obj, Resource, or_list
+from promoter.verify.rules import COMMIT_SHA, Check, Expect, Obj, Resource, or_list
 from promoter.verify.watch import (
     Clock,
     Progress,
@@ -32,7 +32,6 @@ from promoter.verify.watch import (
 from promoter.verify.workloads import WORKLOADS
 
 RELIST_SECONDS = 60.0
-_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
@@ -122,7 +121,7 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     if not targets:
         raise InputError("nothing to verify; name at least one "
                          + or_list(f"--{kind}" for kind in KINDS))
-    if not _SHA.fullmatch(settings.revision):
+    if not COMMIT_SHA.fullmatch(settings.revision):
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,

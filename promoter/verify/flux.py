@@ -25,11 +25,11 @@ generation, fail; a ``deletionTimestamp`` fails (being deleted is never live).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from promoter.verify.rules import (
+    COMMIT_SHA,
     Check,
     Expect,
     Obj,
@@ -49,7 +49,6 @@ TERMINAL_REASONS = frozenset({
     "ValidationFailed", "InstallFailed", "UpgradeFailed", "TestFailed",
     "RollbackSucceeded", "UninstallSucceeded", "RemediationFailed", "ArtifactFailed",
 })
-_SHA = re.compile(r"[0-9a-f]{7,64}")
 
 
 def applied_sha(revision: str | None) -> str | None:
@@ -58,15 +57,15 @@ def applied_sha(revision: str | None) -> str | None:
         return None
     if "@" in revision:  # <branch>@sha1:<sha>, sha256:<digest> of OCI sources is not a commit
         algo, _, value = revision.rpartition("@")[2].partition(":")
-        return value if algo == "sha1" and _SHA.fullmatch(value) else None
+        return value if algo == "sha1" and COMMIT_SHA.fullmatch(value) else None
     if revision.startswith("sha1:"):
         value = revision[5:]
-        return value if _SHA.fullmatch(value) else None
+        return value if COMMIT_SHA.fullmatch(value) else None
     if "+" in revision:  # chart version with build metadata from a Git source
         tail = revision.rpartition("+")[2]
-        return tail if _SHA.fullmatch(tail) else None
+        return tail if COMMIT_SHA.fullmatch(tail) else None
     tail = revision.rpartition("/")[2]
-    return tail if _SHA.fullmatch(tail) else None
+    return tail if COMMIT_SHA.fullmatch(tail) else None
 
 
 def _common(obj: Obj, ours: bool, sha: str | None) -> Check | None:
@@ -118,7 +117,7 @@ def chart_commit(release: Obj, version: str | None) -> str | None:
     if chart.get("reconcileStrategy") != "Revision" or not version or "+" not in version:
         return None
     tail = version.rpartition("+")[2]
-    return tail if _SHA.fullmatch(tail) else None
+    return tail if COMMIT_SHA.fullmatch(tail) else None
 
 
 def _release_state(status: Mapping[str, Any], generation: Any) -> str | None:
