@@ -93,6 +93,9 @@ def git_url(repo: str) -> str:
     clone works); URLs with credentials in them are refused."""
     parsed = _remote(repo)
     if parsed.scheme == "scp":
+        if ":" in parsed.userinfo:  # user:secret@host:path (git would even misread the host)
+            raise InputError(f"--repo ***@{parsed.host}:... carries credentials;"
+                             " remove them from the URL and set PROMOTER_TOKEN instead")
         return repo
     if parsed.scheme:
         user, _, password = parsed.userinfo.partition(":")

@@ -44,7 +44,7 @@ def connections(server: socket.socket) -> int:
 
 @pytest.mark.parametrize(("scheme", "userinfo"), [
     ("https", f"user:{SECRET}"), ("https", SECRET), ("http", f"x-access-token:{SECRET}"),
-    ("ssh", f"git:{SECRET}")])
+    ("ssh", f"git:{SECRET}"), ("scp", f"git:{SECRET}")])
 @pytest.mark.parametrize("given", ["argv", "environment"])
 @pytest.mark.parametrize("output", ["text", "json"])
 def test_a_repo_url_with_credentials_is_refused_before_any_request(
@@ -53,7 +53,9 @@ def test_a_repo_url_with_credentials_is_refused_before_any_request(
         userinfo: str, given: str, output: str) -> None:
     kube.apply(o.application(SHA))
     port = listener.getsockname()[1]
-    url = f"{scheme}://{userinfo}@127.0.0.1:{port}/acme/config.git"
+    url = (f"{userinfo}@127.0.0.1:acme/config.git" if scheme == "scp" else
+           f"{scheme}://{userinfo}@127.0.0.1:{port}/acme/config.git")
+    shown = "***@127.0.0.1:..." if scheme == "scp" else f"{scheme}://***@127.0.0.1/..."
     argv = ["verify", "--argocd-app", "api", "--revision", SHA, "--timeout", "3s",
             "--settle", "0s", "--kubeconfig", kube.kubeconfig(), "--output", output]
     if given == "argv":
@@ -66,8 +68,8 @@ def test_a_repo_url_with_credentials_is_refused_before_any_request(
     out, err = capsys.readouterr()
     assert exited.value.code == 2, err
     assert err.strip().splitlines() == [
-        f"error: --repo {scheme}://***@127.0.0.1/... carries credentials; remove them from the URL "
-        "and set PROMOTER_TOKEN instead"]
+        f"error: --repo {shown} carries credentials; remove them from the URL and set "
+        "PROMOTER_TOKEN instead"]
     for text in (out, err, caplog.text):
         assert SECRET not in text
     if output == "json":
