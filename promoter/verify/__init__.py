@@ -126,7 +126,8 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
                     settings.is_ancestor, settings.repo_url,
-                    commit_elsewhere=any(KINDS[t.kind].names_commit for t in targets))
+                    appliers=tuple((t.kind, t.namespace, t.name) for t in targets
+                                   if KINDS[t.kind].names_commit))
 
     @functools.cache
     def api() -> object:

@@ -48,9 +48,10 @@ class Expect:
     allow_paused: bool = False
     is_ancestor: Ancestry | None = None
     repo_url: str | None = None  # the config repository, to pick a multi-source app's source
-    # another target (a Flux Kustomization, an Argo CD app) ties the run to the commit,
-    # so a HelmRelease whose chart names no commit may pass on its own state
-    commit_elsewhere: bool = False
+    # the targets that tie the run to the commit (Flux Kustomizations, Argo CD apps) as
+    # (kind, namespace, name): a HelmRelease whose chart names no commit may pass on its
+    # own state beside the one that applied it
+    appliers: tuple[tuple[str, str, str], ...] = ()
 
 
 def ready(reason: str, revision: str | None = None) -> Check:
