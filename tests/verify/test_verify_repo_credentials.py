@@ -87,3 +87,26 @@ def test_a_user_name_without_a_secret_is_no_credential(url: str) -> None:
     from promoter import remote
 
     assert remote.git_url(url) == url
+
+
+@pytest.mark.parametrize("userinfo", [f"admin:{SECRET}", SECRET])
+def test_an_argocd_server_url_with_credentials_is_refused_before_any_request(
+        listener: socket.socket, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture, userinfo: str) -> None:
+    """Not sent anywhere (urllib would even hand ``user:secret@host`` to the
+    resolver as a host name), not quoted in any message: exit 2 at once."""
+    port = listener.getsockname()[1]
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SystemExit) as exited:
+        main(["verify", "--argocd-app", "api", "--revision", SHA, "--timeout", "3s",
+              "--argocd-server", f"https://{userinfo}@127.0.0.1:{port}", "--argocd-token",
+              "t0ken", "--output", "json"])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2, err
+    assert err.strip().splitlines() == [
+        "error: --argocd-server https://***@127.0.0.1/... carries credentials; remove them "
+        "from the URL and pass the token as --argocd-token (or PROMOTER_ARGOCD_TOKEN)"]
+    for text in (out, err, caplog.text):
+        assert SECRET not in text
+    assert json.loads(out)["exit_code"] == 2
+    assert connections(listener) == 0
