@@ -131,7 +131,7 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
 
     @functools.cache
     def api() -> object:
-        from promoter.verify.kube import connect
+        from promoter.verify.kube_connect import connect
 
         return connect(settings.kubeconfig, settings.context, settings.timeout)
 

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import verify_objects as o
@@ -109,4 +110,27 @@ def test_an_argocd_server_url_with_credentials_is_refused_before_any_request(
     for text in (out, err, caplog.text):
         assert SECRET not in text
     assert json.loads(out)["exit_code"] == 2
+    assert connections(listener) == 0
+
+
+def test_a_kubeconfig_server_url_with_credentials_is_refused_before_any_request(
+        kube: FakeKube, listener: socket.socket, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    config = json.loads(Path(kube.kubeconfig()).read_text())
+    port = listener.getsockname()[1]
+    config["clusters"][0]["cluster"]["server"] = f"https://admin:{SECRET}@127.0.0.1:{port}"
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SystemExit) as exited:
+        main(["verify", "--argocd-app", "api", "--revision", SHA, "--timeout", "3s",
+              "--kubeconfig", str(path)])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2, err
+    assert err.strip().splitlines() == [
+        f"error: kubeconfig {path}: server https://***@127.0.0.1/... carries credentials; "
+        "remove them from the URL and give them as the kubeconfig user's token, client "
+        "certificate or exec plugin"]
+    for text in (out, err, caplog.text):
+        assert SECRET not in text
     assert connections(listener) == 0
