@@ -21,6 +21,8 @@ ADAPTERS = {
     "promoter.forges.github_errors": ("the GitHub forge needs PyGithub", "github"),
     "promoter.forges.gitlab": ("the GitLab forge needs python-gitlab", "gitlab"),
     "promoter.verify.kube": ("verifying from the cluster needs the kubernetes client", "kube"),
+    "promoter.verify.kube_connect": ("verifying from the cluster needs the kubernetes client",
+                                     "kube"),
 }
 # the SDK's top-level module -> the adapter that imports it
 SDKS = {"github": "promoter.forges.github", "gitlab": "promoter.forges.gitlab",

@@ -88,19 +88,29 @@ def same_repo(a: str | None, b: str | None) -> bool:
     return bool(a and b) and normalize_repo_url(a or "") == normalize_repo_url(b or "")
 
 
+def refuse_credentials(parsed: RepoUrl, option: str,
+                       instead: str = "set PROMOTER_TOKEN instead") -> None:
+    """InputError when a URL given as ``option`` carries credentials: a password,
+    any user name in an http(s) URL (a token written as the user), a
+    ``user:secret@`` of an scp-like remote (git would even misread the host).
+    The message masks them."""
+    user, colon, password = parsed.userinfo.partition(":")
+    if parsed.scheme == "scp":
+        if colon:
+            raise InputError(f"{option} ***@{parsed.host}:... carries credentials; remove "
+                             f"them from the URL and {instead}")
+        return
+    if password or (user and parsed.scheme.startswith("http")):
+        raise InputError(f"{option} {parsed.scheme}://***@{parsed.host}/... carries "
+                         f"credentials; remove them from the URL and {instead}")
+
+
 def git_url(repo: str) -> str:
     """The URL handed to git: local paths become file:// URLs (so that partial
     clone works); URLs with credentials in them are refused."""
     parsed = _remote(repo)
-    if parsed.scheme == "scp":
-        return repo
+    refuse_credentials(parsed, "--repo")
     if parsed.scheme:
-        user, _, password = parsed.userinfo.partition(":")
-        if password or (user and parsed.scheme.startswith("http")):
-            raise InputError(
-                f"--repo {parsed.scheme}://***@{parsed.host}/... carries credentials;"
-                " remove them from the URL and set PROMOTER_TOKEN instead"
-            )
         return repo
     path = Path(repo).expanduser().resolve()
     if not path.exists():

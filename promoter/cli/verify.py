@@ -106,8 +106,11 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
     Flux synced it, and the workloads rolled out and run --image.
 
     Without --repo only an exact SHA match of the synced revision counts."""
-    from promoter import config, images
+    from promoter import config, images, remote
     from promoter.verify import parse_target
+
+    if repo:  # promote's refusal of a URL with credentials, before any request
+        remote.git_url(repo)
 
     targets = [parse_target(key, text) for key in KINDS
                for text in given[key.replace("-", "_")]]

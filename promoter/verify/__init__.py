@@ -20,7 +20,7 @@ from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.kinds import KINDS
-from promoter.verify.rules import Check, Expect, Obj, Resource, or_list
+from promoter.verify.rules import COMMIT_SHA, Check, Expect, Obj, Resource, or_list
 from promoter.verify.watch import (
     Clock,
     Progress,
@@ -32,7 +32,6 @@ from promoter.verify.watch import (
 from promoter.verify.workloads import WORKLOADS
 
 RELIST_SECONDS = 60.0
-_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
 
@@ -122,27 +121,30 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     if not targets:
         raise InputError("nothing to verify; name at least one "
                          + or_list(f"--{kind}" for kind in KINDS))
-    if not _SHA.fullmatch(settings.revision):
+    if not COMMIT_SHA.fullmatch(settings.revision):
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
                     settings.is_ancestor, settings.repo_url,
-                    commit_elsewhere=any(KINDS[t.kind].names_commit for t in targets))
+                    appliers=tuple((t.kind, t.namespace, t.name) for t in targets
+                                   if KINDS[t.kind].names_commit))
 
     @functools.cache
     def api() -> object:
-        from promoter.verify.kube import connect
+        from promoter.verify.kube_connect import connect
 
-        return connect(settings.kubeconfig, settings.context)
+        return connect(settings.kubeconfig, settings.context, settings.timeout)
 
+    clock = clock or Clock()
+    start = clock.now()  # loading the kubeconfig counts against the timeout
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,
                          "namespace": t.namespace, "name": t.name},
                 _source(t, settings, api), _judge(t.kind, expect))
         for t in targets
     ]
-    return wait(watched, settings.timeout, settings.settle, clock or Clock(), progress,
-                heartbeat)
+    return wait(watched, settings.timeout, settings.settle, clock, progress, heartbeat,
+                start=start)
 
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyTarget", "parse_target", "run"]

@@ -12,7 +12,8 @@ Trust and secrets: TLS trust from ``--argocd-ca`` (a CA bundle), else the
 system store or ``SSL_CERT_FILE``; a TLS failure says so and is not retried
 (exit 2, as everywhere in promoter).
 The token goes only into the Authorization header and only to the origin of
-``--argocd-server``: a redirect to another origin is refused (exit 2). Every
+``--argocd-server``: a redirect to another origin is refused (exit 2), and so is
+a server URL with credentials in it, before any request. Every
 message that quotes the server is redacted (promoter.http_safety, the rule all
 of promoter's HTTP clients follow).
 """
@@ -30,7 +31,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from promoter import http_safety
+from promoter import http_safety, remote
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable
 from promoter.retry import RECONNECT
 from promoter.verify.argocd import fill_health, needs_sync
@@ -61,6 +62,8 @@ class ArgoCDSource(Follower):
                  relist: float = 60.0) -> None:
         base = server.rstrip("/")
         self.base = base if "://" in base else "https://" + base
+        remote.refuse_credentials(remote.parse(self.base), "--argocd-server", "pass the token "
+                                  "as --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
         self.token, self.namespace, self.name = token, namespace, name
         self.what = f"application {namespace}/{name} on {self.base}"
         http_safety.remember(token)

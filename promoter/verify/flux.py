@@ -17,7 +17,8 @@ other chart (HelmRepository, OCIRepository, whose ``+<12 hex>`` suffix is a
 digest, ``chartRef``, or the default ChartVersion strategy) names no commit:
 the HelmRelease's spec then comes from the commit through whatever applied it,
 so it passes only beside a Flux Kustomization or Argo CD target that proves the
-commit (``Expect.commit_elsewhere``) and fails at once otherwise.
+commit (``Expect.appliers``) -- the one it names as its applier, when it names
+one (``applied_by``) -- and fails at once otherwise.
 
 Both: Stalled=True, or Ready=False with a terminal reason for this revision or
 generation, fail; a ``deletionTimestamp`` fails (being deleted is never live).
@@ -25,11 +26,11 @@ generation, fail; a ``deletionTimestamp`` fails (being deleted is never live).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from promoter.verify.rules import (
+    COMMIT_SHA,
     Check,
     Expect,
     Obj,
@@ -43,13 +44,16 @@ from promoter.verify.rules import (
     waiting,
 )
 
+FLUX_NAME = "kustomize.toolkit.fluxcd.io/name"  # labels kustomize-controller sets
+FLUX_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
+ARGOCD_TRACKING = "argocd.argoproj.io/tracking-id"  # Argo CD's annotation tracking
+
 # Ready=False reasons that will not heal without a new commit.
 TERMINAL_REASONS = frozenset({
     "BuildFailed", "HealthCheckFailed", "ReconciliationFailed", "PruneFailed",
     "ValidationFailed", "InstallFailed", "UpgradeFailed", "TestFailed",
     "RollbackSucceeded", "UninstallSucceeded", "RemediationFailed", "ArtifactFailed",
 })
-_SHA = re.compile(r"[0-9a-f]{7,64}")
 
 
 def applied_sha(revision: str | None) -> str | None:
@@ -58,15 +62,15 @@ def applied_sha(revision: str | None) -> str | None:
         return None
     if "@" in revision:  # <branch>@sha1:<sha>, sha256:<digest> of OCI sources is not a commit
         algo, _, value = revision.rpartition("@")[2].partition(":")
-        return value if algo == "sha1" and _SHA.fullmatch(value) else None
+        return value if algo == "sha1" and COMMIT_SHA.fullmatch(value) else None
     if revision.startswith("sha1:"):
         value = revision[5:]
-        return value if _SHA.fullmatch(value) else None
+        return value if COMMIT_SHA.fullmatch(value) else None
     if "+" in revision:  # chart version with build metadata from a Git source
         tail = revision.rpartition("+")[2]
-        return tail if _SHA.fullmatch(tail) else None
+        return tail if COMMIT_SHA.fullmatch(tail) else None
     tail = revision.rpartition("/")[2]
-    return tail if _SHA.fullmatch(tail) else None
+    return tail if COMMIT_SHA.fullmatch(tail) else None
 
 
 def _common(obj: Obj, ours: bool, sha: str | None) -> Check | None:
@@ -118,7 +122,7 @@ def chart_commit(release: Obj, version: str | None) -> str | None:
     if chart.get("reconcileStrategy") != "Revision" or not version or "+" not in version:
         return None
     tail = version.rpartition("+")[2]
-    return tail if _SHA.fullmatch(tail) else None
+    return tail if COMMIT_SHA.fullmatch(tail) else None
 
 
 def _release_state(status: Mapping[str, Any], generation: Any) -> str | None:
@@ -156,16 +160,54 @@ def check_helmrelease(obj: Obj, expect: Expect) -> Check:
         return waiting(missing, sha)
     if sha is not None and not revision_matches(expect, sha):
         return waiting(mismatch(expect, f"chart version {version} commit", sha), sha)
-    if sha is None and not expect.commit_elsewhere:
-        return failed(f"chart {version} names no commit (only a GitRepository chart with "
-                      "reconcileStrategy: Revision does), so this HelmRelease alone cannot "
-                      f"prove {short_sha(expect.revision)}; also verify the Flux Kustomization "
-                      "(or Argo CD app) that applies it")
+    if sha is None:
+        unproven = _unproven(obj, expect, version)
+        if unproven is not None:
+            return unproven
     not_ready = _ready_condition(obj, sha)
     if not_ready is not None:
         return not_ready
     where = f"at {short_sha(sha)}" if sha else f"(chart {version}; commit proven by its applier)"
     return ready(f"release v{history[0].get('version')} deployed, Ready {where}", sha)
+
+
+def applied_by(obj: Obj) -> list[tuple[str, str, str]]:
+    """The targets an object names as what applied it, as (kind, namespace, name):
+    kustomize-controller's ``kustomize.toolkit.fluxcd.io/name``/``namespace``
+    labels, Argo CD's ``argocd.argoproj.io/tracking-id`` annotation
+    (``APP:GROUP/KIND:NS/NAME``, APP ``NS_NAME`` outside Argo CD's namespace,
+    else "" for the namespace: unknown)."""
+    meta = obj.get("metadata") or {}
+    labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+    found = []
+    if labels.get(FLUX_NAME):
+        found.append(("flux-kustomization", str(labels.get(FLUX_NAMESPACE) or ""),
+                      str(labels[FLUX_NAME])))
+    app = str(notes.get(ARGOCD_TRACKING) or "").partition(":")[0]
+    if app:
+        namespace, _, name = app.rpartition("_")
+        found.append(("argocd-app", namespace, name))
+    return found
+
+
+def _unproven(obj: Obj, expect: Expect, version: Any) -> Check | None:
+    """Failed when nothing here proves the commit a HelmRelease whose chart names
+    none was applied from: no Kustomization or Argo CD target, or not the one it
+    names as its applier (one it names none of may be any of them)."""
+    if not expect.appliers:
+        return failed(f"chart {version} names no commit (only a GitRepository chart with "
+                      "reconcileStrategy: Revision does), so this HelmRelease alone cannot "
+                      f"prove {short_sha(expect.revision)}; also verify the Flux Kustomization "
+                      "(or Argo CD app) that applies it")
+    named = applied_by(obj)
+    if not named or any(kind == k and name == n and namespace in ("", ns)
+                        for kind, namespace, name in named for k, ns, n in expect.appliers):
+        return None
+    kind, namespace, name = named[0]
+    shown = f"{namespace}/{name}" if namespace else name
+    return failed(f"chart {version} names no commit, and this HelmRelease was applied by "
+                  f"{kind} {shown}, which is not a target here: add --{kind} {shown}, so "
+                  "that the run proves the commit")
 
 
 def check_flux(obj: Obj, expect: Expect) -> Check:

@@ -1,5 +1,6 @@
-"""The Kubernetes adapter: the only module that imports ``kubernetes`` (lazily,
-when verifying). One thread per target lists the object, then watches it from
+"""The Kubernetes adapter: with ``promoter.verify.kube_connect`` (the client and
+its errors) the only module that imports ``kubernetes`` (lazily, when
+verifying). One thread per target lists the object, then watches it from
 the list's resourceVersion; a dropped watch is re-established from the last
 resourceVersion seen, a 410 Gone relists. SDK errors stay here: 401/403 become
 AuthError; a 404 on the list or watch (the collection, not one object: a missing
@@ -18,89 +19,12 @@ from typing import Any
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
 from promoter.retry import RECONNECT
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
+from promoter.verify.kube_connect import CONNECT_SECONDS, translate
 from promoter.verify.watch import Follower, Sink
 
 WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
-CONNECT_SECONDS = 5.0
 UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
 STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
-
-
-def connect(kubeconfig: str | None, context: str | None) -> Any:
-    """An ApiClient from a kubeconfig file (or in-cluster config)."""
-    from kubernetes import client, config
-    from kubernetes.config.config_exception import ConfigException
-
-    try:
-        configuration = client.Configuration()
-        try:
-            load: Any = config.load_kube_config
-            load(config_file=kubeconfig, context=context, client_configuration=configuration)
-        except ConfigException:
-            if kubeconfig or context:
-                raise
-            incluster: Any = config.load_incluster_config
-            incluster(client_configuration=configuration)
-    except (ConfigException, OSError) as exc:
-        raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
-                         f"{f' context {context}' if context else ''}: {exc}; "
-                         "pass --kubeconfig/--context") from exc
-    from promoter import http_safety
-
-    for value in (getattr(configuration, "api_key", None) or {}).values():
-        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
-    from urllib3.util.retry import Retry
-
-    # urllib3 would follow a redirect to any origin (the request, and the judging of
-    # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
-    configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
-    return client.ApiClient(configuration)
-
-
-def translate(exc: Exception, what: str, server: str = "") -> PromoterError:
-    """An SDK or connection error as promoter's own (server text redacted)."""
-    from promoter.http_safety import redacted
-
-    return redacted(_translate(exc, what, server))
-
-
-def _translate(exc: Exception, what: str, server: str) -> PromoterError:
-    from kubernetes.client.exceptions import ApiException
-
-    if isinstance(exc, PromoterError):
-        return exc
-    if isinstance(exc, ApiException) and 300 <= int(exc.status or 0) < 400:
-        location = (exc.headers or {}).get("Location") or "another location"
-        return InputError(f"the Kubernetes API{f' at {server}' if server else ''} answered {what}"
-                          f" with a redirect ({exc.status}) to {location}; promoter follows no"
-                          " redirect from the Kubernetes API, so nothing goes elsewhere: point"
-                          " the kubeconfig's server at the API server itself")
-    if isinstance(exc, ApiException) and exc.status in (401, 403):
-        word = "authentication" if exc.status == 401 else "permission"
-        return AuthError(f"Kubernetes API refused {what} ({exc.status} {exc.reason}); check the "
-                         f"kubeconfig's credentials and RBAC ({word})")
-    if isinstance(exc, ApiException):
-        return PromoterError(f"Kubernetes API error on {what}: {exc.status} {exc.reason}")
-    where = f" at {server}" if server else ""
-    return PromoterError(f"cannot reach the Kubernetes API{where} for {what}: {cause(exc)}")
-
-
-def cause(exc: BaseException) -> str:
-    """The innermost reason of a connection error, in words (not ``MaxRetryError``)."""
-    inner: BaseException = exc
-    while True:
-        nxt = getattr(inner, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = inner.__cause__ or inner.__context__
-        if not isinstance(nxt, BaseException) or nxt is inner:
-            break
-        inner = nxt
-    text = str(inner)
-    for words in ("Connection refused", "timed out", "Name or service not known",
-                  "certificate verify failed", "No route to host", "Connection reset"):
-        if words.lower() in text.lower():
-            return words.lower()
-    return text.rpartition(": ")[2][:200] or type(inner).__name__
 
 
 def not_served(resource: tuple[str, str, str]) -> VerifyFailed:
@@ -254,7 +178,7 @@ def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]
 def with_pods(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """An enricher attaching the Pods of a workload's newest revision (for the
     image check on containerStatuses); none when that revision is unknown."""
-    from promoter.verify.workloads import PODS, new_pods_labels
+    from promoter.verify.pods import PODS, new_pods_labels
 
     def enrich(obj: dict[str, Any]) -> dict[str, Any]:
         namespace = str((obj.get("metadata") or {}).get("namespace") or "")

@@ -3,6 +3,7 @@ compares against. Everything here is pure: plain dicts in, frozen values out."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ WAITING = "waiting"
 FAILED = "failed"
 
 Obj = Mapping[str, Any]
+COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,64}")  # a commit id, maybe abbreviated
 Ancestry = Callable[[str, str], bool]  # (ancestor, descendant) -> bool
 
 
@@ -46,9 +48,10 @@ class Expect:
     allow_paused: bool = False
     is_ancestor: Ancestry | None = None
     repo_url: str | None = None  # the config repository, to pick a multi-source app's source
-    # another target (a Flux Kustomization, an Argo CD app) ties the run to the commit,
-    # so a HelmRelease whose chart names no commit may pass on its own state
-    commit_elsewhere: bool = False
+    # the targets that tie the run to the commit (Flux Kustomizations, Argo CD apps) as
+    # (kind, namespace, name): a HelmRelease whose chart names no commit may pass on its
+    # own state beside the one that applied it
+    appliers: tuple[tuple[str, str, str], ...] = ()
 
 
 def ready(reason: str, revision: str | None = None) -> Check:
@@ -78,8 +81,10 @@ def revision_matches(expect: Expect, seen: str | None) -> bool:
 
     Exact match (either may be abbreviated to 7+ hex digits) always counts;
     descendants count only when an ancestry function is available. A commit the
-    ancestry function does not know (LookupError: not fetched yet) is no match."""
-    if not seen:
+    ancestry function does not know (LookupError: not fetched yet) is no match,
+    and so is anything that is no commit SHA (a Helm chart version, a tag or
+    branch name: git would resolve it to some commit)."""
+    if not seen or not COMMIT_SHA.fullmatch(seen):
         return False
     want, got = expect.revision.lower(), seen.lower()
     if got == want or (min(len(got), len(want)) >= 7 and (got.startswith(want) or

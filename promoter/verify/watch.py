@@ -123,14 +123,18 @@ def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
 
 
 def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock,
-         progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
-    """Run the sources until verified, failed or timed out."""
+         progress: Progress | None = None, heartbeat: float = HEARTBEAT,
+         start: float | None = None) -> VerifyResult:
+    """Run the sources until verified, failed or timed out (``timeout`` seconds
+    after ``start``, by default now)."""
+    start = clock.now() if start is None else start
     events: queue.Queue[tuple[int, Any]] = queue.Queue()
     checks = [UNSEEN] * len(watched)
     for index, item in enumerate(watched):
         item.source.start(index, lambda i, obj: events.put((i, obj)))
     try:
-        return _loop(watched, checks, events, (timeout, settle, heartbeat), clock, progress)
+        return _loop(watched, checks, events, (start, timeout, settle, heartbeat), clock,
+                     progress)
     finally:
         for item in watched:
             item.source.stop()
@@ -167,11 +171,10 @@ def _drain(watched: Sequence[Watched], checks: list[Check], seen: set[int],
 
 
 def _loop(watched: Sequence[Watched], checks: list[Check],
-          events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float],
+          events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float, float],
           clock: Clock, progress: Progress | None) -> VerifyResult:
-    timeout, settle, heartbeat = limits
+    start, timeout, settle, heartbeat = limits
     seen: set[int] = set()  # targets whose object was seen at least once
-    start = clock.now()
     deadline, said, said_at, ready_since = start + timeout, "", start, None
     while True:
         now = clock.now()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promoter.images import ImageRef, try_parse
+from promoter.verify.pods import PODS, pods_check
 from promoter.verify.rules import (
     Check,
     Expect,
@@ -172,10 +173,15 @@ def containers(obj: Obj) -> list[Mapping[str, Any]]:
     return [*(pod.get("initContainers") or ()), *(pod.get("containers") or ())]
 
 
+def of_repository(obj: Obj, want: ImageRef) -> list[Mapping[str, Any]]:
+    """The pod template's containers (init containers too) of ``want``'s repository."""
+    return [c for c in containers(obj)
+            if (ref := try_parse(str(c.get("image", "")))) and ref.repository == want.repository]
+
+
 def image_check(obj: Obj, want: ImageRef) -> Check | None:
     """None when every container of ``want``'s repository runs ``want``."""
-    ours = [c for c in containers(obj)
-            if (ref := try_parse(str(c.get("image", "")))) and ref.repository == want.repository]
+    ours = of_repository(obj, want)
     if not ours:
         return waiting(f"no container runs {want.repository}")
     stale = [f"{c.get('name')}={c.get('image')}" for c in ours
@@ -221,69 +227,8 @@ def check_workload(obj: Obj, expect: Expect) -> Check:
     template = image_check(obj, expect.image)
     if template is not None or rolled.state != "ready" or PODS not in obj:
         return template or rolled
-    return pods_check(list(obj[PODS]), expect.image) or rolled
-
-
-PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
-
-
-def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str, str] | None:
-    """The labels of the Pods of the workload's newest revision, None if unknown:
-    Deployment -- its ReplicaSet of the same ``deployment.kubernetes.io/revision``
-    (``pod-template-hash``); StatefulSet -- ``controller-revision-hash`` =
-    ``status.updateRevision``; DaemonSet -- ``pod-template-generation``;
-    Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``."""
-    spec, status, generation = _meta(obj)
-    labels = dict((spec.get("selector") or {}).get("matchLabels") or {})
-    kind, meta = obj.get("kind"), obj.get("metadata") or {}
-    if kind == "Deployment":
-        key = "deployment.kubernetes.io/revision"
-        revision = (meta.get("annotations") or {}).get(key)
-        owned = [rs for rs in replicasets()
-                 if any(ref.get("kind") == "Deployment" and ref.get("name") == meta.get("name")
-                        for ref in (rs.get("metadata") or {}).get("ownerReferences") or ())
-                 and ((rs.get("metadata") or {}).get("annotations") or {}).get(key) == revision]
-        hashes = [((rs.get("metadata") or {}).get("labels") or {}).get("pod-template-hash")
-                  for rs in owned]
-        found = {"pod-template-hash": hashes[0]} if revision and hashes and hashes[0] else None
-    elif kind == "StatefulSet" and status.get("updateRevision"):
-        found = {"controller-revision-hash": str(status["updateRevision"])}
-    elif kind == "DaemonSet":
-        found = {"pod-template-generation": str(generation)}
-    elif kind == "Rollout" and status.get("currentPodHash"):
-        found = {"rollouts-pod-template-hash": str(status["currentPodHash"])}
-    else:
-        found = None
-    return {**labels, **found} if found else None
-
-
-def _pod_ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or ())
-
-
-def pods_check(pods: list[Obj], want: ImageRef) -> Check | None:
-    """None when every ready Pod of the new revision runs ``want`` (containerStatuses
-    ``image``, and ``imageID`` when a digest is wanted), and at least one is ready."""
-    ready_pods = [p for p in pods if _pod_ready(p)]
-    if not ready_pods:
-        return waiting(f"no ready Pod of the new revision runs {want} yet")
-    stale = []
-    for pod in ready_pods:
-        for status in (pod.get("status") or {}).get("containerStatuses") or ():
-            ref = try_parse(str(status.get("image", "")))
-            image_id = str(status.get("imageID", ""))
-            if ref is None or ref.repository != want.repository:
-                continue
-            digest_ok = not want.digest or image_id.endswith(want.digest)
-            tag_ok = bool(want.digest) or image_matches(want, str(status.get("image")))
-            if not (digest_ok and tag_ok):
-                name = (pod.get("metadata") or {}).get("name")
-                stale.append(f"{name}/{status.get('name')}={status.get('image')} "
-                             f"({image_id or 'no imageID'})")
-    if stale:
-        return waiting(f"ready Pods run another image ({', '.join(stale)}), want {want}")
-    return None
+    names = [str(c.get("name")) for c in of_repository(obj, expect.image)]
+    return pods_check(list(obj[PODS]), expect.image, names) or rolled
 
 
 def workload_health(obj: Obj) -> dict[str, str]:

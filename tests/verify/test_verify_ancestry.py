@@ -149,3 +149,28 @@ def test_without_an_origin_an_unknown_commit_is_no_match_yet(
     git(work, "remote", "remove", "origin")
     with pytest.raises(LookupError):
         repo_ancestry(str(work))("0" * 40, shas[2])
+
+
+@pytest.mark.parametrize("seen", ["1.2.3", "main", "HEAD", "v2"])
+def test_a_revision_that_is_no_commit_sha_is_no_match(
+        remote: tuple[Path, Path, list[str]], seen: str) -> None:
+    """An Argo CD app whose source is a Helm chart syncs chart version 1.2.3;
+    the config repository happens to have a tag (or branch) of that name on a
+    descendant of the merge commit. git would resolve the name: only a commit
+    SHA the cluster names is compared, so the app is not verified."""
+    import verify_objects as o
+
+    from promoter.verify.argocd import check_application
+    from promoter.verify.rules import Expect
+
+    _, work, shas = remote
+    git(work, "tag", "1.2.3")
+    git(work, "tag", "v2")
+    app = o.application(seen)
+    app["spec"]["source"] = {"repoURL": "https://charts.example/stable", "chart": "api",
+                             "targetRevision": seen}
+    expect = Expect(shas[0], is_ancestor=repo_ancestry(str(work)),
+                    repo_url="https://git.example/config")
+    check = check_application(o.checked(app), expect)
+    assert check.state == "waiting", check.reason
+    assert check.reason.startswith(f"synced revision {seen} is not {shas[0][:12]}")

@@ -172,6 +172,8 @@ def test_kubectl_get_and_rollout_status(kube: FakeKube, tmp_path: Any) -> None:
     (o.deployment(f"{o.IMAGE}:2.0"), "spec.template.spec.containers[0].imagee"),
     (o.daemonset(f"{o.IMAGE}:2.0"), "spec.replicas"),
     (o.rollout(f"{o.IMAGE}:2.0"), "status.healthy"),
+    (o.pod("api-0", {"app": "api"}, f"{o.IMAGE}:2.0"), "status.initContainerStatus"),
+    (o.pod("api-0", {"app": "api"}, f"{o.IMAGE}:2.0"), "status.containerStatuses[0].imageId"),
 ])
 def test_a_fixture_with_a_field_the_schema_lacks_fails(kube: FakeKube, obj: dict[str, Any],
                                                        field: str) -> None:

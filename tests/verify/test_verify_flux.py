@@ -13,7 +13,7 @@ from promoter.verify.rules import Expect
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 ALONE = Expect(SHA)
-BESIDE = Expect(SHA, commit_elsewhere=True)  # a Kustomization/Argo CD target proves the commit
+BESIDE = Expect(SHA, appliers=(("flux-kustomization", "flux-system", "apps"),))  # proves it
 CHART = f"1.2.3+{SHA[:12]}"
 
 

@@ -1,0 +1,120 @@
+"""Reaching the Kubernetes API (kubernetes imported lazily, only here and in
+``promoter.verify.kube``): an ApiClient from a kubeconfig, loaded within the
+verification's timeout and refused when its server URL carries credentials;
+SDK and connection errors translated into promoter's own, redacted.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
+
+CONNECT_SECONDS = 5.0
+
+
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> Any:
+    """An ApiClient from a kubeconfig file (or in-cluster config), loaded within
+    ``timeout`` seconds (WaitTimeout): the client runs a kubeconfig's exec
+    credential plugin (or an auth provider's refresh) with no time limit of its
+    own. A plugin still running then is left to end by itself."""
+    done: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            done["api"] = _connect(kubeconfig, context)
+        except BaseException as exc:  # re-raised in the caller's thread
+            done["error"] = exc
+
+    thread = threading.Thread(target=load, daemon=True, name="verify-kubeconfig")
+    thread.start()
+    thread.join(timeout or None)
+    if thread.is_alive():
+        raise WaitTimeout(f"loading kubeconfig {kubeconfig or '~/.kube/config'}: its exec "
+                          f"credential plugin or auth provider did not answer within --timeout "
+                          f"({timeout:g}s); check it (can it log in without a terminal or "
+                          "browser?) or raise --timeout")
+    if "error" in done:
+        raise done["error"]
+    return done["api"]
+
+
+def _connect(kubeconfig: str | None, context: str | None) -> Any:
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        configuration = client.Configuration()
+        try:
+            load: Any = config.load_kube_config
+            load(config_file=kubeconfig, context=context, client_configuration=configuration)
+        except ConfigException:
+            if kubeconfig or context:
+                raise
+            incluster: Any = config.load_incluster_config
+            incluster(client_configuration=configuration)
+    except (ConfigException, OSError) as exc:
+        raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
+                         f"{f' context {context}' if context else ''}: {exc}; "
+                         "pass --kubeconfig/--context") from exc
+    from promoter import http_safety, remote
+
+    remote.refuse_credentials(
+        remote.parse(str(configuration.host or "")),
+        f"kubeconfig {kubeconfig or '~/.kube/config'}: server",
+        "give them as the kubeconfig user's token, client certificate or exec plugin")
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
+    from urllib3.util.retry import Retry
+
+    # urllib3 would follow a redirect to any origin (the request, and the judging of
+    # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
+    configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
+    return client.ApiClient(configuration)
+
+
+def translate(exc: Exception, what: str, server: str = "") -> PromoterError:
+    """An SDK or connection error as promoter's own (server text redacted)."""
+    from promoter.http_safety import redacted
+
+    return redacted(_translate(exc, what, server))
+
+
+def _translate(exc: Exception, what: str, server: str) -> PromoterError:
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, PromoterError):
+        return exc
+    if isinstance(exc, ApiException) and 300 <= int(exc.status or 0) < 400:
+        location = (exc.headers or {}).get("Location") or "another location"
+        return InputError(f"the Kubernetes API{f' at {server}' if server else ''} answered {what}"
+                          f" with a redirect ({exc.status}) to {location}; promoter follows no"
+                          " redirect from the Kubernetes API, so nothing goes elsewhere: point"
+                          " the kubeconfig's server at the API server itself")
+    if isinstance(exc, ApiException) and exc.status in (401, 403):
+        word = "authentication" if exc.status == 401 else "permission"
+        return AuthError(f"Kubernetes API refused {what} ({exc.status} {exc.reason}); check the "
+                         f"kubeconfig's credentials and RBAC ({word})")
+    if isinstance(exc, ApiException):
+        return PromoterError(f"Kubernetes API error on {what}: {exc.status} {exc.reason}")
+    where = f" at {server}" if server else ""
+    return PromoterError(f"cannot reach the Kubernetes API{where} for {what}: {cause(exc)}")
+
+
+def cause(exc: BaseException) -> str:
+    """The innermost reason of a connection error, in words (not ``MaxRetryError``)."""
+    inner: BaseException = exc
+    while True:
+        nxt = getattr(inner, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException) or nxt is inner:
+            break
+        inner = nxt
+    text = str(inner)
+    for words in ("Connection refused", "timed out", "Name or service not known",
+                  "certificate verify failed", "No route to host", "Connection reset"):
+        if words.lower() in text.lower():
+            return words.lower()
+    return text.rpartition(": ")[2][:200] or type(inner).__name__
