@@ -1,16 +1,18 @@
 """Walk a share of a tree in a forked child process, so that a second CPU
-lists directories and reads files while this process walks (and parses) its
-own part. Threads do not help here: every file is a few system calls with the
-GIL taken back after each, and two threads spent more time handing the GIL
-over than they saved (measured: benchmarks/README.md, update).
+lists directories, reads files and plans candidates while this process walks
+(and plans) its own part. Threads do not help here: every file is a few system
+calls with the GIL taken back after each, and two threads spent more time
+handing the GIL over than they saved (measured: benchmarks/README.md, update).
 
-The child only answers "which of these paths are worth handing on" (the
-paths of its share, in walk order, that hold a needle or cannot be read); the
-walk reads each of them again itself, with every check of a serial walk. When
-anything is unusual in the child (an exception: a symlink out of the tree, an
-unreadable directory; a signal; a short answer), its answer is dropped and
-this process walks the share itself, meeting the same error at the same place:
-the paths, their order and the errors are the serial walk's.
+The child answers with one marshalled value (scan.py says what: the paths of
+its share worth handing on, in walk order, and for each candidate it could
+plan, its outcome: planned.py); the walk reads each of those paths again
+itself, with every check of a serial walk, and uses an outcome only for the
+bytes it was planned from. When anything is unusual in the child (an
+exception: a symlink out of the tree, an unreadable directory; a signal; a
+short or malformed answer), its answer is dropped and this process walks the
+share itself, meeting the same error at the same place: the paths, their
+order, the plan and the errors are the serial walk's.
 
 Only where ``os.fork`` exists, more than one CPU is usable, and no other
 thread runs in this process (a child forked beside threads can inherit a lock
@@ -25,9 +27,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
+T = TypeVar("T")
 
 
 class Share:
@@ -38,8 +41,9 @@ class Share:
         self._pid = pid
         self._fd = fd
 
-    def paths(self) -> list[str] | None:
-        """The child's paths in walk order, or None: walk ``names`` here."""
+    def answer(self, check: Callable[[object], T | None]) -> T | None:
+        """The child's answer as ``check`` makes it of the unmarshalled value,
+        or None (the child failed, or ``check`` refused it): walk ``names`` here."""
         try:
             data = _read_all(self._fd)
         except BaseException:
@@ -55,9 +59,7 @@ class Share:
             found = marshal.loads(data)
         except (EOFError, ValueError, TypeError):
             return None
-        if not isinstance(found, list) or not all(isinstance(p, str) for p in found):
-            return None
-        return found
+        return check(found)
 
     def cancel(self) -> None:
         """Stop the child (the walk was left early) and reap it."""
@@ -71,7 +73,7 @@ class Share:
             self._fd = -1
 
 
-def start(names: list[str], work: Callable[[], list[str]]) -> Share | None:
+def start(names: list[str], work: Callable[[], list[Any]]) -> Share | None:
     """``work()`` running in a child process, or None where forking is not
     possible or not safe (the caller walks ``names`` itself)."""
     if not _can_fork():
@@ -96,7 +98,7 @@ def start(names: list[str], work: Callable[[], list[str]]) -> Share | None:
 
 
 def _child(
-    read_fd: int, write_fd: int, work: Callable[[], list[str]], mask: set[int | signal.Signals]
+    read_fd: int, write_fd: int, work: Callable[[], list[Any]], mask: set[int | signal.Signals]
 ) -> NoReturn:
     """Run ``work`` and write its answer; never returns into the caller's code
     (``os._exit``: no cleanup handlers, no buffered output of the parent's).
@@ -108,14 +110,18 @@ def _child(
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
-        view = memoryview(marshal.dumps(work()))
-        while view:
-            view = view[os.write(write_fd, view):]
+        _send(write_fd, marshal.dumps(work()))
         code = 0
     except BaseException:  # any failure: the parent walks the share itself
         pass
     finally:
         os._exit(code)
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _read_all(fd: int) -> bytes:

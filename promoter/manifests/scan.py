@@ -21,24 +21,27 @@ refused rather than read (reading.py).
 
 The first directory with SPLIT_AT subdirectories or more shares the second
 half of them with a child process where that is safe (forked.py): the child
-only tells which of its paths are worth reading and this process reads those
-again itself, so the candidates, their order, the skips and the errors are a
-serial walk's.
+tells which of its paths are worth reading and, when planning an update, the
+plan of each candidate among them (planned.py); this process reads those
+again itself and plans any file whose bytes are not those the child planned
+from, so the candidates, their order, the plan, the skips and the errors are
+a serial walk's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from promoter.errors import BadYaml, InputError, NotRegular
+from promoter.errors import InputError, NotRegular
 from promoter.images import ImageRef
-from promoter.manifests import candidate, follow, forked, held, overlay, regions
-from promoter.manifests.candidate import Candidate, bad_file
-from promoter.manifests.reading import read_regular, worth_reading
+from promoter.manifests import follow, forked, overlay, planned, regions
+from promoter.manifests.candidate import Candidate
+from promoter.manifests.reading import read_regular
 from promoter.manifests.records import FileEdit, Found, Plan, Skip
 
 __all__ = ["Candidate", "candidates", "plan_update", "read_regular"]
@@ -58,21 +61,22 @@ def plan_update(
     referenced: list[str] = []  # files holding a reference, edited or not
     needles = needles_for(ref.repository, keys)
     words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with collector_paused(), contextlib.closing(candidates(root, paths, needles)) as found:
+    plan_one = functools.partial(planned.plan_one, ref=ref, keys=keys, expect=expect,
+                                 words=words)
+    planner = planned.Planner(plan_one)  # the forked walk's child plans its share with it
+    with collector_paused(), contextlib.closing(
+            candidates(root, paths, needles, planner)) as found:
         for cand in found:
-            try:
-                edited = candidate.edit(cand, ref, keys, expect, words)
-            except BadYaml as exc:
-                skipped.append(bad_file(cand, exc))
+            outcome = planner.take(cand) or plan_one(cand)
+            if outcome.bad is not None:
+                skipped.append(outcome.bad)
                 referenced.append(cand.file)
                 continue
-            if edited.referenced:
+            if outcome.referenced:
                 referenced.append(cand.file)
-            skipped.extend(edited.skips)
-            if edited.changes:
-                after = edited.text.encode("utf-8")
-                edits.append(held.file_edit(cand.file, cand.path, cand.data, after,
-                                            edited.changes))
+            skipped.extend(outcome.skips)
+            if outcome.edit is not None:
+                edits.append(outcome.edit)
     from promoter.manifests import found as finding
 
     inherited: list[str] = []  # files of overlays' resources with a Flux ${var} for ref
@@ -113,16 +117,20 @@ def needles_for(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
 
 
 def candidates(
-    root: Path, paths: Sequence[str], needles: Sequence[bytes]
+    root: Path, paths: Sequence[str], needles: Sequence[bytes],
+    planner: planned.Planner | None = None,
 ) -> Generator[Candidate, None, None]:
-    """Files under ``paths`` whose bytes contain any of ``needles``."""
+    """Files under ``paths`` whose bytes contain any of ``needles``. With
+    ``planner``, a forked walk's child also plans its candidates and leaves
+    the outcomes in ``planner.answers``, for ``planner.take``."""
     real_root = Path(os.path.realpath(root))
     paths = paths or ["."]
     seen: set[str] | None = set() if len(paths) > 1 else None  # PATHs may overlap
     for given in paths:
         start = _inside(real_root, root / given, given)
         if start.is_dir():
-            with contextlib.closing(_walk(real_root, str(start), tuple(needles))) as walked:
+            walked = _walk(real_root, str(start), tuple(needles), planner)
+            with contextlib.closing(walked):
                 yield from _read_each(walked, real_root, False, needles, seen)
         elif os.path.lexists(start):
             yield from _read_each([str(start)], real_root, True, needles, seen)
@@ -165,14 +173,16 @@ def _inside(real_root: Path, path: Path, given: str) -> Path:
 
 
 def _walk(
-    real_root: Path, top: str, needles: tuple[bytes, ...] | None = None
+    real_root: Path, top: str, needles: tuple[bytes, ...] | None = None,
+    planner: planned.Planner | None = None,
 ) -> Generator[str, None, None]:
     """Manifest files under ``top``: a directory's files in name order, then its
     subdirectories in name order. Only names are kept for the directories still
     to visit (not 100,000 full paths for a wide directory). With ``needles``,
     the second half of the first directory with SPLIT_AT subdirectories or more
     is walked by a child process, which passes on only the paths worth reading
-    (forked.py): the order and the errors stay the serial walk's."""
+    and, with ``planner``, the outcomes of the candidates it planned
+    (forked.py): the order, the plan and the errors stay the serial walk's."""
     stack: list[tuple[str, list[str | forked.Share]]] = [("", [top])]
     shares: list[forked.Share] = []
     try:
@@ -183,7 +193,7 @@ def _walk(
                 continue
             item = pending.pop()
             if isinstance(item, forked.Share):
-                found = item.paths()
+                found = item.answer(functools.partial(_answer, planner=planner))
                 if found is None:  # the child gave no answer: walk its share here
                     stack.append((parent, list(reversed(item.names))))
                 else:
@@ -196,7 +206,8 @@ def _walk(
                 yield prefix + name
             later: list[str | forked.Share] = list(subdirs)
             if needles is not None and len(subdirs) >= SPLIT_AT:
-                share = _share(real_root, directory, subdirs[len(subdirs) // 2 :], needles)
+                names = subdirs[len(subdirs) // 2 :]
+                share = _share(real_root, directory, names, needles, planner)
                 if share is not None:
                     shares.append(share)
                     later = [*subdirs[: len(subdirs) // 2], share]
@@ -209,16 +220,63 @@ def _walk(
 
 
 def _share(
-    real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...]
+    real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...],
+    planner: planned.Planner | None,
 ) -> forked.Share | None:
-    """A child walking ``names`` under ``directory``, answering with the paths
-    worth reading, in walk order."""
+    """A child walking ``names`` under ``directory``, answering in walk order
+    with the paths worth reading, each candidate with its outcome where it
+    planned one."""
 
-    def work() -> list[str]:
-        return [path for name in names for path in _walk(real_root, os.path.join(directory, name))
-                if worth_reading(path, needles)]
+    def work() -> list[str | tuple[str, planned.Wire]]:
+        return [entry for name in names for path in _walk(real_root, os.path.join(directory, name))
+                if (entry := _entry(real_root, path, needles, planner)) is not None]
 
     return forked.start(names, work)
+
+
+def _entry(
+    real_root: Path, path: str, needles: tuple[bytes, ...], planner: planned.Planner | None
+) -> str | tuple[str, planned.Wire] | None:
+    """What the child says of ``path``: nothing (no needle in it), the path
+    (hand it on: a candidate, or a file that cannot be read and is reported),
+    or the path and its outcome (a candidate it planned)."""
+    try:
+        data = read_regular(path)
+    except (NotRegular, OSError):
+        return path
+    if not any(needle in data for needle in needles):
+        return None
+    if planner is None:
+        return path
+    try:
+        outcome = planner.plan(Candidate(Path(path), _rel(path, real_root), False, data))
+    except Exception:  # a conflict, an error: met again when this file is planned serially
+        return path
+    return path, planned.to_wire(outcome, data)
+
+
+def _answer(found: object, planner: planned.Planner | None) -> list[str] | None:
+    """The paths of a child's answer, its outcomes left in ``planner``; None
+    when the answer is not exactly the shape ``_share`` makes."""
+    if type(found) is not list:
+        return None
+    paths: list[str] = []
+    outcomes: dict[str, planned.Planned] = {}
+    for entry in found:
+        if type(entry) is str:
+            paths.append(entry)
+            continue
+        if planner is None or type(entry) is not tuple or len(entry) != 2:
+            return None
+        path, wire = entry
+        outcome = planned.from_wire(wire)
+        if type(path) is not str or outcome is None:
+            return None
+        paths.append(path)
+        outcomes[str(Path(path))] = outcome
+    if planner is not None:
+        planner.answers.update(outcomes)
+    return paths
 
 
 def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
