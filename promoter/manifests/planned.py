@@ -14,13 +14,20 @@ in the child in any other way (a conflict with ``--expect``, any exception
 but BadYaml) comes back without an outcome and is planned here, so the error
 is the serial walk's, raised at the same file.
 
-The answer holds no file contents beyond a FileEdit's changed pieces.
+The child's answer is a list in walk order of paths (hand it on: no outcome)
+and (path, outcome) pairs (``paths_of`` reads it, refusing any other shape).
+It holds no file contents beyond a FileEdit's changed pieces. CRC-32 rather
+than a cryptographic digest: it tells a file changed meanwhile (an editor, a
+checkout) at a third of SHA-256's cost on the parent's critical path, and it is
+what held.py trusts between planning and writing; whoever can write the tree
+while promoter runs can as well change a file after it is planned.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
 from promoter.errors import BadYaml
@@ -102,6 +109,31 @@ def _same(planned: Planned, data: bytes) -> bool:
             return False
         at = piece.start + len(piece.old)
     return True
+
+
+def paths_of(found: object, planner: Planner | None) -> list[str] | None:
+    """The paths of a child's answer (a list of paths, and of (path, wire)
+    pairs for the candidates it planned), its outcomes left in ``planner``;
+    None when the answer is not exactly that shape."""
+    if type(found) is not list:
+        return None
+    paths: list[str] = []
+    outcomes: dict[str, Planned] = {}
+    for entry in found:
+        if type(entry) is str:
+            paths.append(entry)
+            continue
+        if planner is None or type(entry) is not tuple or len(entry) != 2:
+            return None
+        path, wire = entry
+        outcome = from_wire(wire)
+        if type(path) is not str or outcome is None:
+            return None
+        paths.append(path)
+        outcomes[str(Path(path))] = outcome
+    if planner is not None:
+        planner.answers.update(outcomes)
+    return paths
 
 
 def to_wire(outcome: Outcome, data: bytes) -> Wire:

@@ -193,7 +193,7 @@ def _walk(
                 continue
             item = pending.pop()
             if isinstance(item, forked.Share):
-                found = item.answer(functools.partial(_answer, planner=planner))
+                found = item.answer(functools.partial(planned.paths_of, planner=planner))
                 if found is None:  # the child gave no answer: walk its share here
                     stack.append((parent, list(reversed(item.names))))
                 else:
@@ -225,7 +225,7 @@ def _share(
 ) -> forked.Share | None:
     """A child walking ``names`` under ``directory``, answering in walk order
     with the paths worth reading, each candidate with its outcome where it
-    planned one."""
+    planned one (the answer planned.paths_of reads)."""
 
     def work() -> list[str | tuple[str, planned.Wire]]:
         return [entry for name in names for path in _walk(real_root, os.path.join(directory, name))
@@ -253,30 +253,6 @@ def _entry(
     except Exception:  # a conflict, an error: met again when this file is planned serially
         return path
     return path, planned.to_wire(outcome, data)
-
-
-def _answer(found: object, planner: planned.Planner | None) -> list[str] | None:
-    """The paths of a child's answer, its outcomes left in ``planner``; None
-    when the answer is not exactly the shape ``_share`` makes."""
-    if type(found) is not list:
-        return None
-    paths: list[str] = []
-    outcomes: dict[str, planned.Planned] = {}
-    for entry in found:
-        if type(entry) is str:
-            paths.append(entry)
-            continue
-        if planner is None or type(entry) is not tuple or len(entry) != 2:
-            return None
-        path, wire = entry
-        outcome = planned.from_wire(wire)
-        if type(path) is not str or outcome is None:
-            return None
-        paths.append(path)
-        outcomes[str(Path(path))] = outcome
-    if planner is not None:
-        planner.answers.update(outcomes)
-    return paths
 
 
 def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:

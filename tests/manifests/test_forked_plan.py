@@ -16,7 +16,7 @@ import pytest
 
 from promoter import images
 from promoter.errors import ConflictError
-from promoter.manifests import candidate, forked, plan_update, planned, scan
+from promoter.manifests import candidate, forked, plan_update, planned, regions, scan
 from promoter.manifests.records import Plan
 
 POD = "spec:\n  containers:\n  - image: x/api:1\n  - image: x/web:1\n"
@@ -315,3 +315,26 @@ def _pid_from(fifo: Path) -> int:
         return int(os.read(fd, 32))
     finally:
         os.close(fd)
+
+
+def test_only_an_answer_of_the_exact_shape_is_read(tmp_path: Path) -> None:
+    pod = tmp_path / "pod.yaml"
+    pod.write_bytes(POD.encode())
+    cand = candidate.Candidate(pod, "pod.yaml", False, pod.read_bytes())
+    outcome = planned.plan_one(cand, REF, (), None, regions_for_api())
+    wire = planned.to_wire(outcome, cand.data)
+    planner = planned.Planner(lambda cand: outcome)
+    assert planned.paths_of(["a", (str(pod), wire)], planner) == ["a", str(pod)]
+    assert planner.take(cand._replace(explicit=True)) is None  # named: planned here
+    planned.paths_of([(str(pod), wire)], planner)
+    assert planner.take(cand) == outcome
+    assert planner.take(cand) is None  # taken once
+    for bad in [("a",), {"a": 1}, [b"a"], [("a", wire, 1)], [(1, wire)], [("a", [*wire])],
+                [("a", wire[:6])], [None]]:
+        assert planned.paths_of(bad, planned.Planner(lambda cand: outcome)) is None, bad
+    assert planned.paths_of([(str(pod), wire)], None) is None  # no plans were asked for
+    assert planned.paths_of(["a", "b"], None) == ["a", "b"]
+
+
+def regions_for_api() -> regions.Prefilter:
+    return regions.Prefilter(("api",), False)
