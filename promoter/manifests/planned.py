@@ -14,8 +14,9 @@ in the child in any other way (a conflict with ``--expect``, any exception
 but BadYaml) comes back without an outcome and is planned here, so the error
 is the serial walk's, raised at the same file.
 
-The child's answer is a list in walk order of paths (hand it on: no outcome)
-and (path, outcome) pairs (``paths_of`` reads it, refusing any other shape).
+The child's answer says, for each subdirectory it took, its paths worth
+handing on in walk order, each with its outcome where the child planned one
+(``read_answer`` reads it, refusing any other shape).
 It holds no file contents beyond a FileEdit's changed pieces. CRC-32 rather
 than a cryptographic digest: it tells a file changed meanwhile (an editor, a
 checkout) at a third of SHA-256's cost on the parent's critical path, and it is
@@ -37,6 +38,7 @@ from promoter.manifests.candidate import Candidate
 from promoter.manifests.records import Change, FileEdit, Piece, Skip
 
 Wire = tuple[object, ...]  # one outcome as marshal-able plain values
+Entry = str | tuple[str, Wire]  # of the child's answer: a path, or a path and its outcome
 _SKIP = (str, int, str)
 _CHANGE = (str, int, int, str, str, str, str, tuple)
 _PIECE = (int, bytes, bytes)
@@ -111,28 +113,46 @@ def _same(planned: Planned, data: bytes) -> bool:
     return True
 
 
-def paths_of(found: object, planner: Planner | None) -> list[str] | None:
-    """The paths of a child's answer (a list of paths, and of (path, wire)
-    pairs for the candidates it planned), its outcomes left in ``planner``;
-    None when the answer is not exactly that shape."""
+def read_answer(
+    found: object, planner: Planner | None, first: int, count: int
+) -> dict[int, list[str]] | None:
+    """A child's answer (a list of (subdirectory index, entries) for the
+    subdirectories it took; an entry is a path, or (path, wire) for a
+    candidate it planned): the paths by index from ``first`` on, their
+    outcomes left in ``planner``. None when the answer is not exactly that
+    shape, or holds an outcome though none was asked for."""
     if type(found) is not list:
         return None
-    paths: list[str] = []
+    groups: dict[int, list[str]] = {}
     outcomes: dict[str, Planned] = {}
-    for entry in found:
+    seen: set[int] = set()
+    for group in found:
+        if not _fits(group, (int, list)) or not 0 <= group[0] < count or group[0] in seen:
+            return None
+        seen.add(group[0])
+        paths = _paths_of(group[1], outcomes if planner is not None else None)
+        if paths is None:
+            return None
+        if group[0] >= first:  # below: taken here as well, and walked here
+            groups[group[0]] = paths
+    if planner is not None:
+        planner.answers.update(outcomes)
+    return groups
+
+
+def _paths_of(entries: list[object], outcomes: dict[str, Planned] | None) -> list[str] | None:
+    paths: list[str] = []
+    for entry in entries:
         if type(entry) is str:
             paths.append(entry)
             continue
-        if planner is None or type(entry) is not tuple or len(entry) != 2:
+        if outcomes is None or not _fits(entry, (str, tuple)):
             return None
-        path, wire = entry
-        outcome = from_wire(wire)
-        if type(path) is not str or outcome is None:
+        outcome = from_wire(entry[1])
+        if outcome is None:
             return None
-        paths.append(path)
-        outcomes[str(Path(path))] = outcome
-    if planner is not None:
-        planner.answers.update(outcomes)
+        paths.append(entry[0])
+        outcomes[str(Path(entry[0]))] = outcome
     return paths
 
 

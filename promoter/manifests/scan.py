@@ -34,7 +34,7 @@ import contextlib
 import functools
 import gc
 import os
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from promoter.errors import InputError, NotRegular
@@ -179,11 +179,12 @@ def _walk(
     """Manifest files under ``top``: a directory's files in name order, then its
     subdirectories in name order. Only names are kept for the directories still
     to visit (not 100,000 full paths for a wide directory). With ``needles``,
-    the second half of the first directory with SPLIT_AT subdirectories or more
-    is walked by a child process, which passes on only the paths worth reading
-    and, with ``planner``, the outcomes of the candidates it planned
-    (forked.py): the order, the plan and the errors stay the serial walk's."""
-    stack: list[tuple[str, list[str | forked.Share]]] = [("", [top])]
+    the subdirectories of the first directory with SPLIT_AT of them or more are
+    shared with a child process, this process taking them from the first and
+    the child from the last (forked.py); the child passes on only the paths
+    worth reading and, with ``planner``, the outcomes of the candidates it
+    planned: the order, the plan and the errors stay the serial walk's."""
+    stack: list[tuple[str, list[str | list[str] | forked.Share]]] = [("", [top])]
     shares: list[forked.Share] = []
     try:
         while stack:
@@ -193,24 +194,26 @@ def _walk(
                 continue
             item = pending.pop()
             if isinstance(item, forked.Share):
-                found = item.answer(functools.partial(planned.paths_of, planner=planner))
-                if found is None:  # the child gave no answer: walk its share here
-                    stack.append((parent, list(reversed(item.names))))
+                index = item.claims.here()
+                if index is not None:  # the next subdirectory is this process's
+                    pending += (item, item.names[index])
                 else:
-                    yield from found
+                    pending += reversed(_rest(item, planner))
+                continue
+            if isinstance(item, list):  # what the child found in one subdirectory
+                yield from item
                 continue
             directory = os.path.join(parent, item)
             files, subdirs = _listing(real_root, directory)
             prefix = directory if directory.endswith(os.sep) else directory + os.sep
             for name in files:
                 yield prefix + name
-            later: list[str | forked.Share] = list(subdirs)
+            later: list[str | list[str] | forked.Share] = list(subdirs)
             if needles is not None and len(subdirs) >= SPLIT_AT:
-                names = subdirs[len(subdirs) // 2 :]
-                share = _share(real_root, directory, names, needles, planner)
+                share = _share(real_root, directory, subdirs, needles, planner)
                 if share is not None:
                     shares.append(share)
-                    later = [*subdirs[: len(subdirs) // 2], share]
+                    later = [share]
                     needles = None  # one child per walk
             if later:
                 stack.append((directory, later[::-1]))
@@ -219,24 +222,40 @@ def _walk(
             share.cancel()
 
 
+def _rest(share: forked.Share, planner: planned.Planner | None) -> list[str | list[str]]:
+    """The subdirectories this process did not take, in order: the child's
+    paths for each it walked, the name (to walk here) for any other."""
+    first, count = share.claims.front, len(share.names)
+    if first == count:  # all taken here: the child's answer is not needed
+        share.cancel()
+        return []
+    check = functools.partial(planned.read_answer, planner=planner, first=first, count=count)
+    groups = share.answer(check) or {}
+    return [groups.get(index, share.names[index]) for index in range(first, count)]
+
+
 def _share(
     real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...],
     planner: planned.Planner | None,
 ) -> forked.Share | None:
-    """A child walking ``names`` under ``directory``, answering in walk order
-    with the paths worth reading, each candidate with its outcome where it
-    planned one (the answer planned.paths_of reads)."""
+    """A child taking ``names`` under ``directory`` from the last, answering
+    for each it took with the paths worth reading in walk order, each
+    candidate with its outcome where it planned one (planned.read_answer)."""
 
-    def work() -> list[str | tuple[str, planned.Wire]]:
-        return [entry for name in names for path in _walk(real_root, os.path.join(directory, name))
-                if (entry := _entry(real_root, path, needles, planner)) is not None]
+    def work(take: Callable[[], int | None]) -> list[tuple[int, list[planned.Entry]]]:
+        taken = []
+        while (index := take()) is not None:
+            top = os.path.join(directory, names[index])
+            entries = (_entry(real_root, path, needles, planner) for path in _walk(real_root, top))
+            taken.append((index, [entry for entry in entries if entry is not None]))
+        return taken
 
     return forked.start(names, work)
 
 
 def _entry(
     real_root: Path, path: str, needles: tuple[bytes, ...], planner: planned.Planner | None
-) -> str | tuple[str, planned.Wire] | None:
+) -> planned.Entry | None:
     """What the child says of ``path``: nothing (no needle in it), the path
     (hand it on: a candidate, or a file that cannot be read and is reported),
     or the path and its outcome (a candidate it planned)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support import forking
 
 from promoter import images
 from promoter.errors import ConflictError
@@ -24,6 +25,12 @@ REF = images.parse_new("x/api:2")
 SERIAL = 10**9
 CHILD_HALF = ("apps/app-4/", "apps/app-5/", "apps/app-6/", "apps/app-7/")
 Edits = Callable[[], list[tuple[int, str]]]
+pytestmark = pytest.mark.usefixtures("halves")  # the child takes app-4..7, every time
+
+
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    forking.halves(monkeypatch)
 
 
 def tree(root: Path) -> Path:
@@ -321,20 +328,21 @@ def test_only_an_answer_of_the_exact_shape_is_read(tmp_path: Path) -> None:
     pod = tmp_path / "pod.yaml"
     pod.write_bytes(POD.encode())
     cand = candidate.Candidate(pod, "pod.yaml", False, pod.read_bytes())
-    outcome = planned.plan_one(cand, REF, (), None, regions_for_api())
+    outcome = planned.plan_one(cand, REF, (), None, regions.Prefilter(("api",), False))
     wire = planned.to_wire(outcome, cand.data)
     planner = planned.Planner(lambda cand: outcome)
-    assert planned.paths_of(["a", (str(pod), wire)], planner) == ["a", str(pod)]
+    answer = [(3, ["c"]), (1, ["a", (str(pod), wire)]), (0, ["x"])]
+    assert planned.read_answer(answer, planner, 1, 4) == {3: ["c"], 1: ["a", str(pod)]}
     assert planner.take(cand._replace(explicit=True)) is None  # named: planned here
-    planned.paths_of([(str(pod), wire)], planner)
+    planned.read_answer(answer, planner, 1, 4)
     assert planner.take(cand) == outcome
     assert planner.take(cand) is None  # taken once
-    for bad in [("a",), {"a": 1}, [b"a"], [("a", wire, 1)], [(1, wire)], [("a", [*wire])],
-                [("a", wire[:6])], [None]]:
-        assert planned.paths_of(bad, planned.Planner(lambda cand: outcome)) is None, bad
-    assert planned.paths_of([(str(pod), wire)], None) is None  # no plans were asked for
-    assert planned.paths_of(["a", "b"], None) == ["a", "b"]
-
-
-def regions_for_api() -> regions.Prefilter:
-    return regions.Prefilter(("api",), False)
+    for bad in [("a",), [(0, "a")], [(0, [b"a"])], [(0, [("a", wire, 1)])], [(0, [(1, wire)])],
+                [(0, [("a", [*wire])])], [(0, [("a", wire[:6])])], [(0, [None])],
+                [(4, ["a"])], [(-1, ["a"])], [(0, ["a"]), (0, ["b"])], [("0", ["a"])],
+                [(0, ["a"], 1)]]:
+        fresh = planned.Planner(lambda cand: outcome)
+        assert planned.read_answer(bad, fresh, 0, 4) is None, bad
+        assert not fresh.answers
+    assert planned.read_answer([(0, [(str(pod), wire)])], None, 0, 4) is None  # not asked for
+    assert planned.read_answer([(0, ["a", "b"])], None, 0, 4) == {0: ["a", "b"]}

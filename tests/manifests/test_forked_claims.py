@@ -1,0 +1,170 @@
+"""The forked walk's subdirectories are taken from both ends (forked.Claims):
+this process from the first, the child from the last, until they meet. A
+slow child takes little and is not waited for; where both take the same
+subdirectory this process's walk is kept; one taken by neither is walked
+here. The candidates, their order and the plan stay the serial walk's."""
+
+from __future__ import annotations
+
+import os
+import select
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from promoter import images
+from promoter.manifests import forked, plan_update, scan
+
+POD = "spec:\n  containers:\n  - image: x/api:1\n"
+REF = images.parse_new("x/api:2")
+SERIAL = 10**9
+Listed = Callable[[], list[tuple[int, str]]]
+
+
+def tree(root: Path) -> Path:
+    for n in range(8):
+        app = root / "tree" / "apps" / f"app-{n}"
+        (app / "nested").mkdir(parents=True)
+        (app / "deployment.yaml").write_text(POD)
+        (app / "nested" / "x.yaml").write_text(POD)
+    (root / "tree" / "a.yaml").write_text(POD)
+    return root / "tree"
+
+
+@pytest.fixture
+def listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Listed:
+    """(pid, app) of every apps/app-N listed, the child's too."""
+    log = tmp_path / "listed.log"
+    real = scan._listing
+
+    def logged(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+        if Path(directory).parent.name == "apps":
+            with log.open("a") as out:
+                out.write(f"{os.getpid()} {Path(directory).name}\n")
+        return real(real_root, directory)
+
+    monkeypatch.setattr(scan, "_listing", logged)
+
+    def taken() -> list[tuple[int, str]]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return [(int(pid), app) for pid, app in (line.split() for line in lines)]
+
+    return taken
+
+
+def serial_and_split(
+    root: Path, monkeypatch: pytest.MonkeyPatch, *splits: int
+) -> Iterator[object]:
+    """The candidates and the plan, serial then split (or as ``splits`` say)."""
+    for split_at in splits or (SERIAL, 4):
+        monkeypatch.setattr(scan, "SPLIT_AT", split_at)
+        yield [(c.file, c.problem) for c in scan.candidates(root, ["."], [b"x/api"])]
+        yield plan_update(root, ["."], REF)
+
+
+def apps_of(log: list[tuple[int, str]], here: bool) -> list[str]:
+    return sorted(app for pid, app in log if (pid == os.getpid()) == here)
+
+
+def test_claims_meet_in_the_middle() -> None:
+    claims = forked.Claims(5)
+    try:
+        assert [claims.here(), claims.there(), claims.there(), claims.here()] == [0, 4, 3, 1]
+        assert [claims.here(), claims.here(), claims.there()] == [2, None, None]
+        assert claims.front == 3
+    finally:
+        claims.close()
+
+
+def test_a_slow_child_takes_little_and_is_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    serial_found, serial_plan = serial_and_split(root, monkeypatch, SERIAL)
+    started = os.pipe()  # the child, in app-7, tells this process (waiting in app-0)
+    go = os.pipe()  # and waits until this process lists app-6
+    real, parent = scan._listing, os.getpid()
+
+    def listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+        if os.getpid() != parent and directory.endswith("app-7"):
+            os.write(started[1], b"!")
+            _take(go[0])
+        elif directory.endswith("app-0"):
+            _take(started[0])
+        elif directory.endswith("app-6"):
+            os.write(go[1], b"!")
+        return real(real_root, directory)
+
+    monkeypatch.setattr(scan, "_listing", listing)
+    try:
+        found, plan = serial_and_split(root, monkeypatch, 4)
+    finally:
+        for fd in (*started, *go):
+            os.close(fd)
+    assert (found, plan) == (serial_found, serial_plan)
+    log = listed()[16:]  # after the serial walks'
+    assert apps_of(log, here=False) == ["app-7", "app-7"]  # the candidates' walk, the plan's
+    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(7)] * 2)
+
+
+def _take(fd: int) -> None:
+    assert select.select([fd], [], [], 10)[0], "no word from the other process"
+    os.read(fd, 1)
+
+
+def test_where_both_take_a_subdirectory_this_processs_walk_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    here = forked.Claims.here
+    downwards: list[int] = []
+
+    def here_to_4(claims: forked.Claims) -> int | None:
+        return None if claims.front >= 4 else here(claims)
+
+    def greedy(claims: forked.Claims) -> int | None:  # the child takes every index
+        downwards.append(len(downwards))
+        index = claims.count - len(downwards)
+        return index if index >= 0 else None
+
+    monkeypatch.setattr(forked.Claims, "here", here_to_4)
+    monkeypatch.setattr(forked.Claims, "there", greedy)
+    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
+    assert (found, plan) == (serial_found, serial_plan)
+    log = listed()[16:]
+    assert apps_of(log, here=False) == sorted([f"app-{n}" for n in range(8)] * 2)
+    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(4)] * 2)
+
+
+def test_a_subdirectory_taken_by_neither_is_walked_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    here, there = forked.Claims.here, forked.Claims.there
+
+    def here_to_2(claims: forked.Claims) -> int | None:
+        return None if claims.front >= 2 else here(claims)
+
+    def there_to_6(claims: forked.Claims) -> int | None:
+        index = there(claims)
+        return None if index is None or index < 6 else index
+
+    monkeypatch.setattr(forked.Claims, "here", here_to_2)
+    monkeypatch.setattr(forked.Claims, "there", there_to_6)
+    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
+    assert (found, plan) == (serial_found, serial_plan)
+    log = listed()[16:]
+    assert apps_of(log, here=False) == ["app-6", "app-6", "app-7", "app-7"]
+    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(6)] * 2)
+
+
+def test_a_child_that_takes_nothing_is_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    monkeypatch.setattr(forked.Claims, "there", lambda claims: None)
+    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
+    assert (found, plan) == (serial_found, serial_plan)
+    assert apps_of(listed()[16:], here=True) == sorted([f"app-{n}" for n in range(8)] * 2)
