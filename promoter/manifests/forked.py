@@ -34,20 +34,23 @@ import marshal
 import mmap
 import os
 import signal
+import struct
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_SIZE = struct.Struct("<Q")  # before each answer: its size in bytes
 T = TypeVar("T")
 
 
 class Claims:
     """Which subdirectories are taken: this process takes them from the
     first, the child from the last. Two counters in shared memory: the next
-    index for this process, the lowest index the child has taken. A stale or
-    torn read only makes both take one index (kept from this process's walk)
-    or leaves a gap (walked here): never a wrong walk."""
+    index for this process, the lowest index the child has taken. Both take
+    the index where they meet (this process's walk of it is kept); a stale or
+    torn read only makes both take more, or makes this process wait for the
+    child's answers: never a wrong walk."""
 
     def __init__(self, count: int) -> None:
         self._memory = mmap.mmap(-1, 16)  # anonymous and shared: the child sees it
@@ -57,8 +60,11 @@ class Claims:
         self.count = count
 
     def here(self) -> int | None:
-        """The next index for this process; None once the child has taken it."""
-        if self.front >= min(self._counters[1], self.count):
+        """The next index for this process; None once the child has taken it
+        and is done with it. The index the child is on is taken here too: its
+        answers from the next index on are sent already, so this process
+        never waits for the child's work, only for what it has done."""
+        if self.front > min(self._counters[1], self.count - 1):
             return None
         self.front += 1
         self._counters[0] = self.front
@@ -88,26 +94,24 @@ class Share:
         self._pid = pid
         self._fd = fd
 
-    def answer(self, check: Callable[[object], T | None]) -> T | None:
-        """The child's answer as ``check`` makes it of the unmarshalled value,
-        or None (the child failed, or ``check`` refused it): walk the names
-        not taken here (from ``claims.front``) here."""
+    def answers(self, count: int, check: Callable[[object], T | None]) -> list[T] | None:
+        """The child's first ``count`` answers (one per subdirectory it took,
+        the last one first), each as ``check`` makes it of the unmarshalled
+        value; None when the child ended before (it failed: a signal, an
+        exception) or ``check`` refused one: walk the rest here. The child is
+        stopped then: whatever it does after these is not needed."""
         try:
-            data = _read_all(self._fd)
-        except BaseException:
+            with open(self._fd, "rb", closefd=False) as pipe:
+                found = []
+                for _ in range(count):
+                    value = _record(pipe)
+                    checked = check(value) if value is not None else None
+                    if checked is None:
+                        return None
+                    found.append(checked)
+                return found
+        finally:
             self.cancel()
-            raise
-        os.close(self._fd)
-        self._fd = -1
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = 0
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-            return None
-        try:
-            found = marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
-            return None
-        return check(found)
 
     def cancel(self) -> None:
         """Stop the child (the walk was left early) and reap it."""
@@ -122,12 +126,13 @@ class Share:
         self.claims.close()
 
 
-Work = Callable[[Callable[[], int | None]], list[Any]]  # given Claims.there
+Work = Callable[[Callable[[], int | None]], Iterator[Any]]  # given Claims.there
 
 
 def start(names: list[str], work: Work) -> Share | None:
-    """``work(claims.there)`` running in a child process, or None where
-    forking is not possible or not safe (the caller walks ``names`` itself)."""
+    """``work(claims.there)`` running in a child process, each value it yields
+    sent as one answer; or None where forking is not possible or not safe
+    (the caller walks ``names`` itself)."""
     if not _can_fork():
         return None
     claims = Claims(len(names))
@@ -152,21 +157,25 @@ def start(names: list[str], work: Work) -> Share | None:
 
 
 def _child(
-    read_fd: int, write_fd: int, work: Callable[[], list[Any]], mask: set[int | signal.Signals]
+    read_fd: int, write_fd: int, work: Callable[[], Iterator[Any]],
+    mask: set[int | signal.Signals],
 ) -> NoReturn:
-    """Run ``work`` and write its answer; never returns into the caller's code
-    (``os._exit``: no cleanup handlers, no buffered output of the parent's).
-    A SIGINT or SIGTERM ends it as any plain process (the parent then walks
-    the share itself, or is stopping too)."""
+    """Run ``work`` and write each of its answers as it comes (its size, then
+    its marshalled bytes); never returns into the caller's code (``os._exit``:
+    no cleanup handlers, no buffered output of the parent's). A SIGINT or
+    SIGTERM ends it as any plain process (the parent then walks the rest
+    itself, or is stopping too)."""
     code = 1
     try:
         for signum in _SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
-        _send(write_fd, marshal.dumps(work()))
+        for answer in work():
+            data = marshal.dumps(answer)
+            _send(write_fd, _SIZE.pack(len(data)) + data)
         code = 0
-    except BaseException:  # any failure: the parent walks the share itself
+    except BaseException:  # any failure: the parent walks the rest itself
         pass
     finally:
         os._exit(code)
@@ -178,13 +187,21 @@ def _send(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+def _record(pipe: BinaryIO) -> object | None:
+    """One answer from the pipe; None at its end, or when it is cut short or
+    not marshal data."""
+    head = pipe.read(_SIZE.size)
+    if len(head) < _SIZE.size:
+        return None
+    (size,) = _SIZE.unpack(head)
+    data = pipe.read(size)
+    if len(data) < size:
+        return None
+    try:
+        value: object = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return value
 
 
 def _can_fork() -> bool:

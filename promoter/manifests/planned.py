@@ -14,9 +14,9 @@ in the child in any other way (a conflict with ``--expect``, any exception
 but BadYaml) comes back without an outcome and is planned here, so the error
 is the serial walk's, raised at the same file.
 
-The child's answer says, for each subdirectory it took, its paths worth
+The child answers, for each subdirectory it took, with its paths worth
 handing on in walk order, each with its outcome where the child planned one
-(``read_answer`` reads it, refusing any other shape).
+(``read_group`` reads it, refusing any other shape).
 It holds no file contents beyond a FileEdit's changed pieces. CRC-32 rather
 than a cryptographic digest: it tells a file changed meanwhile (an editor, a
 checkout) at a third of SHA-256's cost on the parent's critical path, and it is
@@ -27,7 +27,7 @@ while promoter runs can as well change a file after it is planned.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
@@ -113,31 +113,17 @@ def _same(planned: Planned, data: bytes) -> bool:
     return True
 
 
-def read_answer(
-    found: object, planner: Planner | None, first: int, count: int
-) -> dict[int, list[str]] | None:
-    """A child's answer (a list of (subdirectory index, entries) for the
-    subdirectories it took; an entry is a path, or (path, wire) for a
-    candidate it planned): the paths by index from ``first`` on, their
-    outcomes left in ``planner``. None when the answer is not exactly that
-    shape, or holds an outcome though none was asked for."""
-    if type(found) is not list:
+def read_group(
+    found: object, expected: Iterator[int], outcomes: dict[str, Planned] | None
+) -> list[str] | None:
+    """The paths of one of the child's answers, (the index of the
+    subdirectory, its entries: a path, or (path, wire) for a candidate it
+    planned), the outcomes added to ``outcomes``. None when the answer is not
+    exactly that shape, is not for the index ``expected`` gives next, or
+    holds an outcome though none was asked for (``outcomes`` None)."""
+    if not _fits(found, (int, list)) or found[0] != next(expected, None):
         return None
-    groups: dict[int, list[str]] = {}
-    outcomes: dict[str, Planned] = {}
-    seen: set[int] = set()
-    for group in found:
-        if not _fits(group, (int, list)) or not 0 <= group[0] < count or group[0] in seen:
-            return None
-        seen.add(group[0])
-        paths = _paths_of(group[1], outcomes if planner is not None else None)
-        if paths is None:
-            return None
-        if group[0] >= first:  # below: taken here as well, and walked here
-            groups[group[0]] = paths
-    if planner is not None:
-        planner.answers.update(outcomes)
-    return groups
+    return _paths_of(found[1], outcomes)
 
 
 def _paths_of(entries: list[object], outcomes: dict[str, Planned] | None) -> list[str] | None:

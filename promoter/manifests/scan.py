@@ -222,16 +222,23 @@ def _walk(
             share.cancel()
 
 
-def _rest(share: forked.Share, planner: planned.Planner | None) -> list[str | list[str]]:
+def _rest(share: forked.Share, planner: planned.Planner | None) -> Sequence[str | list[str]]:
     """The subdirectories this process did not take, in order: the child's
-    paths for each it walked, the name (to walk here) for any other."""
+    paths for each (the child's answers, the last subdirectory first), or
+    their names to walk here when the child failed."""
     first, count = share.claims.front, len(share.names)
-    if first == count:  # all taken here: the child's answer is not needed
+    if first == count:  # all taken here: the child's answers are not needed
         share.cancel()
         return []
-    check = functools.partial(planned.read_answer, planner=planner, first=first, count=count)
-    groups = share.answer(check) or {}
-    return [groups.get(index, share.names[index]) for index in range(first, count)]
+    outcomes: dict[str, planned.Planned] | None = {} if planner is not None else None
+    expected = iter(range(count - 1, first - 1, -1))
+    check = functools.partial(planned.read_group, expected=expected, outcomes=outcomes)
+    groups = share.answers(count - first, check)
+    if groups is None:
+        return share.names[first:]
+    if planner is not None and outcomes:
+        planner.answers.update(outcomes)
+    return groups[::-1]
 
 
 def _share(
@@ -240,15 +247,13 @@ def _share(
 ) -> forked.Share | None:
     """A child taking ``names`` under ``directory`` from the last, answering
     for each it took with the paths worth reading in walk order, each
-    candidate with its outcome where it planned one (planned.read_answer)."""
+    candidate with its outcome where it planned one (planned.read_group)."""
 
-    def work(take: Callable[[], int | None]) -> list[tuple[int, list[planned.Entry]]]:
-        taken = []
+    def work(take: Callable[[], int | None]) -> Iterator[tuple[int, list[planned.Entry]]]:
         while (index := take()) is not None:
             top = os.path.join(directory, names[index])
             entries = (_entry(real_root, path, needles, planner) for path in _walk(real_root, top))
-            taken.append((index, [entry for entry in entries if entry is not None]))
-        return taken
+            yield index, [entry for entry in entries if entry is not None]
 
     return forked.start(names, work)
 

@@ -1,8 +1,11 @@
 """The forked walk's subdirectories are taken from both ends (forked.Claims):
-this process from the first, the child from the last, until they meet. A
-slow child takes little and is not waited for; where both take the same
-subdirectory this process's walk is kept; one taken by neither is walked
-here. The candidates, their order and the plan stay the serial walk's."""
+this process from the first, the child from the last, until they meet. The
+child sends its answer for each subdirectory as it is done; this process
+takes the one the child is on too, so it never waits for the child's work,
+only for answers already sent; where both take the same subdirectory this
+process's walk is kept; when the child's answers stop short, the rest is
+walked here. The candidates, their order and the plan stay the serial
+walk's."""
 
 from __future__ import annotations
 
@@ -72,41 +75,70 @@ def test_claims_meet_in_the_middle() -> None:
     claims = forked.Claims(5)
     try:
         assert [claims.here(), claims.there(), claims.there(), claims.here()] == [0, 4, 3, 1]
-        assert [claims.here(), claims.here(), claims.there()] == [2, None, None]
-        assert claims.front == 3
+        # the index the child is on (3) is taken here too: never waited for
+        assert [claims.here(), claims.here(), claims.here(), claims.there()] == [2, 3, None, None]
+        assert claims.front == 4
     finally:
         claims.close()
 
 
-def test_a_slow_child_takes_little_and_is_not_waited_for(
+def test_the_child_is_not_waited_for_beyond_what_it_has_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    serial_found, serial_plan = serial_and_split(root, monkeypatch, SERIAL)
+    started, never = os.pipe(), os.pipe()
+    real, parent, log = scan._listing, os.getpid(), tmp_path / "unblocked"
+
+    def listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+        listed = real(real_root, directory)
+        if os.getpid() != parent and directory.endswith("app-5"):  # done with 7 and 6
+            os.write(started[1], b"!")
+            select.select([never[0]], [], [], 10)  # killed here, unless waited for
+            log.write_text("the child was waited for")
+        elif directory.endswith("app-0"):
+            _take(started[0])
+        return listed
+
+    monkeypatch.setattr(scan, "_listing", listing)
+    try:
+        found, plan = serial_and_split(root, monkeypatch, 4)
+    finally:
+        for fd in (*started, *never):
+            os.close(fd)
+    assert (found, plan) == (serial_found, serial_plan)
+    assert not log.exists()
+    split = listed()[16:]  # after the serial walks'
+    assert apps_of(split, here=False) == sorted(["app-5", "app-6", "app-7"] * 2)
+    assert apps_of(split, here=True) == sorted([f"app-{n}" for n in range(6)] * 2)
+
+
+def test_a_child_that_takes_one_is_overtaken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
 ) -> None:
     root = tree(tmp_path)
     serial_found, serial_plan = serial_and_split(root, monkeypatch, SERIAL)
     started = os.pipe()  # the child, in app-7, tells this process (waiting in app-0)
-    go = os.pipe()  # and waits until this process lists app-6
     real, parent = scan._listing, os.getpid()
 
     def listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
         if os.getpid() != parent and directory.endswith("app-7"):
             os.write(started[1], b"!")
-            _take(go[0])
+            select.select([], [], [], 10)  # stalled: this process takes app-7 too
         elif directory.endswith("app-0"):
             _take(started[0])
-        elif directory.endswith("app-6"):
-            os.write(go[1], b"!")
         return real(real_root, directory)
 
     monkeypatch.setattr(scan, "_listing", listing)
     try:
         found, plan = serial_and_split(root, monkeypatch, 4)
     finally:
-        for fd in (*started, *go):
+        for fd in started:
             os.close(fd)
     assert (found, plan) == (serial_found, serial_plan)
-    log = listed()[16:]  # after the serial walks'
-    assert apps_of(log, here=False) == ["app-7", "app-7"]  # the candidates' walk, the plan's
-    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(7)] * 2)
+    split = listed()[16:]
+    assert apps_of(split, here=False) == []
+    assert apps_of(split, here=True) == sorted([f"app-{n}" for n in range(8)] * 2)
 
 
 def _take(fd: int) -> None:
@@ -134,11 +166,11 @@ def test_where_both_take_a_subdirectory_this_processs_walk_is_kept(
     serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
     assert (found, plan) == (serial_found, serial_plan)
     log = listed()[16:]
-    assert apps_of(log, here=False) == sorted([f"app-{n}" for n in range(8)] * 2)
+    assert set(apps_of(log, here=False)) >= {f"app-{n}" for n in range(4, 8)}
     assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(4)] * 2)
 
 
-def test_a_subdirectory_taken_by_neither_is_walked_here(
+def test_subdirectories_taken_by_neither_are_walked_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
 ) -> None:
     root = tree(tmp_path)
@@ -157,7 +189,8 @@ def test_a_subdirectory_taken_by_neither_is_walked_here(
     assert (found, plan) == (serial_found, serial_plan)
     log = listed()[16:]
     assert apps_of(log, here=False) == ["app-6", "app-6", "app-7", "app-7"]
-    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(6)] * 2)
+    # the child's answers end before app-2: this process walks app-2..7 itself
+    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(8)] * 2)
 
 
 def test_a_child_that_takes_nothing_is_not_waited_for(

@@ -274,7 +274,8 @@ def test_the_answer_holds_no_file_contents_beyond_the_changed_pieces(
     real = forked._send
 
     def keep(fd: int, data: bytes) -> None:
-        sent.write_bytes(data)
+        with sent.open("ab") as out:
+            out.write(data)
         real(fd, data)
 
     monkeypatch.setattr(forked, "_send", keep)
@@ -330,19 +331,19 @@ def test_only_an_answer_of_the_exact_shape_is_read(tmp_path: Path) -> None:
     cand = candidate.Candidate(pod, "pod.yaml", False, pod.read_bytes())
     outcome = planned.plan_one(cand, REF, (), None, regions.Prefilter(("api",), False))
     wire = planned.to_wire(outcome, cand.data)
+    outcomes: dict[str, planned.Planned] = {}
+    expected = iter([3, 1])
+    assert planned.read_group((3, ["c"]), expected, outcomes) == ["c"]
+    assert planned.read_group((1, ["a", (str(pod), wire)]), expected, outcomes) == ["a", str(pod)]
     planner = planned.Planner(lambda cand: outcome)
-    answer = [(3, ["c"]), (1, ["a", (str(pod), wire)]), (0, ["x"])]
-    assert planned.read_answer(answer, planner, 1, 4) == {3: ["c"], 1: ["a", str(pod)]}
+    planner.answers.update(outcomes)
     assert planner.take(cand._replace(explicit=True)) is None  # named: planned here
-    planned.read_answer(answer, planner, 1, 4)
+    planner.answers.update(outcomes)
     assert planner.take(cand) == outcome
     assert planner.take(cand) is None  # taken once
-    for bad in [("a",), [(0, "a")], [(0, [b"a"])], [(0, [("a", wire, 1)])], [(0, [(1, wire)])],
-                [(0, [("a", [*wire])])], [(0, [("a", wire[:6])])], [(0, [None])],
-                [(4, ["a"])], [(-1, ["a"])], [(0, ["a"]), (0, ["b"])], [("0", ["a"])],
-                [(0, ["a"], 1)]]:
-        fresh = planned.Planner(lambda cand: outcome)
-        assert planned.read_answer(bad, fresh, 0, 4) is None, bad
-        assert not fresh.answers
-    assert planned.read_answer([(0, [(str(pod), wire)])], None, 0, 4) is None  # not asked for
-    assert planned.read_answer([(0, ["a", "b"])], None, 0, 4) == {0: ["a", "b"]}
+    for bad in [("a",), (0, "a"), (0, [b"a"]), (0, [("a", wire, 1)]), (0, [(1, wire)]),
+                (0, [("a", [*wire])]), (0, [("a", wire[:6])]), (0, [None]), (1, ["a"]),
+                ("0", ["a"]), (0, ["a"], 1), [0, ["a"]]]:
+        assert planned.read_group(bad, iter([0]), {}) is None, bad
+    assert planned.read_group((0, [(str(pod), wire)]), iter([0]), None) is None  # not asked
+    assert planned.read_group((0, ["a", "b"]), iter([0]), None) == ["a", "b"]
