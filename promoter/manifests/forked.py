@@ -37,11 +37,12 @@ import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
-_SIZE = struct.Struct("<Q")  # before each answer: its size in bytes
-T = TypeVar("T")
+_HEAD = struct.Struct("<qQ")  # before each answer: the subdirectory's index, the size
+_BATCH = 64  # the child sends at most this many empty answers at once
+WAIT_FOR_THE_CHILD = False  # tests only: wait for all of the child's answers
 
 
 class Claims:
@@ -93,25 +94,36 @@ class Share:
         self.claims = claims
         self._pid = pid
         self._fd = fd
+        self._received = bytearray()  # the child's answers so far
+        os.set_blocking(fd, False)
 
-    def answers(self, count: int, check: Callable[[object], T | None]) -> list[T] | None:
-        """The child's first ``count`` answers (one per subdirectory it took,
-        the last one first), each as ``check`` makes it of the unmarshalled
-        value; None when the child ended before (it failed: a signal, an
-        exception) or ``check`` refused one: walk the rest here. The child is
-        stopped then: whatever it does after these is not needed."""
+    def next(self) -> int | None:
+        """The index of the next subdirectory for this process, or None: the
+        two have met. Now and then empties the pipe, so that the child is not
+        held up writing to a full one."""
+        index = self.claims.here()
+        if index is not None and index % _BATCH == _BATCH - 1:
+            self._drain()
+        return index
+
+    def answers(self) -> list[tuple[int, Any]] | None:
+        """The answers the child has sent, (index, value) for the subdirectories
+        it is done with, the last one first; what it is still working on is not
+        waited for. None when one is malformed: walk the rest here. The child
+        is stopped: this process walks whatever has no answer."""
         try:
-            with open(self._fd, "rb", closefd=False) as pipe:
-                found = []
-                for _ in range(count):
-                    value = _record(pipe)
-                    checked = check(value) if value is not None else None
-                    if checked is None:
-                        return None
-                    found.append(checked)
-                return found
+            self._drain(until_the_end=WAIT_FOR_THE_CHILD)
+            return _records(self._received, len(self.names))
         finally:
+            self._received = bytearray()
             self.cancel()
+
+    def _drain(self, until_the_end: bool = False) -> None:
+        if until_the_end:
+            os.set_blocking(self._fd, True)
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self._fd, 1 << 16):
+                self._received += chunk
 
     def cancel(self) -> None:
         """Stop the child (the walk was left early) and reap it."""
@@ -157,11 +169,12 @@ def start(names: list[str], work: Work) -> Share | None:
 
 
 def _child(
-    read_fd: int, write_fd: int, work: Callable[[], Iterator[Any]],
+    read_fd: int, write_fd: int, work: Callable[[], Iterator[tuple[int, Any]]],
     mask: set[int | signal.Signals],
 ) -> NoReturn:
-    """Run ``work`` and write each of its answers as it comes (its size, then
-    its marshalled bytes); never returns into the caller's code (``os._exit``:
+    """Run ``work`` and send its answers (index, value): each answer holding
+    something at once, empty ones (no value) in batches, always before taking
+    the next subdirectory; never returns into the caller's code (``os._exit``:
     no cleanup handlers, no buffered output of the parent's). A SIGINT or
     SIGTERM ends it as any plain process (the parent then walks the rest
     itself, or is stopping too)."""
@@ -171,9 +184,15 @@ def _child(
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
-        for answer in work():
-            data = marshal.dumps(answer)
-            _send(write_fd, _SIZE.pack(len(data)) + data)
+        held, empty = bytearray(), 0
+        for index, value in work():
+            data = marshal.dumps(value) if value else b""
+            held += _HEAD.pack(index, len(data)) + data
+            empty = 0 if data else empty + 1
+            if data or empty >= _BATCH:
+                _send(write_fd, held)
+                held, empty = bytearray(), 0
+        _send(write_fd, held)
         code = 0
     except BaseException:  # any failure: the parent walks the rest itself
         pass
@@ -181,27 +200,32 @@ def _child(
         os._exit(code)
 
 
-def _send(fd: int, data: bytes) -> None:
+def _send(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _record(pipe: BinaryIO) -> object | None:
-    """One answer from the pipe; None at its end, or when it is cut short or
-    not marshal data."""
-    head = pipe.read(_SIZE.size)
-    if len(head) < _SIZE.size:
-        return None
-    (size,) = _SIZE.unpack(head)
-    data = pipe.read(size)
-    if len(data) < size:
-        return None
-    try:
-        value: object = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return value
+def _records(data: bytearray, count: int) -> list[tuple[int, Any]] | None:
+    """The whole answers in ``data``, (index, value: None for an empty one);
+    None when one is malformed (an index out of order or range, bytes that
+    are not marshal data). A last answer cut short is left out."""
+    found: list[tuple[int, Any]] = []
+    at, last = 0, count
+    while at + _HEAD.size <= len(data):
+        index, size = _HEAD.unpack_from(data, at)
+        body = bytes(data[at + _HEAD.size : at + _HEAD.size + size])
+        if len(body) < size:
+            break
+        if not 0 <= index < last:
+            return None
+        try:
+            value = marshal.loads(body) if size else None
+        except (EOFError, ValueError, TypeError):
+            return None
+        found.append((index, value))
+        at, last = at + _HEAD.size + size, index
+    return found
 
 
 def _can_fork() -> bool:

@@ -27,7 +27,7 @@ while promoter runs can as well change a file after it is planned.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
@@ -113,17 +113,17 @@ def _same(planned: Planned, data: bytes) -> bool:
     return True
 
 
-def read_group(
-    found: object, expected: Iterator[int], outcomes: dict[str, Planned] | None
-) -> list[str] | None:
-    """The paths of one of the child's answers, (the index of the
-    subdirectory, its entries: a path, or (path, wire) for a candidate it
-    planned), the outcomes added to ``outcomes``. None when the answer is not
-    exactly that shape, is not for the index ``expected`` gives next, or
-    holds an outcome though none was asked for (``outcomes`` None)."""
-    if not _fits(found, (int, list)) or found[0] != next(expected, None):
+def read_group(entries: object, outcomes: dict[str, Planned] | None) -> list[str] | None:
+    """The paths of the child's answer for one subdirectory (None: nothing
+    worth reading in it; else a list of paths, and of (path, wire) for the
+    candidates it planned), the outcomes added to ``outcomes``. None when the
+    answer is not exactly that shape, or holds an outcome though none was
+    asked for (``outcomes`` None)."""
+    if entries is None:
+        return []
+    if type(entries) is not list:
         return None
-    return _paths_of(found[1], outcomes)
+    return _paths_of(entries, outcomes)
 
 
 def _paths_of(entries: list[object], outcomes: dict[str, Planned] | None) -> list[str] | None:

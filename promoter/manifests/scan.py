@@ -194,7 +194,7 @@ def _walk(
                 continue
             item = pending.pop()
             if isinstance(item, forked.Share):
-                index = item.claims.here()
+                index = item.next()
                 if index is not None:  # the next subdirectory is this process's
                     pending += (item, item.names[index])
                 else:
@@ -222,23 +222,23 @@ def _walk(
             share.cancel()
 
 
-def _rest(share: forked.Share, planner: planned.Planner | None) -> Sequence[str | list[str]]:
+def _rest(share: forked.Share, planner: planned.Planner | None) -> list[str | list[str]]:
     """The subdirectories this process did not take, in order: the child's
-    paths for each (the child's answers, the last subdirectory first), or
-    their names to walk here when the child failed."""
+    paths for each it has answered for, the name (to walk here) of any other."""
     first, count = share.claims.front, len(share.names)
-    if first == count:  # all taken here: the child's answers are not needed
-        share.cancel()
-        return []
+    answers = share.answers() if first < count else []
+    share.cancel()
     outcomes: dict[str, planned.Planned] | None = {} if planner is not None else None
-    expected = iter(range(count - 1, first - 1, -1))
-    check = functools.partial(planned.read_group, expected=expected, outcomes=outcomes)
-    groups = share.answers(count - first, check)
-    if groups is None:
-        return share.names[first:]
+    groups: dict[int, list[str]] = {}
+    for index, entries in answers or ():
+        paths = planned.read_group(entries, outcomes) if index >= first else []
+        if paths is None:  # a malformed answer: none of them is used
+            groups, outcomes = {}, None
+            break
+        groups[index] = paths
     if planner is not None and outcomes:
         planner.answers.update(outcomes)
-    return groups[::-1]
+    return [groups.get(index, share.names[index]) for index in range(first, count)]
 
 
 def _share(

@@ -1,11 +1,10 @@
 """The forked walk's subdirectories are taken from both ends (forked.Claims):
 this process from the first, the child from the last, until they meet. The
-child sends its answer for each subdirectory as it is done; this process
-takes the one the child is on too, so it never waits for the child's work,
-only for answers already sent; where both take the same subdirectory this
-process's walk is kept; when the child's answers stop short, the rest is
-walked here. The candidates, their order and the plan stay the serial
-walk's."""
+child sends its answer for each subdirectory as it is done (empty ones in
+batches); when they meet, this process walks every subdirectory the child
+has not answered for yet itself, so it never waits for the child; where both
+take the same subdirectory this process's walk is kept. The candidates,
+their order and the plan stay the serial walk's."""
 
 from __future__ import annotations
 
@@ -161,12 +160,13 @@ def test_where_both_take_a_subdirectory_this_processs_walk_is_kept(
         index = claims.count - len(downwards)
         return index if index >= 0 else None
 
+    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
     monkeypatch.setattr(forked.Claims, "here", here_to_4)
     monkeypatch.setattr(forked.Claims, "there", greedy)
     serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
     assert (found, plan) == (serial_found, serial_plan)
     log = listed()[16:]
-    assert set(apps_of(log, here=False)) >= {f"app-{n}" for n in range(4, 8)}
+    assert apps_of(log, here=False) == sorted([f"app-{n}" for n in range(8)] * 2)
     assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(4)] * 2)
 
 
@@ -183,14 +183,14 @@ def test_subdirectories_taken_by_neither_are_walked_here(
         index = there(claims)
         return None if index is None or index < 6 else index
 
+    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
     monkeypatch.setattr(forked.Claims, "here", here_to_2)
     monkeypatch.setattr(forked.Claims, "there", there_to_6)
     serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
     assert (found, plan) == (serial_found, serial_plan)
     log = listed()[16:]
     assert apps_of(log, here=False) == ["app-6", "app-6", "app-7", "app-7"]
-    # the child's answers end before app-2: this process walks app-2..7 itself
-    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(8)] * 2)
+    assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(6)] * 2)
 
 
 def test_a_child_that_takes_nothing_is_not_waited_for(

@@ -6,6 +6,7 @@ file (or walk the share) itself."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import select
 import signal
@@ -332,18 +333,33 @@ def test_only_an_answer_of_the_exact_shape_is_read(tmp_path: Path) -> None:
     outcome = planned.plan_one(cand, REF, (), None, regions.Prefilter(("api",), False))
     wire = planned.to_wire(outcome, cand.data)
     outcomes: dict[str, planned.Planned] = {}
-    expected = iter([3, 1])
-    assert planned.read_group((3, ["c"]), expected, outcomes) == ["c"]
-    assert planned.read_group((1, ["a", (str(pod), wire)]), expected, outcomes) == ["a", str(pod)]
+    assert planned.read_group(None, outcomes) == []
+    assert planned.read_group(["a", (str(pod), wire)], outcomes) == ["a", str(pod)]
     planner = planned.Planner(lambda cand: outcome)
     planner.answers.update(outcomes)
     assert planner.take(cand._replace(explicit=True)) is None  # named: planned here
     planner.answers.update(outcomes)
     assert planner.take(cand) == outcome
     assert planner.take(cand) is None  # taken once
-    for bad in [("a",), (0, "a"), (0, [b"a"]), (0, [("a", wire, 1)]), (0, [(1, wire)]),
-                (0, [("a", [*wire])]), (0, [("a", wire[:6])]), (0, [None]), (1, ["a"]),
-                ("0", ["a"]), (0, ["a"], 1), [0, ["a"]]]:
-        assert planned.read_group(bad, iter([0]), {}) is None, bad
-    assert planned.read_group((0, [(str(pod), wire)]), iter([0]), None) is None  # not asked
-    assert planned.read_group((0, ["a", "b"]), iter([0]), None) == ["a", "b"]
+    for bad in ["a", ("a",), [b"a"], [("a", wire, 1)], [(1, wire)], [("a", [*wire])],
+                [("a", wire[:6])], [None]]:
+        assert planned.read_group(bad, {}) is None, bad
+    assert planned.read_group([(str(pod), wire)], None) is None  # no outcome asked for
+    assert planned.read_group(["a", "b"], None) == ["a", "b"]
+
+
+def test_only_whole_answers_in_order_are_read() -> None:
+    def sent(*answers: tuple[int, object]) -> bytearray:
+        out = bytearray()
+        for index, value in answers:
+            data = marshal.dumps(value) if value else b""
+            out += forked._HEAD.pack(index, len(data)) + data
+        return out
+
+    whole = sent((7, ["a"]), (6, []), (4, ["b"]))
+    assert forked._records(whole, 8) == [(7, ["a"]), (6, None), (4, ["b"])]
+    assert forked._records(whole[:-1], 8) == [(7, ["a"]), (6, None)]  # the last cut short
+    assert forked._records(sent((7, ["a"]), (7, ["b"])), 8) is None  # not in order
+    assert forked._records(sent((8, ["a"])), 8) is None
+    assert forked._records(sent((-1, ["a"])), 8) is None
+    assert forked._records(forked._HEAD.pack(3, 2) + b"\xff\xff", 8) is None

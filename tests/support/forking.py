@@ -2,8 +2,10 @@
 
 This process and the child take the shared subdirectories from both ends as
 fast as each goes, so which of them walks a given subdirectory depends on the
-scheduler. ``halves`` makes both stop at the middle: the child takes exactly
-the second half, whatever the scheduling, and a test can put a file "in the
+scheduler, and this process takes over whatever the child has not answered
+for yet when they meet. ``halves`` makes both stop at the middle and this
+process wait for all of the child's answers: the child walks exactly the
+second half, whatever the scheduling, and a test can put a file "in the
 child's half".
 """
 
@@ -24,5 +26,6 @@ def halves(monkeypatch: pytest.MonkeyPatch) -> None:
         index = there(claims)
         return None if index is None or index < claims.count // 2 else index
 
+    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
     monkeypatch.setattr(forked.Claims, "here", here_to_the_middle)
     monkeypatch.setattr(forked.Claims, "there", there_to_the_middle)
