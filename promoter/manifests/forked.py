@@ -40,7 +40,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
-_HEAD = struct.Struct("<qQ")  # before each answer: the subdirectory's index, the size
+# before each answer: the subdirectory's index, how many (an empty answer
+# covers a run of them: index, index - 1, ...), the size of the value
+_HEAD = struct.Struct("<qqQ")
 _BATCH = 64  # the child sends at most this many empty answers at once
 WAIT_FOR_THE_CHILD = False  # tests only: wait for all of the child's answers
 
@@ -184,15 +186,20 @@ def _child(
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
-        held, empty = bytearray(), 0
+        top = run = 0  # empty answers not sent yet: from index ``top`` down, ``run`` of them
         for index, value in work():
-            data = marshal.dumps(value) if value else b""
-            held += _HEAD.pack(index, len(data)) + data
-            empty = 0 if data else empty + 1
-            if data or empty >= _BATCH:
-                _send(write_fd, held)
-                held, empty = bytearray(), 0
-        _send(write_fd, held)
+            if not value:
+                top, run = (top, run + 1) if run else (index, 1)
+                if run >= _BATCH:
+                    _send(write_fd, _HEAD.pack(top, run, 0))
+                    run = 0
+                continue
+            data = marshal.dumps(value)
+            empties = _HEAD.pack(top, run, 0) if run else b""
+            _send(write_fd, empties + _HEAD.pack(index, 1, len(data)) + data)
+            run = 0
+        if run:
+            _send(write_fd, _HEAD.pack(top, run, 0))
         code = 0
     except BaseException:  # any failure: the parent walks the rest itself
         pass
@@ -207,24 +214,26 @@ def _send(fd: int, data: bytes | bytearray) -> None:
 
 
 def _records(data: bytearray, count: int) -> list[tuple[int, Any]] | None:
-    """The whole answers in ``data``, (index, value: None for an empty one);
-    None when one is malformed (an index out of order or range, bytes that
-    are not marshal data). A last answer cut short is left out."""
+    """The whole answers in ``data``, (index, value: None for an empty one),
+    one per index; None when one is malformed (indices out of order or
+    range, bytes that are not marshal data). A last answer cut short is left
+    out."""
     found: list[tuple[int, Any]] = []
-    at, last = 0, count
+    at, below = 0, count  # every index so far is at least ``below``
     while at + _HEAD.size <= len(data):
-        index, size = _HEAD.unpack_from(data, at)
-        body = bytes(data[at + _HEAD.size : at + _HEAD.size + size])
+        index, run, size = _HEAD.unpack_from(data, at)
+        start = at + _HEAD.size
+        body = bytes(data[start : start + size])
         if len(body) < size:
             break
-        if not 0 <= index < last:
+        if not (index - run + 1 >= 0 and index < below and run >= 1 and (run == 1 or not size)):
             return None
         try:
             value = marshal.loads(body) if size else None
         except (EOFError, ValueError, TypeError):
             return None
-        found.append((index, value))
-        at, last = at + _HEAD.size + size, index
+        found += [(index, value)] if size else [(i, None) for i in range(index, index - run, -1)]
+        at, below = start + size, index - run + 1
     return found
 
 

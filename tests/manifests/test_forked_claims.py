@@ -201,3 +201,39 @@ def test_a_child_that_takes_nothing_is_not_waited_for(
     serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
     assert (found, plan) == (serial_found, serial_plan)
     assert apps_of(listed()[16:], here=True) == sorted([f"app-{n}" for n in range(8)] * 2)
+
+
+def test_runs_of_subdirectories_without_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(300):  # the child answers for runs of empty ones at once (64 at most)
+        app = tmp_path / "tree" / "apps" / f"app-{n:03d}"
+        app.mkdir(parents=True)
+        (app / "deployment.yaml").write_text(POD if n % 37 == 5 else POD.replace("api", "web"))
+    root = tmp_path / "tree"
+    serial_found, serial_plan = serial_and_split(root, monkeypatch, SERIAL)
+    sent = tmp_path / "sent"
+    real = forked._send
+
+    def keep(fd: int, data: bytes | bytearray) -> None:
+        with sent.open("ab") as out:
+            out.write(data)
+        real(fd, data)
+
+    monkeypatch.setattr(forked, "_send", keep)
+    for here_stops in (150, 2, 299):
+        monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
+        monkeypatch.setattr(forked.Claims, "here", _stopping_at(here_stops))
+        assert list(serial_and_split(root, monkeypatch, 4)) == [serial_found, serial_plan]
+    assert len(serial_plan.edits) == 8
+    answers = forked._records(bytearray(sent.read_bytes()[: forked._HEAD.size]), 300)
+    assert answers and answers[0][0] == 299
+
+
+def _stopping_at(stop: int) -> Callable[[forked.Claims], int | None]:
+    here = forked.Claims.here
+
+    def stopping(claims: forked.Claims) -> int | None:
+        return None if claims.front >= stop else here(claims)
+
+    return stopping

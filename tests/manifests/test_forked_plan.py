@@ -349,17 +349,17 @@ def test_only_an_answer_of_the_exact_shape_is_read(tmp_path: Path) -> None:
 
 
 def test_only_whole_answers_in_order_are_read() -> None:
-    def sent(*answers: tuple[int, object]) -> bytearray:
+    def sent(*answers: tuple[int, int, object]) -> bytearray:
         out = bytearray()
-        for index, value in answers:
+        for index, run, value in answers:
             data = marshal.dumps(value) if value else b""
-            out += forked._HEAD.pack(index, len(data)) + data
+            out += forked._HEAD.pack(index, run, len(data)) + data
         return out
 
-    whole = sent((7, ["a"]), (6, []), (4, ["b"]))
-    assert forked._records(whole, 8) == [(7, ["a"]), (6, None), (4, ["b"])]
-    assert forked._records(whole[:-1], 8) == [(7, ["a"]), (6, None)]  # the last cut short
-    assert forked._records(sent((7, ["a"]), (7, ["b"])), 8) is None  # not in order
-    assert forked._records(sent((8, ["a"])), 8) is None
-    assert forked._records(sent((-1, ["a"])), 8) is None
-    assert forked._records(forked._HEAD.pack(3, 2) + b"\xff\xff", 8) is None
+    whole = sent((7, 1, ["a"]), (6, 2, None), (4, 1, ["b"]))
+    assert forked._records(whole, 8) == [(7, ["a"]), (6, None), (5, None), (4, ["b"])]
+    assert forked._records(whole[:-1], 8) == [(7, ["a"]), (6, None), (5, None)]  # cut short
+    for bad in [sent((7, 1, ["a"]), (7, 1, ["b"])), sent((8, 1, ["a"])), sent((-1, 1, ["a"])),
+                sent((3, 5, None)), sent((3, 0, None)), sent((3, 2, ["a"])),
+                forked._HEAD.pack(3, 1, 2) + b"\xff\xff"]:
+        assert forked._records(bytearray(bad), 8) is None, bad
