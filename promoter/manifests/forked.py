@@ -9,18 +9,21 @@ The directory's subdirectories are taken one at a time, by this process from
 the first and by the child from the last, through two counters in memory
 shared with the child (Claims), until the two meet: neither waits for a half
 fixed in advance (a child given little CPU on a loaded machine takes few;
-files that cost much to plan are shared out as they come). Both may take the
-subdirectory where they meet; this process's walk of it is kept.
+files that cost much to plan are shared out as they come).
 
-The child answers with one marshalled value (scan.py says what: for each
-subdirectory it took, the paths worth handing on in walk order, each
-candidate with its plan: planned.py); this process reads each of those paths
-again itself, with every check of a serial walk, and uses a plan only for the
-bytes it was planned from. When anything is unusual in the child (an
-exception: a symlink out of the tree, an unreadable directory; a signal; a
-short or malformed answer), its answer is dropped and this process walks the
-rest itself, meeting the same error at the same place: the paths, their
-order, the plan and the errors are the serial walk's.
+The child sends its answer for each subdirectory over a pipe once it is done
+with it, before taking the next (empty answers in runs of up to 64): the
+paths worth handing on in walk order, each candidate with its plan (scan.py,
+planned.py). When the two meet, this process reads what has arrived without
+waiting, stops the child, and walks itself every subdirectory left without
+an answer (the one the child was on, empty answers not sent yet): it never
+waits for the child's work. It reads each path of an answer again itself,
+with every check of a serial walk, and uses a plan only for the bytes it was
+planned from. When anything is unusual in the child (an exception: a symlink
+out of the tree, an unreadable directory; a signal), its answers stop there
+and this process walks the rest, meeting the same error at the same place; a
+malformed answer drops them all: the paths, their order, the plan and the
+errors are the serial walk's.
 
 Only where ``os.fork`` exists, more than one CPU is usable, and no other
 thread runs in this process (a child forked beside threads can inherit a lock
@@ -51,9 +54,10 @@ class Claims:
     """Which subdirectories are taken: this process takes them from the
     first, the child from the last. Two counters in shared memory: the next
     index for this process, the lowest index the child has taken. Both take
-    the index where they meet (this process's walk of it is kept); a stale or
-    torn read only makes both take more, or makes this process wait for the
-    child's answers: never a wrong walk."""
+    the index where they meet (this process's walk of it is kept). The
+    counters only share the work out: what this process walks itself is
+    decided by the answers it has received, so a stale read costs time,
+    never a wrong walk."""
 
     def __init__(self, count: int) -> None:
         self._memory = mmap.mmap(-1, 16)  # anonymous and shared: the child sees it
@@ -63,10 +67,8 @@ class Claims:
         self.count = count
 
     def here(self) -> int | None:
-        """The next index for this process; None once the child has taken it
-        and is done with it. The index the child is on is taken here too: its
-        answers from the next index on are sent already, so this process
-        never waits for the child's work, only for what it has done."""
+        """The next index for this process; None once past the child's. The
+        index the child is on is taken here too (rather than waiting)."""
         if self.front > min(self._counters[1], self.count - 1):
             return None
         self.front += 1
