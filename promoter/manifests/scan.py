@@ -19,13 +19,14 @@ Only regular files are opened, with O_NOFOLLOW | O_NONBLOCK, and checked
 again after opening, so a file swapped for a FIFO or a symlink meanwhile is
 refused rather than read (reading.py).
 
-The first directory with SPLIT_AT subdirectories or more shares the second
-half of them with a child process where that is safe (forked.py): the child
-tells which of its paths are worth reading and, when planning an update, the
-plan of each candidate among them (planned.py); this process reads those
-again itself and plans any file whose bytes are not those the child planned
-from, so the candidates, their order, the plan, the skips and the errors are
-a serial walk's.
+The first directory with SPLIT_AT subdirectories or more shares them with a
+child process where that is safe (forked.py): this process takes them from
+the first, the child from the last, until they meet. The child tells which of
+its paths are worth reading and, when planning an update, the plan of each
+candidate among them (planned.py); this process reads those again itself and
+plans any file whose bytes are not those the child planned from, so the
+candidates, their order, the plan, the skips and the errors are a serial
+walk's.
 """
 
 from __future__ import annotations
