@@ -60,20 +60,33 @@ class Claims:
     never a wrong walk."""
 
     def __init__(self, count: int) -> None:
-        self._memory = mmap.mmap(-1, 16)  # anonymous and shared: the child sees it
-        self._counters = memoryview(self._memory).cast("q")  # [next here, lowest there]
+        self._memory = mmap.mmap(-1, 24)  # anonymous and shared: the child sees it
+        # [next index here, lowest index there, 1 while the child plans a candidate]
+        self._counters = memoryview(self._memory).cast("q")
         self._counters[1] = count
         self.front = 0  # kept here too: this process never reads its own counter back
         self.count = count
+        self.waiting = False  # stopped where the child is planning: wait for its answers
 
     def here(self) -> int | None:
         """The next index for this process; None once past the child's. The
-        index the child is on is taken here too (rather than waiting)."""
-        if self.front > min(self._counters[1], self.count - 1):
+        index the child is on is taken here too (rather than waiting), unless
+        the child is planning a candidate there: then this process stops and
+        waits for the child's answers (a file can take 25 ms to plan; walking
+        the rest of a subdirectory takes microseconds)."""
+        low = self._counters[1]
+        if self.front > min(low, self.count - 1):
+            return None
+        if self.front == low and self._counters[2]:
+            self.waiting = True
             return None
         self.front += 1
         self._counters[0] = self.front
         return self.front - 1
+
+    def planning(self, busy: bool) -> None:
+        """The child: it is planning a candidate, or done with it."""
+        self._counters[2] = int(busy)
 
     def there(self) -> int | None:
         """The next index for the child, counting down; None once taken here."""
@@ -116,7 +129,7 @@ class Share:
         waited for. None when one is malformed: walk the rest here. The child
         is stopped: this process walks whatever has no answer."""
         try:
-            self._drain(until_the_end=WAIT_FOR_THE_CHILD)
+            self._drain(until_the_end=WAIT_FOR_THE_CHILD or self.claims.waiting)
             return _records(self._received, len(self.names))
         finally:
             self._received = bytearray()
@@ -142,11 +155,11 @@ class Share:
         self.claims.close()
 
 
-Work = Callable[[Callable[[], int | None]], Iterator[Any]]  # given Claims.there
+Work = Callable[[Claims], Iterator[Any]]
 
 
 def start(names: list[str], work: Work) -> Share | None:
-    """``work(claims.there)`` running in a child process, each value it yields
+    """``work(claims)`` running in a child process, each value it yields
     sent as one answer; or None where forking is not possible or not safe
     (the caller walks ``names`` itself)."""
     if not _can_fork():
@@ -166,7 +179,7 @@ def start(names: list[str], work: Work) -> Share | None:
         claims.close()
         return None
     if pid == 0:
-        _child(read_fd, write_fd, lambda: work(claims.there), mask)
+        _child(read_fd, write_fd, lambda: work(claims), mask)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(write_fd)
     return Share(names, pid, read_fd, claims)

@@ -35,7 +35,7 @@ import contextlib
 import functools
 import gc
 import os
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from promoter.errors import InputError, NotRegular
@@ -250,17 +250,19 @@ def _share(
     for each it took with the paths worth reading in walk order, each
     candidate with its outcome where it planned one (planned.read_group)."""
 
-    def work(take: Callable[[], int | None]) -> Iterator[tuple[int, list[planned.Entry]]]:
-        while (index := take()) is not None:
+    def work(claims: forked.Claims) -> Iterator[tuple[int, list[planned.Entry]]]:
+        while (index := claims.there()) is not None:
             top = os.path.join(directory, names[index])
-            entries = (_entry(real_root, path, needles, planner) for path in _walk(real_root, top))
+            entries = (_entry(real_root, path, needles, planner, claims)
+                       for path in _walk(real_root, top))
             yield index, [entry for entry in entries if entry is not None]
 
     return forked.start(names, work)
 
 
 def _entry(
-    real_root: Path, path: str, needles: tuple[bytes, ...], planner: planned.Planner | None
+    real_root: Path, path: str, needles: tuple[bytes, ...], planner: planned.Planner | None,
+    claims: forked.Claims,
 ) -> planned.Entry | None:
     """What the child says of ``path``: nothing (no needle in it), the path
     (hand it on: a candidate, or a file that cannot be read and is reported),
@@ -273,10 +275,13 @@ def _entry(
         return None
     if planner is None:
         return path
+    claims.planning(True)
     try:
         outcome = planner.plan(Candidate(Path(path), _rel(path, real_root), False, data))
     except Exception:  # a conflict, an error: met again when this file is planned serially
         return path
+    finally:
+        claims.planning(False)
     return path, planned.to_wire(outcome, data)
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from promoter import images
-from promoter.manifests import forked, plan_update, scan
+from promoter.manifests import forked, plan_update, planned, scan
+from promoter.manifests.candidate import Candidate
 
 POD = "spec:\n  containers:\n  - image: x/api:1\n"
 REF = images.parse_new("x/api:2")
@@ -237,3 +238,52 @@ def _stopping_at(stop: int) -> Callable[[forked.Claims], int | None]:
         return None if claims.front >= stop else here(claims)
 
     return stopping
+
+
+def test_a_child_planning_a_candidate_where_they_meet_is_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
+) -> None:
+    root = tree(tmp_path)
+    _, serial_plan = serial_and_split(root, monkeypatch, SERIAL)
+    listed()
+    started, go = os.pipe(), os.pipe()
+    parent, late = os.getpid(), tmp_path / "late"
+    real_listing, real_plan, real_here = scan._listing, planned.plan_one, forked.Claims.here
+    planners = tmp_path / "planners"
+
+    def plan_one(cand: Candidate, **kwargs: object) -> planned.Outcome:
+        with planners.open("a") as out:
+            out.write(f"{os.getpid()} {cand.file}\n")
+        if os.getpid() != parent and cand.file == "apps/app-5/deployment.yaml":
+            os.write(started[1], b"!")  # planning where this process will meet it
+            if not select.select([go[0]], [], [], 10)[0]:
+                late.write_text("this process did not stop for the child")
+        return real_plan(cand, **kwargs)
+
+    def listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:
+        if os.getpid() == parent and directory.endswith("app-0"):
+            _take(started[0])
+        return real_listing(real_root, directory)
+
+    def here(claims: forked.Claims) -> int | None:
+        index = real_here(claims)
+        if index is None and claims.waiting:
+            os.write(go[1], b"!")  # stopped to wait: let the child finish
+        return index
+
+    monkeypatch.setattr(planned, "plan_one", plan_one)
+    monkeypatch.setattr(scan, "_listing", listing)
+    monkeypatch.setattr(forked.Claims, "here", here)
+    monkeypatch.setattr(scan, "SPLIT_AT", 4)
+    try:
+        plan = plan_update(root, ["."], REF)
+    finally:
+        for fd in (*started, *go):
+            os.close(fd)
+    assert plan == serial_plan
+    assert not late.exists()
+    mine = [file for pid, file in (line.split() for line in planners.read_text().splitlines())
+            if int(pid) == parent]
+    assert [f for f in mine if f.startswith("apps/app-")] == [
+        f"apps/app-{n}/{name}" for n in range(5) for name in ("deployment.yaml", "nested/x.yaml")]
+    assert apps_of(listed(), here=True) == [f"app-{n}" for n in range(5)]
