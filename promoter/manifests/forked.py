@@ -16,14 +16,15 @@ with it, before taking the next (empty answers in runs of up to 64): the
 paths worth handing on in walk order, each candidate with its plan (scan.py,
 planned.py). When the two meet, this process reads what has arrived without
 waiting, stops the child, and walks itself every subdirectory left without
-an answer (the one the child was on, empty answers not sent yet): it never
-waits for the child's work. It reads each path of an answer again itself,
-with every check of a serial walk, and uses a plan only for the bytes it was
-planned from. When anything is unusual in the child (an exception: a symlink
-out of the tree, an unreadable directory; a signal), its answers stop there
-and this process walks the rest, meeting the same error at the same place; a
-malformed answer drops them all: the paths, their order, the plan and the
-errors are the serial walk's.
+an answer (the one the child was on, empty answers not sent yet); it waits
+for the child only when the child is planning a candidate in the
+subdirectory where they meet (planning it again would cost more). It reads
+each path of an answer again itself, with every check of a serial walk, and
+uses a plan only for the bytes it was planned from. When anything is
+unusual in the child (an exception: a symlink out of the tree, an unreadable
+directory; a signal), its answers stop there and this process walks the rest,
+meeting the same error at the same place; a malformed answer drops them all:
+the paths, their order, the plan and the errors are the serial walk's.
 
 Only where ``os.fork`` exists, more than one CPU is usable, and no other
 thread runs in this process (a child forked beside threads can inherit a lock
@@ -126,8 +127,10 @@ class Share:
     def answers(self) -> list[tuple[int, Any]] | None:
         """The answers the child has sent, (index, value) for the subdirectories
         it is done with, the last one first; what it is still working on is not
-        waited for. None when one is malformed: walk the rest here. The child
-        is stopped: this process walks whatever has no answer."""
+        waited for, unless it is planning a candidate where the two met
+        (``claims.waiting``: then all of them, up to its end). None when one is
+        malformed: walk the rest here. The child is stopped: this process
+        walks whatever has no answer."""
         try:
             self._drain(until_the_end=WAIT_FOR_THE_CHILD or self.claims.waiting)
             return _records(self._received, len(self.names))
