@@ -25,8 +25,15 @@ runs promoter with another interpreter, e.g. a venv with the wheel installed.
 ``DIR/promoter`` (``git archive REV promoter | tar -x -C DIR``): a before/after
 comparison under the same load.
 
+``--in-process`` times only ``plan_update`` on the candidate-heavy trees, in
+a fresh process per figure after one untimed plan (imports and page cache
+warm): wall time, the CPU of the process and of the forked walk's child
+(``RUSAGE_CHILDREN``), with the walk split (as shipped) and serial
+(``SPLIT_AT`` out of reach), and with ``--before`` the same from that copy;
+the variants run interleaved, best of ``--runs``.
+
 Usage: ``.venv/bin/python benchmarks/update_bench.py [--apps 5000 10000 100000]
-[--docs 4000 12000] [--runs 3] [--python PATH] [--before DIR]``.
+[--docs 4000 12000] [--runs 3] [--python PATH] [--before DIR] [--in-process]``.
 """
 
 from __future__ import annotations
@@ -84,6 +91,23 @@ INSTALL = ("corpus", "files", "argoproj__argo-cd", "manifests", "install.yaml")
 INSTALL_MB = data_file(*INSTALL).stat().st_size / 1e6
 Measure = tuple[float, float, float]  # wall s, cpu s, peak RSS MB
 BEFORE: dict[str, str] = {}  # the environment running promoter from --before's copy
+PLAN_ONCE = """\
+import resource, sys, time
+from pathlib import Path
+from promoter import images
+from promoter.manifests import plan_update, scan
+root, ref = Path(sys.argv[1]), images.parse_new(sys.argv[2])
+if sys.argv[3] == "serial":
+    scan.SPLIT_AT = 10**9
+plan_update(root, ["."], ref)
+me, kids, start = (resource.getrusage(resource.RUSAGE_SELF),
+                   resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter())
+plan_update(root, ["."], ref)
+wall = time.perf_counter() - start
+me2, kids2 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = lambda a, b: b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime
+print(wall, cpu(me, me2), cpu(kids, kids2))
+"""
 
 
 def ordinary(apps: int, heavy: bool) -> Path:
@@ -160,6 +184,29 @@ def compare(
     return best(b)
 
 
+def in_process(apps: int, runs: int) -> None:
+    """plan_update alone, split and serial (and from --before's copy), interleaved."""
+    root = ordinary(apps, heavy=True)
+    files = 2 * apps + (apps + 999) // 1000
+    sources = [("this tree", None), *([("before", BEFORE)] if BEFORE else [])]
+    variants = [(f"{name}, {walk}", env, walk) for name, env in sources
+                for walk in ("split", "serial")]
+    times: dict[str, list[tuple[float, float, float]]] = {v[0]: [] for v in variants}
+    for _ in range(runs):
+        for label, env, walk in variants:
+            out = subprocess.run(
+                [PROMOTER[0], "-c", PLAN_ONCE, str(root), "quay.io/argoproj/argocd:9.9.9", walk],
+                cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+            wall, mine, child = (float(x) for x in out.split())
+            times[label].append((wall, mine, child))
+    for label, got in times.items():
+        wall = min(t[0] for t in got)
+        mine, child = min(t[1] for t in got), min(t[2] for t in got)
+        total = min(t[1] + t[2] for t in got)
+        print(f"| plan_update, candidate-heavy, {files} files, {label} | {wall:.3f} s "
+              f"| {mine:.3f} s | {child:.3f} s | {total:.3f} s |")
+
+
 def updates(image: str, cwd: Path, command: str = "update") -> list[list[str]]:
     """Two commands that always change something: updates alternate 2.0.0 and
     1.0.0, diffs ask for versions no update writes."""
@@ -175,6 +222,8 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="the interpreter for promoter")
     parser.add_argument("--before", metavar="DIR", help="also run promoter from DIR/promoter"
                         " (a copy of an older source: git archive REV promoter | tar -x -C DIR)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time plan_update alone on the candidate-heavy trees")
     args = parser.parse_args()
     runs = args.runs
     PROMOTER[0] = args.python
@@ -182,6 +231,14 @@ def main() -> None:
     if args.before:
         compileall.compile_dir(Path(args.before) / "promoter", quiet=1)
         BEFORE.update(os.environ, PYTHONPATH=str(Path(args.before).resolve()))
+    if args.in_process:
+        print(f"load average {_load()}")
+        print("| in process | wall | CPU, this process | CPU, the child | CPU, both |")
+        print("|---|---|---|---|---|")
+        for apps in args.apps:
+            in_process(apps, runs)
+        print(f"load average {_load()}")
+        return
     found = subprocess.run([args.python, "-c", "import promoter; print(promoter.__file__)"],
                            cwd=WORK, capture_output=True, text=True, check=True).stdout.strip()
     print(f"promoter from {found}; load average {_load()}")

@@ -55,12 +55,3 @@ def _kind(path: str | Path) -> str:
         return "special file"
     return _KINDS.get(stat.S_IFMT(mode), "special file")
 
-
-def worth_reading(path: str, needles: tuple[bytes, ...]) -> bool:
-    """Whether the walk must hand ``path`` on: it holds a needle, or reading it
-    fails (a FIFO, a symlink, an OSError) and the failure is to be reported."""
-    try:
-        data = read_regular(path)
-    except (NotRegular, OSError):
-        return True
-    return any(needle in data for needle in needles)

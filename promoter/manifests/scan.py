@@ -19,26 +19,30 @@ Only regular files are opened, with O_NOFOLLOW | O_NONBLOCK, and checked
 again after opening, so a file swapped for a FIFO or a symlink meanwhile is
 refused rather than read (reading.py).
 
-The first directory with SPLIT_AT subdirectories or more shares the second
-half of them with a child process where that is safe (forked.py): the child
-only tells which of its paths are worth reading and this process reads those
-again itself, so the candidates, their order, the skips and the errors are a
-serial walk's.
+The first directory with SPLIT_AT subdirectories or more shares them with a
+child process where that is safe (forked.py): this process takes them from
+the first, the child from the last, until they meet. The child tells which of
+its paths are worth reading and, when planning an update, the plan of each
+candidate among them (planned.py); this process reads those again itself and
+plans any file whose bytes are not those the child planned from, so the
+candidates, their order, the plan, the skips and the errors are a serial
+walk's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from promoter.errors import BadYaml, InputError, NotRegular
+from promoter.errors import InputError, NotRegular
 from promoter.images import ImageRef
-from promoter.manifests import candidate, follow, forked, held, overlay, regions
-from promoter.manifests.candidate import Candidate, bad_file
-from promoter.manifests.reading import read_regular, worth_reading
+from promoter.manifests import follow, forked, overlay, planned, regions
+from promoter.manifests.candidate import Candidate
+from promoter.manifests.reading import read_regular
 from promoter.manifests.records import FileEdit, Found, Plan, Skip
 
 __all__ = ["Candidate", "candidates", "plan_update", "read_regular"]
@@ -58,21 +62,22 @@ def plan_update(
     referenced: list[str] = []  # files holding a reference, edited or not
     needles = needles_for(ref.repository, keys)
     words = regions.Prefilter(tuple(needle.decode() for needle in needles), bool(keys))
-    with collector_paused(), contextlib.closing(candidates(root, paths, needles)) as found:
+    plan_one = functools.partial(planned.plan_one, ref=ref, keys=keys, expect=expect,
+                                 words=words)
+    planner = planned.Planner(plan_one)  # the forked walk's child plans its share with it
+    with collector_paused(), contextlib.closing(
+            candidates(root, paths, needles, planner)) as found:
         for cand in found:
-            try:
-                edited = candidate.edit(cand, ref, keys, expect, words)
-            except BadYaml as exc:
-                skipped.append(bad_file(cand, exc))
+            outcome = planner.take(cand) or plan_one(cand)
+            if outcome.bad is not None:
+                skipped.append(outcome.bad)
                 referenced.append(cand.file)
                 continue
-            if edited.referenced:
+            if outcome.referenced:
                 referenced.append(cand.file)
-            skipped.extend(edited.skips)
-            if edited.changes:
-                after = edited.text.encode("utf-8")
-                edits.append(held.file_edit(cand.file, cand.path, cand.data, after,
-                                            edited.changes))
+            skipped.extend(outcome.skips)
+            if outcome.edit is not None:
+                edits.append(outcome.edit)
     from promoter.manifests import found as finding
 
     inherited: list[str] = []  # files of overlays' resources with a Flux ${var} for ref
@@ -113,16 +118,20 @@ def needles_for(repository: str, keys: Sequence[str]) -> tuple[bytes, ...]:
 
 
 def candidates(
-    root: Path, paths: Sequence[str], needles: Sequence[bytes]
+    root: Path, paths: Sequence[str], needles: Sequence[bytes],
+    planner: planned.Planner | None = None,
 ) -> Generator[Candidate, None, None]:
-    """Files under ``paths`` whose bytes contain any of ``needles``."""
+    """Files under ``paths`` whose bytes contain any of ``needles``. With
+    ``planner``, a forked walk's child also plans its candidates and leaves
+    the outcomes in ``planner.answers``, for ``planner.take``."""
     real_root = Path(os.path.realpath(root))
     paths = paths or ["."]
     seen: set[str] | None = set() if len(paths) > 1 else None  # PATHs may overlap
     for given in paths:
         start = _inside(real_root, root / given, given)
         if start.is_dir():
-            with contextlib.closing(_walk(real_root, str(start), tuple(needles))) as walked:
+            walked = _walk(real_root, str(start), tuple(needles), planner)
+            with contextlib.closing(walked):
                 yield from _read_each(walked, real_root, False, needles, seen)
         elif os.path.lexists(start):
             yield from _read_each([str(start)], real_root, True, needles, seen)
@@ -165,15 +174,18 @@ def _inside(real_root: Path, path: Path, given: str) -> Path:
 
 
 def _walk(
-    real_root: Path, top: str, needles: tuple[bytes, ...] | None = None
+    real_root: Path, top: str, needles: tuple[bytes, ...] | None = None,
+    planner: planned.Planner | None = None,
 ) -> Generator[str, None, None]:
     """Manifest files under ``top``: a directory's files in name order, then its
     subdirectories in name order. Only names are kept for the directories still
     to visit (not 100,000 full paths for a wide directory). With ``needles``,
-    the second half of the first directory with SPLIT_AT subdirectories or more
-    is walked by a child process, which passes on only the paths worth reading
-    (forked.py): the order and the errors stay the serial walk's."""
-    stack: list[tuple[str, list[str | forked.Share]]] = [("", [top])]
+    the subdirectories of the first directory with SPLIT_AT of them or more are
+    shared with a child process, this process taking them from the first and
+    the child from the last (forked.py); the child passes on only the paths
+    worth reading and, with ``planner``, the outcomes of the candidates it
+    planned: the order, the plan and the errors stay the serial walk's."""
+    stack: list[tuple[str, list[str | list[str] | forked.Share]]] = [("", [top])]
     shares: list[forked.Share] = []
     try:
         while stack:
@@ -183,23 +195,26 @@ def _walk(
                 continue
             item = pending.pop()
             if isinstance(item, forked.Share):
-                found = item.paths()
-                if found is None:  # the child gave no answer: walk its share here
-                    stack.append((parent, list(reversed(item.names))))
+                index = item.next()
+                if index is not None:  # the next subdirectory is this process's
+                    pending += (item, item.names[index])
                 else:
-                    yield from found
+                    pending += reversed(_rest(item, planner))
+                continue
+            if isinstance(item, list):  # what the child found in one subdirectory
+                yield from item
                 continue
             directory = os.path.join(parent, item)
             files, subdirs = _listing(real_root, directory)
             prefix = directory if directory.endswith(os.sep) else directory + os.sep
             for name in files:
                 yield prefix + name
-            later: list[str | forked.Share] = list(subdirs)
+            later: list[str | list[str] | forked.Share] = list(subdirs)
             if needles is not None and len(subdirs) >= SPLIT_AT:
-                share = _share(real_root, directory, subdirs[len(subdirs) // 2 :], needles)
+                share = _share(real_root, directory, subdirs, needles, planner)
                 if share is not None:
                     shares.append(share)
-                    later = [*subdirs[: len(subdirs) // 2], share]
+                    later = [share]
                     needles = None  # one child per walk
             if later:
                 stack.append((directory, later[::-1]))
@@ -208,17 +223,66 @@ def _walk(
             share.cancel()
 
 
-def _share(
-    real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...]
-) -> forked.Share | None:
-    """A child walking ``names`` under ``directory``, answering with the paths
-    worth reading, in walk order."""
+def _rest(share: forked.Share, planner: planned.Planner | None) -> list[str | list[str]]:
+    """The subdirectories this process did not take, in order: the child's
+    paths for each it has answered for, the name (to walk here) of any other."""
+    first, count = share.claims.front, len(share.names)
+    answers = share.answers() if first < count else []
+    share.cancel()
+    outcomes: dict[str, planned.Planned] | None = {} if planner is not None else None
+    groups: dict[int, list[str]] = {}
+    for index, entries in answers or ():
+        paths = planned.read_group(entries, outcomes) if index >= first else []
+        if paths is None:  # a malformed answer: none of them is used
+            groups, outcomes = {}, None
+            break
+        groups[index] = paths
+    if planner is not None and outcomes:
+        planner.answers.update(outcomes)
+    return [groups.get(index, share.names[index]) for index in range(first, count)]
 
-    def work() -> list[str]:
-        return [path for name in names for path in _walk(real_root, os.path.join(directory, name))
-                if worth_reading(path, needles)]
+
+def _share(
+    real_root: Path, directory: str, names: list[str], needles: tuple[bytes, ...],
+    planner: planned.Planner | None,
+) -> forked.Share | None:
+    """A child taking ``names`` under ``directory`` from the last, answering
+    for each it took with the paths worth reading in walk order, each
+    candidate with its outcome where it planned one (planned.read_group)."""
+
+    def work(claims: forked.Claims) -> Iterator[tuple[int, list[planned.Entry]]]:
+        while (index := claims.there()) is not None:
+            top = os.path.join(directory, names[index])
+            entries = (_entry(real_root, path, needles, planner, claims)
+                       for path in _walk(real_root, top))
+            yield index, [entry for entry in entries if entry is not None]
 
     return forked.start(names, work)
+
+
+def _entry(
+    real_root: Path, path: str, needles: tuple[bytes, ...], planner: planned.Planner | None,
+    claims: forked.Claims,
+) -> planned.Entry | None:
+    """What the child says of ``path``: nothing (no needle in it), the path
+    (hand it on: a candidate, or a file that cannot be read and is reported),
+    or the path and its outcome (a candidate it planned)."""
+    try:
+        data = read_regular(path)
+    except (NotRegular, OSError):
+        return path
+    if not any(needle in data for needle in needles):
+        return None
+    if planner is None:
+        return path
+    claims.planning(True)
+    try:
+        outcome = planner.plan(Candidate(Path(path), _rel(path, real_root), False, data))
+    except Exception:  # a conflict, an error: met again when this file is planned serially
+        return path
+    finally:
+        claims.planning(False)
+    return path, planned.to_wire(outcome, data)
 
 
 def _listing(real_root: Path, directory: str) -> tuple[list[str], list[str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import forking
 
 from promoter import images
 from promoter.errors import InputError
@@ -44,6 +45,12 @@ def listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], li
     return pids
 
 
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child takes exactly app-4..7 (support/forking.py)."""
+    forking.halves(monkeypatch)
+
+
 def wide(root: Path, apps: int = 8) -> Path:
     """apps/app-N/{deployment.yaml, nested/x.yaml}, files beside and after the
     wide directory, and a later sibling directory."""
@@ -65,7 +72,8 @@ def walked(root: Path, split_at: int, monkeypatch: pytest.MonkeyPatch) -> list[t
 
 
 def test_same_candidates_in_the_same_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listings: Callable[[], list[int]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listings: Callable[[], list[int]],
+    halves: None,
 ) -> None:
     root = wide(tmp_path)
     share = root / "apps" / "app-7"
@@ -101,7 +109,8 @@ def test_skips_and_edits_are_the_same(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_a_symlink_out_of_the_tree_in_the_share_is_the_same_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listings: Callable[[], list[int]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listings: Callable[[], list[int]],
+    halves: None,
 ) -> None:
     root = wide(tmp_path)
     (root / "apps" / "app-6" / "out.yaml").symlink_to(tmp_path / "elsewhere.yaml")
