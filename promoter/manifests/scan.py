@@ -1,5 +1,4 @@
-"""Walk a tree fast and plan an update: a text prefilter, then parse only the
-candidates.
+"""Walk a tree fast and plan an update: a text prefilter, then parse only candidates.
 
 The last path component of the repository (``api`` of ``ghcr.io/acme/api``)
 appears verbatim in every spelling of a reference, so a file without it (as
