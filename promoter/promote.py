@@ -69,6 +69,8 @@ def promote(request: Request, environ: Mapping[str, str],
                          "pass --forge github|gitlab, or drop it")
     forge_commit.check(request, forge_name)  # --sign github|gitlab: before any network
     extras.require_forge(forge_name)  # a missing SDK fails before the clone, not after the push
+    if request.verify:
+        request.cluster.check()  # a cluster URL with credentials: before the clone, not after
     found, forge = git_credentials(request, forge_name, environ, mask)
     with signing(git_remote.session(url, found, request.network_limit), request.sign,
                  environ) as session, tempfile.TemporaryDirectory(prefix="promoter-") as tmp:
