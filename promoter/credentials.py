@@ -83,12 +83,25 @@ def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str])
     found = from_env(environ, forge_name)
     settings = ForgeSettings(
         repo=request.repo, slug=remote.slug(request.repo),
-        api_url=request.api_url or remote.api_url(forge_name, request.repo, environ),
+        api_url=api_url(request, forge_name, environ),
         token=found.token if found else None, job_token=job_token(environ),
         app_id=request.app_id,
         app_private_key=request.app_private_key, timeout=request.network_limit,
     )
     return connect(forge_name, settings)
+
+
+def api_url(request: Request, forge_name: str, environ: Mapping[str, str]) -> str | None:
+    """The forge's API URL: ``--api-url``, else the CI's or the host's
+    (``remote.api_url``). InputError when ``--api-url`` carries credentials (the
+    token goes in a header, never in the URL): ``promote`` asks before the clone,
+    ``connect_forge`` before any request."""
+    from promoter import remote
+
+    if not request.api_url:
+        return remote.api_url(forge_name, request.repo, environ)
+    remote.refuse_credentials(remote.parse(request.api_url), "--api-url")
+    return request.api_url
 
 
 def git_credentials(

@@ -30,7 +30,7 @@ from typing import cast
 
 from promoter import deployments, extras, forge_commit, gates, git, git_remote, remote, workspace
 from promoter.apply import apply
-from promoter.credentials import connect_forge, git_credentials
+from promoter.credentials import api_url, connect_forge, git_credentials
 from promoter.errors import (
     BlockedError,
     InputError,
@@ -68,7 +68,10 @@ def promote(request: Request, environ: Mapping[str, str],
         raise InputError(f"{flag} has no effect with the local forge of {request.repo}; "
                          "pass --forge github|gitlab, or drop it")
     forge_commit.check(request, forge_name)  # --sign github|gitlab: before any network
+    api_url(request, forge_name, environ)  # --api-url with credentials: before the clone
     extras.require_forge(forge_name)  # a missing SDK fails before the clone, not after the push
+    if request.verify:
+        request.cluster.check()  # a cluster URL with credentials: before the clone, not after
     found, forge = git_credentials(request, forge_name, environ, mask)
     with signing(git_remote.session(url, found, request.network_limit), request.sign,
                  environ) as session, tempfile.TemporaryDirectory(prefix="promoter-") as tmp:

@@ -20,7 +20,7 @@ from promoter.errors import InputError
 from promoter.images import ImageRef
 from promoter.retry import HEARTBEAT, VERIFY_SETTLE, VERIFY_TIMEOUT
 from promoter.verify.kinds import KINDS
-from promoter.verify.rules import COMMIT_SHA, Check, Expect, Obj, Resource, or_list
+from promoter.verify.rules import COMMIT_SHA, Ancestry, Check, Expect, Obj, Resource, or_list
 from promoter.verify.watch import (
     Clock,
     Progress,
@@ -124,8 +124,11 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     if not COMMIT_SHA.fullmatch(settings.revision):
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
+    clock = clock or Clock()
+    start = clock.now()  # loading the kubeconfig counts against the timeout
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    settings.is_ancestor, settings.repo_url,
+                    _bounded(settings.is_ancestor, clock, start + settings.timeout),
+                    settings.repo_url,
                     appliers=tuple((t.kind, t.namespace, t.name) for t in targets
                                    if KINDS[t.kind].names_commit))
 
@@ -135,8 +138,6 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
 
         return connect(settings.kubeconfig, settings.context, settings.timeout)
 
-    clock = clock or Clock()
-    start = clock.now()  # loading the kubeconfig counts against the timeout
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,
                          "namespace": t.namespace, "name": t.name},
@@ -145,6 +146,14 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     ]
     return wait(watched, settings.timeout, settings.settle, clock, progress, heartbeat,
                 start=start)
+
+
+def _bounded(ancestry: Ancestry | None, clock: Clock, deadline: float) -> Ancestry | None:
+    """A repository's ancestry with its git commands (fetches) bounded by the
+    time left until ``deadline``, so that none stretches the run past --timeout."""
+    from promoter.verify.ancestry import RepoAncestry
+
+    return ancestry.until(clock, deadline) if isinstance(ancestry, RepoAncestry) else ancestry
 
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyTarget", "parse_target", "run"]

@@ -10,7 +10,9 @@ promoter's session, the token only in a credential helper scoped to the URL's
 origin (``git_remote.session``); without, the user's own git credentials
 apply. Every git command is bounded as in a
 promotion: git's low-speed abort, and ``timeout`` seconds (verify's
-``--timeout``) after which it is killed (WaitTimeout, exit 5).
+``--timeout``) after which it is killed (WaitTimeout, exit 5). Once the
+verification runs (``RepoAncestry.until``), each one gets only the time left
+until its deadline, so a fetch near the end cannot stretch the run.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from promoter import git, git_remote
 from promoter.credentials import Credentials
 from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
+from promoter.retry import Clock
 from promoter.verify.rules import Ancestry
 
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
@@ -111,43 +114,75 @@ def _clone(url: str, path: str, session: git.Git) -> None:
         raise InputError(f"cannot clone {url} for ancestry checks: {exc.message}") from None
 
 
-def _fetcher(path: str, session: git.Git) -> Callable[[], object]:
+def _fetcher(path: str) -> Callable[[git.Git], object]:
     """``fetch_all`` of ``path``, or nothing to do when it has no origin to fetch from."""
     if repo_url(path) is None:
-        return lambda: None
-    return lambda: fetch_all(path, session)
+        return lambda session: None
+    return lambda session: fetch_all(path, session)
 
 
-def repo_ancestry(path: str, fetch: Callable[[], object] | None = None,
+class RepoAncestry:
+    """Ancestry over the repository at ``path`` (see ``local_repo``), cached per
+    pair; called as ``(ancestor, descendant)``.
+
+    Its git commands run in ``session``; ``fetch(session)`` brings new commits
+    in, before the first check when the clone is shallow and when a commit is
+    unknown. ``until(clock, deadline)`` is the same ancestry with each git
+    command bounded by the time left until ``deadline`` (the verification's:
+    ``promoter.verify.run`` binds it), not by a timeout of its own."""
+
+    def __init__(self, path: str, session: git.Git, fetch: Callable[[git.Git], object]) -> None:
+        self.path, self.session, self.fetch = path, session, fetch
+        self.cache: dict[tuple[str, str], bool] = {}
+        self.lock = threading.Lock()
+        self.fresh = False
+
+    def __call__(self, ancestor: str, descendant: str) -> bool:
+        return self.check(ancestor, descendant, None)
+
+    def until(self, clock: Clock, deadline: float) -> Ancestry:
+        return lambda ancestor, descendant: self.check(ancestor, descendant, (clock, deadline))
+
+    def check(self, ancestor: str, descendant: str, bound: tuple[Clock, float] | None) -> bool:
+        with self.lock:
+            key = (ancestor, descendant)
+            if key in self.cache:
+                return self.cache[key]
+            if not self.fresh and git.is_shallow(self.session, Path(self.path)):
+                self.fetch(_within(self.session, bound))
+                self.fresh = True
+            try:
+                self.cache[key] = is_ancestor(self.path, ancestor, descendant,
+                                              _within(self.session, bound))
+            except LookupError:
+                self.fetch(_within(self.session, bound))
+                self.cache[key] = is_ancestor(self.path, ancestor, descendant,
+                                              _within(self.session, bound))
+            return self.cache[key]
+
+
+def _within(session: git.Git, bound: tuple[Clock, float] | None) -> git.Git:
+    """``session`` with its command timeout cut to the time left until the
+    deadline of ``bound``; WaitTimeout when none is left."""
+    if bound is None:
+        return session
+    clock, deadline = bound
+    left = deadline - clock.now()
+    if left <= 0:
+        raise WaitTimeout("no time left of --timeout for the ancestry check's git command; "
+                          "raise --timeout")
+    if session.timeout is not None and session.timeout <= left:
+        return session
+    # to a tenth of a second, as the error says it ("took longer than --timeout (1.9s")
+    return replace(session, timeout=max(round(left, 1), 0.1), limit="--timeout")
+
+
+def repo_ancestry(path: str, fetch: Callable[[git.Git], object] | None = None,
                   timeout: float | None = None, found: Credentials | None = None,
-                  session: git.Git | None = None) -> Ancestry:
-    """An ancestry function over the repository at ``path`` (see ``local_repo``),
-    cached per pair.
-
-    Its git commands run in ``session`` (default: ``remote_git`` for path's
-    origin with ``found``, each command bounded by ``timeout``); ``fetch`` brings
-    new commits in (default: ``fetch_all`` in that session); it runs before the
-    first check when the clone is shallow, and when a commit is unknown."""
+                  session: git.Git | None = None) -> RepoAncestry:
+    """A ``RepoAncestry`` over ``path``. Its session: ``session``, else
+    ``remote_git`` for path's origin with ``found``, each command bounded by
+    ``timeout``; its fetch: ``fetch``, else ``fetch_all`` of origin."""
     url = repo_url(path)
     local = session or (remote_git(url, found, timeout) if url else ambient(timeout))
-    refresh = fetch or _fetcher(path, local)
-    cache: dict[tuple[str, str], bool] = {}
-    lock = threading.Lock()
-    fresh = [False]
-
-    def check(ancestor: str, descendant: str) -> bool:
-        with lock:
-            key = (ancestor, descendant)
-            if key in cache:
-                return cache[key]
-            if not fresh[0] and git.is_shallow(local, Path(path)):
-                refresh()
-                fresh[0] = True
-            try:
-                cache[key] = is_ancestor(path, ancestor, descendant, local)
-            except LookupError:
-                refresh()
-                cache[key] = is_ancestor(path, ancestor, descendant, local)
-            return cache[key]
-
-    return check
+    return RepoAncestry(path, local, fetch or _fetcher(path))

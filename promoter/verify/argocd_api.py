@@ -40,6 +40,16 @@ from promoter.verify.watch import Follower, Sink
 STALL_GRACE = 2.0
 
 
+def server_url(server: str) -> str:
+    """The base URL of ``--argocd-server`` (https:// when it names no scheme);
+    InputError when it carries credentials, before any request."""
+    base = server.rstrip("/")
+    base = base if "://" in base else "https://" + base
+    remote.refuse_credentials(remote.parse(base), "--argocd-server", "pass the token "
+                              "as --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
+    return base
+
+
 class _SameOrigin(urllib.request.HTTPRedirectHandler):
     """Follows a redirect only within the origin the token was given for
     (promoter.http_safety's rule; anything else is refused, nothing is sent)."""
@@ -60,10 +70,7 @@ class ArgoCDSource(Follower):
     def __init__(self, server: str, token: str, namespace: str, name: str, *,
                  refresh: bool = False, ca: str | None = None, sync: bool = False,
                  relist: float = 60.0) -> None:
-        base = server.rstrip("/")
-        self.base = base if "://" in base else "https://" + base
-        remote.refuse_credentials(remote.parse(self.base), "--argocd-server", "pass the token "
-                                  "as --argocd-token (or PROMOTER_ARGOCD_TOKEN)")
+        self.base = server_url(server)
         self.token, self.namespace, self.name = token, namespace, name
         self.what = f"application {namespace}/{name} on {self.base}"
         http_safety.remember(token)

@@ -22,6 +22,18 @@ class Cluster:
     refresh: bool = False  # ask Argo CD / Flux to reconcile now
     allow_paused: bool = False  # accept an Argo Rollout paused indefinitely
 
+    def check(self) -> None:
+        """InputError for a cluster URL with credentials in it: ``--argocd-server``,
+        the kubeconfig's server (read without running its exec plugins). The
+        checks verification makes before its first request; ``promote --verify``
+        makes them before the clone, so a refusal comes before any push."""
+        from promoter.verify.argocd_api import server_url
+        from promoter.verify.kube_connect import check_server
+
+        if self.argocd_server:
+            server_url(self.argocd_server)
+        check_server(self.kubeconfig, self.context)
+
     def settings(self, revision: str, *, image: ImageRef | None, timeout: float, settle: float,
                  is_ancestor: Callable[[str, str], bool] | None,
                  repo_url: str | None) -> VerifyRequest:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable, VerifyFailed
-from promoter.retry import RECONNECT
+from promoter.retry import RECONNECT, Clock
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.kube_connect import CONNECT_SECONDS, translate
 from promoter.verify.watch import Follower, Sink
@@ -51,8 +50,12 @@ class KubeSource(Follower):
     def __init__(self, api_client: Any, resource: tuple[str, str, str], namespace: str,
                  name: str, refresh: dict[str, str] | None = None,
                  relist: float = WATCH_SECONDS, sync: bool = False,
-                 enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 clock: Clock | None = None) -> None:
         from kubernetes import client
+
+        self.clock = clock or Clock()  # a test's clock: its sleep is the reconnect wait
+        self.pause: Callable[[float], object] = clock.sleep if clock else self.stopped_wait
 
         self.api = client.CustomObjectsApi(api_client)
         self.group, self.version, self.plural = resource
@@ -73,7 +76,7 @@ class KubeSource(Follower):
 
     def _run(self, index: int, sink: Sink) -> None:
         failures, rv = 0, None
-        since: float | None = time.monotonic()  # None once the API server answered
+        since: float | None = self.clock.now()  # None once the API server answered
         while not self.stopped.is_set():
             try:
                 if self.refresh:
@@ -92,7 +95,18 @@ class KubeSource(Follower):
                 if isinstance(error, (AuthError, InputError, VerifyFailed, Unreachable)):
                     return
                 failures += 1
-                self.stopped.wait(RECONNECT.delay(failures))
+                self.pause(self._delay(failures, since))
+
+    def stopped_wait(self, seconds: float) -> None:
+        self.stopped.wait(seconds)
+
+    def _delay(self, failures: int, since: float | None) -> float:
+        """The reconnect wait, cut so that a server never reached is tried once
+        more at UNREACHABLE_SECONDS, not at the first retry after it."""
+        delay = RECONNECT.delay(failures)
+        if since is None:
+            return delay
+        return max(min(delay, since + UNREACHABLE_SECONDS - self.clock.now()), 0.0)
 
     def _error(self, exc: Exception, since: float | None) -> PromoterError:
         status = getattr(exc, "status", None)
@@ -100,7 +114,7 @@ class KubeSource(Follower):
             return not_served((self.group, self.version, self.plural))
         error = translate(exc, self.what, self.server)
         never = since is not None and getattr(exc, "status", None) is None
-        if never and since is not None and time.monotonic() - since >= UNREACHABLE_SECONDS:
+        if never and since is not None and self.clock.now() - since >= UNREACHABLE_SECONDS:
             return Unreachable(f"{error.message}; check --kubeconfig/--context and that the "
                                "cluster is reachable from here")
         return error

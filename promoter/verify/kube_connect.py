@@ -44,6 +44,7 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
+    check_server(kubeconfig, context)  # before the load runs any exec plugin
     try:
         configuration = client.Configuration()
         try:
@@ -58,12 +59,9 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
         raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
-    from promoter import http_safety, remote
+    from promoter import http_safety
 
-    remote.refuse_credentials(
-        remote.parse(str(configuration.host or "")),
-        f"kubeconfig {kubeconfig or '~/.kube/config'}: server",
-        "give them as the kubeconfig user's token, client certificate or exec plugin")
+    refuse_credentials(kubeconfig, str(configuration.host or ""))  # in-cluster, or as loaded
     for value in (getattr(configuration, "api_key", None) or {}).values():
         http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
     from urllib3.util.retry import Retry
@@ -72,6 +70,39 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
     # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
     configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
     return client.ApiClient(configuration)
+
+
+def check_server(kubeconfig: str | None, context: str | None) -> None:
+    """InputError when the server URL of the kubeconfig's context carries
+    credentials, read from the file alone: no exec credential plugin or auth
+    provider runs, so this is safe before any request (``promote --verify``
+    checks it before the clone). A kubeconfig that is missing or unreadable, or
+    no kubernetes client installed, is nothing to refuse here: loading it
+    reports that, when a target needs the cluster at all."""
+    try:
+        from kubernetes.config import kube_config
+    except ModuleNotFoundError:
+        return
+    try:
+        paths = kubeconfig or kube_config.KUBE_CONFIG_DEFAULT_LOCATION  # $KUBECONFIG, as kubectl
+        merger: Any = kube_config.KubeConfigMerger  # untyped
+        config = merger(paths).config
+        name = context or config["current-context"]
+        cluster = config["contexts"].get_with_name(name)["context"]["cluster"]
+        server = str(config["clusters"].get_with_name(cluster)["cluster"]["server"])
+    except Exception:  # anything unreadable: the load says what is wrong with it
+        return
+    refuse_credentials(kubeconfig, server)
+
+
+def refuse_credentials(kubeconfig: str | None, server: str) -> None:
+    """InputError when the kubeconfig's ``server`` URL carries credentials
+    (``remote.refuse_credentials``); the message masks them."""
+    from promoter import remote
+
+    remote.refuse_credentials(
+        remote.parse(server), f"kubeconfig {kubeconfig or '~/.kube/config'}: server",
+        "give them as the kubeconfig user's token, client certificate or exec plugin")
 
 
 def translate(exc: Exception, what: str, server: str = "") -> PromoterError:

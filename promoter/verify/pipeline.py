@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from promoter import git
 from promoter.errors import InputError
@@ -21,6 +21,9 @@ from promoter.verify.cluster import Cluster
 from promoter.verify.kinds import KINDS
 from promoter.verify.rules import or_list
 
+if TYPE_CHECKING:
+    from promoter.verify.ancestry import RepoAncestry
+
 
 class VerifyConfig(Protocol):
     """promoter.config_environments.VerifySettings, as far as this stage reads it: ``timeout``,
@@ -30,13 +33,14 @@ class VerifyConfig(Protocol):
     settle: float | None
 
 
-def clone_ancestry(session: git.Git, work: Path, base: str) -> Callable[[str, str], bool]:
+def clone_ancestry(session: git.Git, work: Path, base: str) -> RepoAncestry:
     """Ancestry over the promotion's own (shallow, blobless) clone: deepened and
-    refreshed from origin through ``session``, which carries the credentials."""
+    refreshed from origin through ``session``, which carries the credentials;
+    each git command bounded by the time left of the verification (``run``)."""
     from promoter.verify.ancestry import fetch_all, repo_ancestry
 
-    return repo_ancestry(str(work), lambda: fetch_all(
-        str(work), session, f"+refs/heads/{base}:refs/remotes/origin/{base}"),
+    return repo_ancestry(str(work), lambda bounded: fetch_all(
+        str(work), bounded, f"+refs/heads/{base}:refs/remotes/origin/{base}"),
         session=session)
 
 

@@ -134,3 +134,33 @@ def test_a_kubeconfig_server_url_with_credentials_is_refused_before_any_request(
     for text in (out, err, caplog.text):
         assert SECRET not in text
     assert connections(listener) == 0
+
+
+def test_a_kubeconfig_server_url_with_credentials_is_refused_before_its_exec_plugin_runs(
+        listener: socket.socket, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The exec credential plugin would be handed the cluster (and run, with our
+    environment) for a URL promoter refuses anyway: the refusal comes first."""
+    ran = tmp_path / "plugin-ran"
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text(f"#!/bin/sh\ntouch {ran}\nexit 1\n")
+    plugin.chmod(0o755)
+    port = listener.getsockname()[1]
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {
+            "server": f"https://admin:{SECRET}@127.0.0.1:{port}"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+            "interactiveMode": "Never"}}}],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(json.dumps(config))
+    with pytest.raises(SystemExit) as exited:
+        main(["verify", "--argocd-app", "api", "--revision", SHA, "--timeout", "3s",
+              "--kubeconfig", str(path)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2, err
+    assert "carries credentials" in err and SECRET not in err
+    assert not ran.exists(), "the exec plugin ran before the refusal"
+    assert connections(listener) == 0
