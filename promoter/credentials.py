@@ -93,15 +93,20 @@ def connect_forge(request: Request, forge_name: str, environ: Mapping[str, str])
 
 def api_url(request: Request, forge_name: str, environ: Mapping[str, str]) -> str | None:
     """The forge's API URL: ``--api-url``, else the CI's or the host's
-    (``remote.api_url``). InputError when ``--api-url`` carries credentials (the
-    token goes in a header, never in the URL): ``promote`` asks before the clone,
-    ``connect_forge`` before any request."""
+    (``remote.api_url``). InputError when it carries credentials (the token goes
+    in a header, never in the URL), naming where it came from: ``promote`` asks
+    before the clone, ``connect_forge`` before any request."""
     from promoter import remote
 
-    if not request.api_url:
-        return remote.api_url(forge_name, request.repo, environ)
-    remote.refuse_credentials(remote.parse(request.api_url), "--api-url")
-    return request.api_url
+    url: str | None
+    if request.api_url:
+        url, source = request.api_url, "--api-url"
+    else:
+        url = remote.api_url(forge_name, request.repo, environ)
+        source = "GITHUB_API_URL" if forge_name == "github" else "CI_SERVER_URL"
+    if url:
+        remote.refuse_credentials(remote.parse(url), source)
+    return url
 
 
 def git_credentials(
