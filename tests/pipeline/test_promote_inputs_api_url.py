@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from support.configrepo import example_copy, heads
 from support.gitserver import GitServer
+from support.loopback import connections, silent_port
 
 SECRET = "ghp-api-url-secret-0815"
 TOKEN = "the-real-token"
@@ -25,23 +26,8 @@ IMAGE = "ghcr.io/acme/api:1.5.0"
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
     """The forge API's port on 127.0.0.1: records connection attempts, never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def connections(server: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1
+    with silent_port() as server:
+        yield server
 
 
 def _run(*argv: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

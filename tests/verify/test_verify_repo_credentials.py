@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import verify_objects as o
 from fakes.kube_server import FakeKube
+from support.loopback import connections, silent_port
 
 from promoter.cli import main
 
@@ -23,24 +24,8 @@ SECRET = "s3cr3t-t0ken-4711"
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
     """A port on 127.0.0.1 that records connection attempts and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def connections(server: socket.socket) -> int:
-    """How many connections reached ``server`` (each is accepted and closed)."""
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1
+    with silent_port() as server:
+        yield server
 
 
 @pytest.mark.parametrize(("scheme", "userinfo"), [
