@@ -116,8 +116,11 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
 
 
 def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Clock | None = None,
-        progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
-    """Wait until every target is live at ``settings.revision``; see the module doc."""
+        progress: Progress | None = None, heartbeat: float = HEARTBEAT,
+        start: float | None = None) -> VerifyResult:
+    """Wait until every target is live at ``settings.revision``, at most
+    ``settings.timeout`` seconds after ``start`` on ``clock`` (by default now:
+    the CLI starts it before cloning --repo); see the module doc."""
     if not targets:
         raise InputError("nothing to verify; name at least one "
                          + or_list(f"--{kind}" for kind in KINDS))
@@ -125,7 +128,7 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     clock = clock or Clock()
-    start = clock.now()  # loading the kubeconfig counts against the timeout
+    start = clock.now() if start is None else start  # the kubeconfig's load counts too
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
                     _bounded(settings.is_ancestor, clock, start + settings.timeout),
                     settings.repo_url,

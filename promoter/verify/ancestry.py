@@ -10,9 +10,11 @@ promoter's session, the token only in a credential helper scoped to the URL's
 origin (``git_remote.session``); without, the user's own git credentials
 apply. Every git command is bounded as in a
 promotion: git's low-speed abort, and ``timeout`` seconds (verify's
-``--timeout``) after which it is killed (WaitTimeout, exit 5). Once the
-verification runs (``RepoAncestry.until``), each one gets only the time left
-until its deadline, so a fetch near the end cannot stretch the run.
+``--timeout``) after which it is killed (WaitTimeout, exit 5). The
+verification's deadline starts before the clone, which gets only the time left
+(``local_repo``'s ``bound``); once the verification runs (``RepoAncestry.until``),
+each fetch gets only the time left too, so neither the clone nor a fetch near
+the end can stretch the run past --timeout.
 """
 
 from __future__ import annotations
@@ -86,18 +88,19 @@ def repo_url(repo: str) -> str | None:
 
 
 @contextlib.contextmanager
-def local_repo(repo: str, timeout: float | None = None,
-               found: Credentials | None = None) -> Iterator[str]:
+def local_repo(repo: str, timeout: float | None = None, found: Credentials | None = None,
+               bound: tuple[Clock, float] | None = None) -> Iterator[str]:
     """``repo`` itself when it is a directory, else a bare blobless clone of the URL
     in a temporary directory (with ``found``, else ambient git credentials; the
-    clone bounded by ``timeout``), removed when the block ends: normally, on an
-    error, on KeyboardInterrupt."""
+    clone bounded by ``timeout``, and with ``bound`` (clock, deadline) by the
+    time left until the verification's deadline), removed when the block ends:
+    normally, on an error, on KeyboardInterrupt."""
     if os.path.isdir(repo):
         yield repo
         return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
     try:
-        _clone(repo, path, remote_git(repo, found, timeout))
+        _clone(repo, path, _within(remote_git(repo, found, timeout), bound))
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
