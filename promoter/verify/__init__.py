@@ -139,7 +139,10 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     def api() -> object:
         from promoter.verify.kube_connect import connect
 
-        return connect(settings.kubeconfig, settings.context, settings.timeout)
+        # the time left of --timeout (the clone of --repo may have used some),
+        # to a tenth of a second as the error says it
+        left = start + settings.timeout - clock.now()
+        return connect(settings.kubeconfig, settings.context, max(round(left, 1), 0.1))
 
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,

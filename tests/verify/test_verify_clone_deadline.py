@@ -6,6 +6,9 @@ server's requests: no test waits for a second of --timeout."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ import verify_objects as o
 from fakes.kube_server import FakeKube
 from support.configrepo import example_copy
 from support.gitserver import GitServer
+from test_verify_kubeconfig_bounds import PLUGIN, exec_kubeconfig
 
 import promoter.cli.verify as cli_verify
 from promoter.cli import main
@@ -22,6 +26,14 @@ from promoter.verify.ancestry import local_repo
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 STAGES = ("GET git-upload-pack", "POST git-upload-pack")
+
+
+def end_plugin(tmp_path: Path) -> None:
+    """End the exec plugin promoter started, by the id it recorded."""
+    pid = tmp_path / "plugin.pid"
+    if pid.exists():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid.read_text()), signal.SIGKILL)
 
 
 def verify(kube: FakeKube, url: str, timeout: str) -> int:
@@ -85,3 +97,24 @@ def test_a_clone_that_used_the_time_up_leaves_none_to_the_run(
     out, err = capsys.readouterr()
     assert "verify: timeout" in out
     assert "verification timed out after 3s" in err, err
+
+
+def test_the_kubeconfig_load_gets_only_the_time_left(
+        kube: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--timeout 3s, 2.5 s gone by the clock when the cluster is first needed: an
+    exec credential plugin that never answers gets 0.5 s, not another 3 s."""
+    moments = iter([0.0])
+    monkeypatch.setattr(cli_verify, "CLOCK", Clock(now=lambda: next(moments, 2.5)))
+    kube.apply(o.application(SHA))
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(PLUGIN)
+    kubeconfig = exec_kubeconfig(kube, tmp_path, str(plugin))
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["verify", "--argocd-app", "api", "--revision", SHA, "--timeout", "3s",
+                  "--settle", "0s", "--kubeconfig", kubeconfig])
+    finally:
+        end_plugin(tmp_path)
+    assert exited.value.code == 5
+    assert "did not answer within --timeout (0.5s)" in capsys.readouterr().err
