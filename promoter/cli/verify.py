@@ -127,7 +127,8 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
             # to its origin)
             url = repo_url(repo)
             found = token_for(url, os.environ)
-            path = stack.enter_context(local_repo(repo, limit, found, (CLOCK, start + limit)))
+            path = stack.enter_context(local_repo(repo, limit, found,
+                                                    (CLOCK, start + limit, "--timeout")))
             ancestry = repo_ancestry(path, timeout=limit, found=found)
         settings = cluster.settings(
             revision, image=images.parse_new(image) if image else None,

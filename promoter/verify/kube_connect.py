@@ -14,9 +14,11 @@ from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 CONNECT_SECONDS = 5.0
 
 
-def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> Any:
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None,
+            limit: str = "--timeout") -> Any:
     """An ApiClient from a kubeconfig file (or in-cluster config), loaded within
-    ``timeout`` seconds (WaitTimeout): the client runs a kubeconfig's exec
+    ``timeout`` seconds (WaitTimeout, naming ``limit``, the setting that sets
+    it): the client runs a kubeconfig's exec
     credential plugin (or an auth provider's refresh) with no time limit of its
     own. A plugin still running then is left to end by itself."""
     done: dict[str, Any] = {}
@@ -32,9 +34,9 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
     thread.join(timeout or None)
     if thread.is_alive():
         raise WaitTimeout(f"loading kubeconfig {kubeconfig or '~/.kube/config'}: its exec "
-                          f"credential plugin or auth provider did not answer within --timeout "
+                          f"credential plugin or auth provider did not answer within {limit} "
                           f"({timeout:g}s); check it (can it log in without a terminal or "
-                          "browser?) or raise --timeout")
+                          f"browser?) or raise {limit}")
     if "error" in done:
         raise done["error"]
     return done["api"]

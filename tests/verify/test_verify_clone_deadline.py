@@ -50,7 +50,7 @@ def test_the_clone_gets_only_the_time_left(tmp_path: Path, stage: str) -> None:
         server.modes[stage] = "stall"
         with pytest.raises(WaitTimeout, match=r"\(0\.5s; the git server stalls"), \
                 local_repo(server.url("config"), 600.0,
-                           bound=(Clock(now=lambda: 99.5), 100.0)):
+                           bound=(Clock(now=lambda: 99.5), 100.0, "--timeout")):
             pytest.fail("the clone of a stalled server succeeded")
         assert server.stalled.is_set(), "git never reached the stalled server"
 
@@ -59,7 +59,8 @@ def test_no_time_left_clones_nothing(tmp_path: Path) -> None:
     with GitServer(tmp_path / "srv") as server:
         server.create("config", example_copy(tmp_path / "tree"))
         with pytest.raises(WaitTimeout, match=r"no time left of --timeout"), \
-                local_repo(server.url("config"), 600.0, bound=(Clock(now=lambda: 100.5), 100.0)):
+                local_repo(server.url("config"), 600.0,
+                           bound=(Clock(now=lambda: 100.5), 100.0, "--timeout")):
             pytest.fail("cloned with no time left")
         assert server.requests == []
 
