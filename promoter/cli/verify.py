@@ -14,7 +14,7 @@ import click
 
 from promoter.cli import env_option, stacked
 from promoter.cli.common import cluster_options
-from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT
+from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT, Clock
 from promoter.verify.kinds import KINDS
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 F = TypeVar("F", bound=Callable[..., None])
+CLOCK = Clock()  # the verification's time (a test's clock replaces it)
 
 
 def reported(command: F) -> F:
@@ -115,16 +116,19 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
     targets = [parse_target(key, text) for key in KINDS
                for text in given[key.replace("-", "_")]]
     limit = config.duration(timeout, "--timeout") or 0.0
+    start = CLOCK.now()  # the clone of --repo counts against --timeout
     with contextlib.ExitStack() as stack:
         ancestry = url = None
         if repo:
             from promoter.verify.ancestry import local_repo, repo_ancestry, repo_url, token_for
 
-            # the clone and fetches of the ancestry checks: each bounded by --timeout,
-            # with the token promote would use for the URL (scoped to its origin)
+            # the clone and fetches of the ancestry checks: each bounded by the time
+            # left of --timeout, with the token promote would use for the URL (scoped
+            # to its origin)
             url = repo_url(repo)
             found = token_for(url, os.environ)
-            path = stack.enter_context(local_repo(repo, limit, found))
+            path = stack.enter_context(local_repo(repo, limit, found,
+                                                    (CLOCK, start + limit, "--timeout")))
             ancestry = repo_ancestry(path, timeout=limit, found=found)
         settings = cluster.settings(
             revision, image=images.parse_new(image) if image else None,
@@ -133,11 +137,13 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
             repo_url=url)
         record = {"schema": "promoter/v1", "revision": revision, "image": image,
                   "operation": "none", "verify": None}
-        emit(record, targets, settings, output)
+        emit(record, targets, settings, output, start)
 
 
-def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str) -> None:
-    """Run, print the record, and re-raise a failure for its exit code."""
+def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str,
+         start: float) -> None:
+    """Run (its deadline ``settings.timeout`` after ``start`` on CLOCK), print
+    the record, and re-raise a failure for its exit code."""
     from promoter.cli.progress import Progress
     from promoter.errors import VerifyFailed, VerifyTimeout
     from promoter.report import render
@@ -145,7 +151,7 @@ def emit(record: dict[str, Any], targets: list[Any], settings: Any, output: str)
 
     printer = Progress()
     try:
-        result = run(targets, settings, progress=printer)
+        result = run(targets, settings, clock=CLOCK, progress=printer, start=start)
     except (VerifyFailed, VerifyTimeout) as exc:
         if exc.result is not None:  # the loop's verdict: print the record first
             record.update(operation="failed", verify=exc.result.as_dict(), error=exc.message,

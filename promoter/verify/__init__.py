@@ -67,6 +67,7 @@ class VerifyRequest:
     allow_paused: bool = False
     is_ancestor: Callable[[str, str], bool] | None = None  # (ancestor, descendant)
     repo_url: str | None = None  # the config repository's URL (multi-source Argo CD apps)
+    limit: str = "--timeout"  # the setting of ``timeout``, as messages name it
 
 
 def parse_target(kind: str, text: str) -> VerifyTarget:
@@ -116,8 +117,11 @@ def _judge(kind: str, expect: Expect) -> Callable[[Obj], Check]:
 
 
 def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Clock | None = None,
-        progress: Progress | None = None, heartbeat: float = HEARTBEAT) -> VerifyResult:
-    """Wait until every target is live at ``settings.revision``; see the module doc."""
+        progress: Progress | None = None, heartbeat: float = HEARTBEAT,
+        start: float | None = None) -> VerifyResult:
+    """Wait until every target is live at ``settings.revision``, at most
+    ``settings.timeout`` seconds after ``start`` on ``clock`` (by default now:
+    the CLI starts it before cloning --repo); see the module doc."""
     if not targets:
         raise InputError("nothing to verify; name at least one "
                          + or_list(f"--{kind}" for kind in KINDS))
@@ -125,9 +129,10 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
         raise InputError(f"invalid --revision {settings.revision!r}: expected a commit SHA "
                          "(7 to 64 hex digits)")
     clock = clock or Clock()
-    start = clock.now()  # loading the kubeconfig counts against the timeout
+    start = clock.now() if start is None else start  # the kubeconfig's load counts too
     expect = Expect(settings.revision, settings.image, settings.allow_paused,
-                    _bounded(settings.is_ancestor, clock, start + settings.timeout),
+                    _bounded(settings.is_ancestor, clock, start + settings.timeout,
+                             settings.limit),
                     settings.repo_url,
                     appliers=tuple((t.kind, t.namespace, t.name) for t in targets
                                    if KINDS[t.kind].names_commit))
@@ -136,7 +141,11 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     def api() -> object:
         from promoter.verify.kube_connect import connect
 
-        return connect(settings.kubeconfig, settings.context, settings.timeout)
+        # the time left of --timeout (the clone of --repo may have used some),
+        # to a tenth of a second as the error says it
+        left = start + settings.timeout - clock.now()
+        return connect(settings.kubeconfig, settings.context, max(round(left, 1), 0.1),
+                       settings.limit)
 
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,
@@ -145,15 +154,19 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
         for t in targets
     ]
     return wait(watched, settings.timeout, settings.settle, clock, progress, heartbeat,
-                start=start)
+                start=start, limit=settings.limit)
 
 
-def _bounded(ancestry: Ancestry | None, clock: Clock, deadline: float) -> Ancestry | None:
+def _bounded(ancestry: Ancestry | None, clock: Clock, deadline: float,
+             limit: str) -> Ancestry | None:
     """A repository's ancestry with its git commands (fetches) bounded by the
-    time left until ``deadline``, so that none stretches the run past --timeout."""
+    time left until ``deadline`` (set by ``limit``), so that none stretches the
+    run past it."""
     from promoter.verify.ancestry import RepoAncestry
 
-    return ancestry.until(clock, deadline) if isinstance(ancestry, RepoAncestry) else ancestry
+    if isinstance(ancestry, RepoAncestry):
+        return ancestry.until(clock, deadline, limit)
+    return ancestry
 
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyTarget", "parse_target", "run"]

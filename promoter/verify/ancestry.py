@@ -10,9 +10,11 @@ promoter's session, the token only in a credential helper scoped to the URL's
 origin (``git_remote.session``); without, the user's own git credentials
 apply. Every git command is bounded as in a
 promotion: git's low-speed abort, and ``timeout`` seconds (verify's
-``--timeout``) after which it is killed (WaitTimeout, exit 5). Once the
-verification runs (``RepoAncestry.until``), each one gets only the time left
-until its deadline, so a fetch near the end cannot stretch the run.
+``--timeout``) after which it is killed (WaitTimeout, exit 5). The
+verification's deadline starts before the clone, which gets only the time left
+(``local_repo``'s ``bound``); once the verification runs (``RepoAncestry.until``),
+each fetch gets only the time left too, so neither the clone nor a fetch near
+the end can stretch the run past --timeout.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from promoter.retry import Clock
 from promoter.verify.rules import Ancestry
 
 ALL_BRANCHES = "+refs/heads/*:refs/remotes/origin/*"
+Bound = tuple[Clock, float, str]  # a clock, the deadline on it, the setting that set it
 
 
 def ambient(timeout: float | None = None) -> git.Git:
@@ -86,18 +89,19 @@ def repo_url(repo: str) -> str | None:
 
 
 @contextlib.contextmanager
-def local_repo(repo: str, timeout: float | None = None,
-               found: Credentials | None = None) -> Iterator[str]:
+def local_repo(repo: str, timeout: float | None = None, found: Credentials | None = None,
+               bound: Bound | None = None) -> Iterator[str]:
     """``repo`` itself when it is a directory, else a bare blobless clone of the URL
     in a temporary directory (with ``found``, else ambient git credentials; the
-    clone bounded by ``timeout``), removed when the block ends: normally, on an
-    error, on KeyboardInterrupt."""
+    clone bounded by ``timeout``, and with ``bound`` (see ``_within``) by the
+    time left until the verification's deadline), removed when the block ends:
+    normally, on an error, on KeyboardInterrupt."""
     if os.path.isdir(repo):
         yield repo
         return
     path = tempfile.mkdtemp(prefix="promoter-verify-")
     try:
-        _clone(repo, path, remote_git(repo, found, timeout))
+        _clone(repo, path, _within(remote_git(repo, found, timeout), bound))
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
@@ -140,10 +144,11 @@ class RepoAncestry:
     def __call__(self, ancestor: str, descendant: str) -> bool:
         return self.check(ancestor, descendant, None)
 
-    def until(self, clock: Clock, deadline: float) -> Ancestry:
-        return lambda ancestor, descendant: self.check(ancestor, descendant, (clock, deadline))
+    def until(self, clock: Clock, deadline: float, limit: str = "--timeout") -> Ancestry:
+        bound = (clock, deadline, limit)
+        return lambda ancestor, descendant: self.check(ancestor, descendant, bound)
 
-    def check(self, ancestor: str, descendant: str, bound: tuple[Clock, float] | None) -> bool:
+    def check(self, ancestor: str, descendant: str, bound: Bound | None) -> bool:
         with self.lock:
             key = (ancestor, descendant)
             if key in self.cache:
@@ -161,20 +166,21 @@ class RepoAncestry:
             return self.cache[key]
 
 
-def _within(session: git.Git, bound: tuple[Clock, float] | None) -> git.Git:
+def _within(session: git.Git, bound: Bound | None) -> git.Git:
     """``session`` with its command timeout cut to the time left until the
-    deadline of ``bound``; WaitTimeout when none is left."""
+    deadline of ``bound`` (clock, deadline, and the setting that sets it, for
+    the error); WaitTimeout when none is left."""
     if bound is None:
         return session
-    clock, deadline = bound
+    clock, deadline, limit = bound
     left = deadline - clock.now()
     if left <= 0:
-        raise WaitTimeout("no time left of --timeout for the ancestry check's git command; "
-                          "raise --timeout")
+        raise WaitTimeout(f"no time left of {limit} for the ancestry check's git command; "
+                          f"raise {limit}")
     if session.timeout is not None and session.timeout <= left:
         return session
     # to a tenth of a second, as the error says it ("took longer than --timeout (1.9s")
-    return replace(session, timeout=max(round(left, 1), 0.1), limit="--timeout")
+    return replace(session, timeout=max(round(left, 1), 0.1), limit=limit)
 
 
 def repo_ancestry(path: str, fetch: Callable[[git.Git], object] | None = None,

@@ -36,12 +36,14 @@ class Cluster:
 
     def settings(self, revision: str, *, image: ImageRef | None, timeout: float, settle: float,
                  is_ancestor: Callable[[str, str], bool] | None,
-                 repo_url: str | None) -> VerifyRequest:
-        """The settings of one verification of ``revision`` through this cluster."""
+                 repo_url: str | None, limit: str = "--timeout") -> VerifyRequest:
+        """The settings of one verification of ``revision`` through this cluster;
+        ``limit`` names the setting of ``timeout`` in messages."""
         return VerifyRequest(
             revision=revision, image=image, timeout=timeout, settle=settle,
             kubeconfig=self.kubeconfig, context=self.context,
             argocd_server=self.argocd_server, argocd_token=self.argocd_token,
             argocd_ca=self.argocd_ca, sync=self.sync, refresh=self.refresh,
             allow_paused=self.allow_paused, is_ancestor=is_ancestor, repo_url=repo_url,
+            limit=limit,
         )

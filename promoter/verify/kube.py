@@ -177,15 +177,22 @@ class KubeSource(Follower):
 
 
 def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]) -> list[Any]:
-    """ReplicaSets or Pods matching ``labels``, as plain dicts (not SDK models)."""
+    """ReplicaSets or Pods matching ``labels``, as plain dicts (not SDK models).
+    An error names this request (a 403: the verb, resource and namespace RBAC
+    refused), not the workload it was made for."""
     from kubernetes import client
 
     selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     options: dict[str, Any] = {"label_selector": selector, "_preload_content": False,
                                "_request_timeout": (CONNECT_SECONDS, 30)}
-    response: Any = (
-        client.CoreV1Api(api_client).list_namespaced_pod(namespace, **options) if kind == "pods"
-        else client.AppsV1Api(api_client).list_namespaced_replica_set(namespace, **options))
+    try:
+        response: Any = (
+            client.CoreV1Api(api_client).list_namespaced_pod(namespace, **options)
+            if kind == "pods"
+            else client.AppsV1Api(api_client).list_namespaced_replica_set(namespace, **options))
+    except Exception as exc:  # SDK and connection errors
+        server = str(getattr(api_client.configuration, "host", "") or "")
+        raise translate(exc, f"listing {kind} in namespace {namespace}", server) from exc
     return list(json.loads(response.data).get("items") or [])
 
 

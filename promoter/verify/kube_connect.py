@@ -6,7 +6,11 @@ SDK and connection errors translated into promoter's own, redacted.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
@@ -14,9 +18,11 @@ from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 CONNECT_SECONDS = 5.0
 
 
-def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> Any:
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None,
+            limit: str = "--timeout") -> Any:
     """An ApiClient from a kubeconfig file (or in-cluster config), loaded within
-    ``timeout`` seconds (WaitTimeout): the client runs a kubeconfig's exec
+    ``timeout`` seconds (WaitTimeout, naming ``limit``, the setting that sets
+    it): the client runs a kubeconfig's exec
     credential plugin (or an auth provider's refresh) with no time limit of its
     own. A plugin still running then is left to end by itself."""
     done: dict[str, Any] = {}
@@ -32,12 +38,69 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
     thread.join(timeout or None)
     if thread.is_alive():
         raise WaitTimeout(f"loading kubeconfig {kubeconfig or '~/.kube/config'}: its exec "
-                          f"credential plugin or auth provider did not answer within --timeout "
+                          f"credential plugin or auth provider did not answer within {limit} "
                           f"({timeout:g}s); check it (can it log in without a terminal or "
-                          "browser?) or raise --timeout")
+                          f"browser?) or raise {limit}")
     if "error" in done:
         raise done["error"]
     return done["api"]
+
+
+class ClientLog(logging.Filter):
+    """The kubernetes client's kubeconfig loader logs an exec credential plugin
+    that fails (its binary missing, a non-zero exit, no token in its answer) on
+    the root logger (``logging.error`` in kube_config.py) and carries on without
+    credentials. On the root logger, this keeps such a record per thread (for
+    promoter's own error) and prints none of it."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__()
+        self.directory = directory  # the client's kubernetes/config package
+        self.seen: dict[int, str] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.pathname.startswith(self.directory):
+            return True
+        self.seen[record.thread or 0] = record.getMessage()
+        return False
+
+
+@contextlib.contextmanager
+def _client_log() -> Iterator[ClientLog]:
+    """The root logger's ClientLog (added once), with a handler on the root
+    logger while the block runs, so that the client's ``logging.error`` does not
+    install a stderr handler of its own (``logging.basicConfig``)."""
+    from kubernetes import config
+
+    root = logging.getLogger()
+    found = next((f for f in root.filters if isinstance(f, ClientLog)), None)
+    if found is None:
+        found = ClientLog(os.path.dirname(config.__file__) + os.sep)
+        root.addFilter(found)
+    quiet = logging.NullHandler()
+    root.addHandler(quiet)
+    try:
+        yield found
+    finally:
+        root.removeHandler(quiet)
+
+
+def _load(kubeconfig: str | None, context: str | None, configuration: Any) -> None:
+    """The client's kubeconfig load; AuthError when its exec credential plugin
+    gave no credentials (what the client logged instead, redacted)."""
+    from kubernetes import config
+
+    with _client_log() as log:
+        load: Any = config.load_kube_config
+        load(config_file=kubeconfig, context=context, client_configuration=configuration)
+    failure = log.seen.pop(threading.get_ident(), None)
+    if failure is not None:
+        from promoter.http_safety import redacted
+
+        raise redacted(AuthError(
+            f"kubeconfig {kubeconfig or '~/.kube/config'}: its exec credential plugin gave no "
+            f"credentials ({failure[:300]}); check that it is installed and can log in here "
+            "(users[].user.exec in the kubeconfig)"))
 
 
 def _connect(kubeconfig: str | None, context: str | None) -> Any:
@@ -48,8 +111,7 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
     try:
         configuration = client.Configuration()
         try:
-            load: Any = config.load_kube_config
-            load(config_file=kubeconfig, context=context, client_configuration=configuration)
+            _load(kubeconfig, context, configuration)
         except ConfigException:
             if kubeconfig or context:
                 raise

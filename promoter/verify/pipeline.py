@@ -70,5 +70,6 @@ def verify_promotion(spec: VerifyConfig, *, app: str, env: str, revision: str | 
         revision, image=image,
         timeout=spec.timeout if spec.timeout is not None else VERIFY_TIMEOUT,
         settle=spec.settle if spec.settle is not None else VERIFY_SETTLE,
-        is_ancestor=is_ancestor, repo_url=repo_url)
+        is_ancestor=is_ancestor, repo_url=repo_url,
+        limit=f"environments.{env}.verify.timeout in .promoter.yaml")
     return run(targets, settings, progress=progress)

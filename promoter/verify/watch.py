@@ -124,9 +124,10 @@ def _judge(item: Watched, obj: Any, before: Check, seen: bool) -> Check:
 
 def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock,
          progress: Progress | None = None, heartbeat: float = HEARTBEAT,
-         start: float | None = None) -> VerifyResult:
+         start: float | None = None, limit: str = "--timeout") -> VerifyResult:
     """Run the sources until verified, failed or timed out (``timeout`` seconds
-    after ``start``, by default now)."""
+    after ``start``, by default now; ``limit`` is the setting that sets it, as
+    the timeout's message names it)."""
     start = clock.now() if start is None else start
     events: queue.Queue[tuple[int, Any]] = queue.Queue()
     checks = [UNSEEN] * len(watched)
@@ -134,14 +135,14 @@ def wait(watched: Sequence[Watched], timeout: float, settle: float, clock: Clock
         item.source.start(index, lambda i, obj: events.put((i, obj)))
     try:
         return _loop(watched, checks, events, (start, timeout, settle, heartbeat), clock,
-                     progress)
+                     progress, limit)
     finally:
         for item in watched:
             item.source.stop()
 
 
 def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: bool,
-                   timeout: float) -> None:
+                   timeout: float, limit: str) -> None:
     """VerifyFailed when a target failed; VerifyTimeout when time is up."""
     bad = reasons(watched, checks, lambda state: state == FAILED)
     if bad:
@@ -152,7 +153,7 @@ def _raise_if_done(watched: Sequence[Watched], checks: list[Check], timed_out: b
         missing = "; ".join(reasons(watched, checks, lambda state: state != READY))
         missing = missing or "not stable for the settle window"
         raise VerifyTimeout(f"verification timed out after {timeout:g}s; still missing: "
-                            f"{missing}; raise --timeout or check the controller",
+                            f"{missing}; raise {limit} or check the controller",
                             result_of("timeout", watched, checks))
 
 
@@ -172,7 +173,7 @@ def _drain(watched: Sequence[Watched], checks: list[Check], seen: set[int],
 
 def _loop(watched: Sequence[Watched], checks: list[Check],
           events: queue.Queue[tuple[int, Any]], limits: tuple[float, float, float, float],
-          clock: Clock, progress: Progress | None) -> VerifyResult:
+          clock: Clock, progress: Progress | None, limit: str) -> VerifyResult:
     start, timeout, settle, heartbeat = limits
     seen: set[int] = set()  # targets whose object was seen at least once
     deadline, said, said_at, ready_since = start + timeout, "", start, None
@@ -186,7 +187,7 @@ def _loop(watched: Sequence[Watched], checks: list[Check],
         ready_since = (ready_since if ready_since is not None else now) if all_ready else None
         if ready_since is not None and now - ready_since >= settle:
             return result_of("verified", watched, checks)
-        _raise_if_done(watched, checks, now >= deadline, timeout)
+        _raise_if_done(watched, checks, now >= deadline, timeout, limit)
         until = min(deadline, said_at + heartbeat)
         if ready_since is not None:
             until = min(until, ready_since + settle)

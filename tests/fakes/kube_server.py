@@ -50,6 +50,7 @@ class FakeKube:
         self.store = Store()
         self.served = {p: r for p, r in api.resources().items() if p not in missing}
         self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
+        self.refused: set[str] = set()  # plurals RBAC refuses to every token (403)
         cert, key, self.ca_pem = self_signed(workdir)
         self.ca_path = str(cert)
         handler = type("Handler", (Handler,), {"fake": self})
@@ -210,13 +211,14 @@ class Handler(BaseHTTPRequestHandler):
         if found is not None:
             return self.send_json(200, found)
         route = api.route(url.path, self.fake.served)
-        if method != "GET" and (route is None or role != "admin"):
+        if method != "GET" and (route is None or role != "admin"
+                                or route[0].plural in self.fake.refused):
             self.body()  # read what is refused, or it spoils the kept-alive connection
         if route is None:
             return self.send_status(404, "NotFound", "the server could not find the requested "
                                     "resource")
         res, namespace, name, sub = route
-        if role != "admin":
+        if role != "admin" or res.plural in self.fake.refused:
             verb = {"GET": "get" if name else "list", "PATCH": "patch"}.get(method, "update")
             return self.send_status(403, "Forbidden", f'{res.plural}.{res.group} "{name}" is '
                                     f'forbidden: User "nobody" cannot {verb} resource '
