@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -56,3 +57,13 @@ def isolated_env(
         monkeypatch.delenv(proxy, raising=False)
     yield
 
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A port on 127.0.0.1 that records connection attempts and never answers
+    (``support.loopback.connections`` counts them): a test's proof that nothing
+    was sent there."""
+    from support.loopback import silent_port
+
+    with silent_port() as server:
+        yield server

@@ -146,6 +146,20 @@ def _take(fd: int) -> None:
     os.read(fd, 1)
 
 
+def split_as_serial(
+    root: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed,
+    here: Callable[[forked.Claims], int | None], there: Callable[[forked.Claims], int | None],
+) -> list[tuple[int, str]]:
+    """With these claim schedules (the child waited for), the split walk's
+    finds and plan are the serial walk's; the split walk's listing log."""
+    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
+    monkeypatch.setattr(forked.Claims, "here", here)
+    monkeypatch.setattr(forked.Claims, "there", there)
+    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
+    assert (found, plan) == (serial_found, serial_plan)
+    return listed()[16:]
+
+
 def test_where_both_take_a_subdirectory_this_processs_walk_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: Listed
 ) -> None:
@@ -161,12 +175,7 @@ def test_where_both_take_a_subdirectory_this_processs_walk_is_kept(
         index = claims.count - len(downwards)
         return index if index >= 0 else None
 
-    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
-    monkeypatch.setattr(forked.Claims, "here", here_to_4)
-    monkeypatch.setattr(forked.Claims, "there", greedy)
-    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
-    assert (found, plan) == (serial_found, serial_plan)
-    log = listed()[16:]
+    log = split_as_serial(root, monkeypatch, listed, here_to_4, greedy)
     assert apps_of(log, here=False) == sorted([f"app-{n}" for n in range(8)] * 2)
     assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(4)] * 2)
 
@@ -184,12 +193,7 @@ def test_subdirectories_taken_by_neither_are_walked_here(
         index = there(claims)
         return None if index is None or index < 6 else index
 
-    monkeypatch.setattr(forked, "WAIT_FOR_THE_CHILD", True)
-    monkeypatch.setattr(forked.Claims, "here", here_to_2)
-    monkeypatch.setattr(forked.Claims, "there", there_to_6)
-    serial_found, serial_plan, found, plan = serial_and_split(root, monkeypatch)
-    assert (found, plan) == (serial_found, serial_plan)
-    log = listed()[16:]
+    log = split_as_serial(root, monkeypatch, listed, here_to_2, there_to_6)
     assert apps_of(log, here=False) == ["app-6", "app-6", "app-7", "app-7"]
     assert apps_of(log, here=True) == sorted([f"app-{n}" for n in range(6)] * 2)
 

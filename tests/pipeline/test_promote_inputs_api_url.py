@@ -10,24 +10,16 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.configrepo import example_copy, heads
 from support.gitserver import GitServer
-from support.loopback import connections, silent_port
+from support.loopback import connections
 
 SECRET = "ghp-api-url-secret-0815"
 TOKEN = "the-real-token"
 IMAGE = "ghcr.io/acme/api:1.5.0"
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    """The forge API's port on 127.0.0.1: records connection attempts, never answers."""
-    with silent_port() as server:
-        yield server
 
 
 def _run(*argv: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,25 +7,17 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import verify_objects as o
 from fakes.kube_server import FakeKube
-from support.loopback import connections, silent_port
+from support.loopback import connections
 
 from promoter.cli import main
 
 SHA = "5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 SECRET = "s3cr3t-t0ken-4711"
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    """A port on 127.0.0.1 that records connection attempts and never answers."""
-    with silent_port() as server:
-        yield server
 
 
 @pytest.mark.parametrize(("scheme", "userinfo"), [
