@@ -141,11 +141,10 @@ def run(targets: Sequence[VerifyTarget], settings: VerifyRequest, *, clock: Cloc
     def api() -> object:
         from promoter.verify.kube_connect import connect
 
-        # the time left of --timeout (the clone of --repo may have used some),
-        # to a tenth of a second as the error says it
+        # the time left of --timeout (the clone of --repo may have used some)
         left = start + settings.timeout - clock.now()
-        return connect(settings.kubeconfig, settings.context, max(round(left, 1), 0.1),
-                       settings.limit)
+        return connect(settings.kubeconfig, settings.context, max(left, 0.1),
+                       settings.limit, settings.timeout)
 
     watched = [
         Watched(str(t), {"kind": t.kind, "workload_kind": t.workload_kind,

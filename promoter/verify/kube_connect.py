@@ -19,10 +19,10 @@ CONNECT_SECONDS = 5.0
 
 
 def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None,
-            limit: str = "--timeout") -> Any:
+            limit: str = "--timeout", total: float | None = None) -> Any:
     """An ApiClient from a kubeconfig file (or in-cluster config), loaded within
-    ``timeout`` seconds (WaitTimeout, naming ``limit``, the setting that sets
-    it): the client runs a kubeconfig's exec
+    ``timeout`` seconds, the time left of ``total`` (WaitTimeout, naming
+    ``limit``, the setting of ``total``): the client runs a kubeconfig's exec
     credential plugin (or an auth provider's refresh) with no time limit of its
     own. A plugin still running then is left to end by itself."""
     done: dict[str, Any] = {}
@@ -37,10 +37,11 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
     thread.start()
     thread.join(timeout or None)
     if thread.is_alive():
+        # the setting as the user wrote it, not the time that was left of it
         raise WaitTimeout(f"loading kubeconfig {kubeconfig or '~/.kube/config'}: its exec "
-                          f"credential plugin or auth provider did not answer within {limit} "
-                          f"({timeout:g}s); check it (can it log in without a terminal or "
-                          f"browser?) or raise {limit}")
+                          f"credential plugin or auth provider had not answered when {limit} "
+                          f"({total or timeout:g}s) ran out; check it (can it log in without "
+                          f"a terminal or browser?) or raise {limit}")
     if "error" in done:
         raise done["error"]
     return done["api"]

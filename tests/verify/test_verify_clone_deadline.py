@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import verify_objects as o
@@ -19,6 +20,7 @@ from support.gitserver import GitServer
 from test_verify_kubeconfig_bounds import PLUGIN, exec_kubeconfig
 
 import promoter.cli.verify as cli_verify
+import promoter.verify.kube_connect as kube_connect
 from promoter.cli import main
 from promoter.errors import WaitTimeout
 from promoter.retry import Clock
@@ -107,6 +109,14 @@ def test_the_kubeconfig_load_gets_only_the_time_left(
     exec credential plugin that never answers gets 0.5 s, not another 3 s."""
     moments = iter([0.0])
     monkeypatch.setattr(cli_verify, "CLOCK", Clock(now=lambda: next(moments, 2.5)))
+    given: list[float | None] = []
+    real_connect = kube_connect.connect
+
+    def connect(*args: Any) -> Any:
+        given.append(args[2])  # the seconds the load may take
+        return real_connect(*args)
+
+    monkeypatch.setattr(kube_connect, "connect", connect)
     kube.apply(o.application(SHA))
     plugin = tmp_path / "plugin.py"
     plugin.write_text(PLUGIN)
@@ -118,4 +128,6 @@ def test_the_kubeconfig_load_gets_only_the_time_left(
     finally:
         end_plugin(tmp_path)
     assert exited.value.code == 5
-    assert "did not answer within --timeout (0.5s)" in capsys.readouterr().err
+    assert given == [0.5]
+    # the message names the setting as written, not the half second left of it
+    assert "had not answered when --timeout (3s) ran out" in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_an_exec_plugin_that_never_answers_ends_verify_with_exit_5(
     assert done.returncode == 5, done.stderr
     assert done.stderr.splitlines() == [
         f"error: loading kubeconfig {env['PROMOTER_KUBECONFIG']}: its exec credential plugin "
-        "or auth provider did not answer within --timeout (2s); check it (can it log in "
+        "or auth provider had not answered when --timeout (2s) ran out; check it (can it log in "
         "without a terminal or browser?) or raise --timeout"]
     assert kube.seen_auth == []
 
