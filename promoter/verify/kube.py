@@ -63,6 +63,7 @@ class KubeSource(Follower):
         self.sync = sync  # Argo CD: set a sync operation once, when the app needs one
         self.enrich = enrich or (lambda obj: obj)  # adds what the rule needs besides obj
         self.what = f"{self.plural} {namespace}/{name}"
+        self.doing = "listing"  # the request under way, as a refusal names it
         self.server = str(getattr(api_client.configuration, "host", "") or "")
         self.relist = max(1, int(relist))
         self.stopped = threading.Event()
@@ -112,7 +113,7 @@ class KubeSource(Follower):
         status = getattr(exc, "status", None)
         if status == 404:
             return not_served((self.group, self.version, self.plural))
-        error = translate(exc, self.what, self.server)
+        error = translate(exc, f"{self.doing} {self.what}", self.server)
         never = since is not None and getattr(exc, "status", None) is None
         if never and since is not None and self.clock.now() - since >= UNREACHABLE_SECONDS:
             return Unreachable(f"{error.message}; check --kubeconfig/--context and that the "
@@ -123,6 +124,7 @@ class KubeSource(Follower):
         return {"field_selector": f"metadata.name={self.name}"}
 
     def _list(self, index: int, sink: Sink) -> str:
+        self.doing = "listing"
         listed: Any = self.api.list_namespaced_custom_object(
             self.group, self.version, self.namespace, self.plural,
             _request_timeout=(CONNECT_SECONDS, self.relist + STALL_GRACE), **self._selector())
@@ -139,6 +141,7 @@ class KubeSource(Follower):
         from kubernetes import watch
 
         make: Any = watch.Watch
+        self.doing = "watching"
         self.watch = make()
         if self.stopped.is_set():
             return rv
@@ -166,6 +169,7 @@ class KubeSource(Follower):
     def _annotate(self, patch: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
 
+        self.doing = "patching"
         try:
             self.api.patch_namespaced_custom_object(
                 self.group, self.version, self.namespace, self.plural, self.name, patch,

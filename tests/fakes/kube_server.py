@@ -50,7 +50,9 @@ class FakeKube:
         self.store = Store()
         self.served = {p: r for p, r in api.resources().items() if p not in missing}
         self.tokens = {ADMIN_TOKEN: "admin", NOBODY_TOKEN: "nobody"}
-        self.refused: set[str] = set()  # plurals RBAC refuses to every token (403)
+        # what RBAC refuses to every token (403): a plural ("pods", every verb)
+        # or a verb and a plural ("patch applications")
+        self.refused: set[str] = set()
         cert, key, self.ca_pem = self_signed(workdir)
         self.ca_path = str(cert)
         handler = type("Handler", (Handler,), {"fake": self})
@@ -211,15 +213,18 @@ class Handler(BaseHTTPRequestHandler):
         if found is not None:
             return self.send_json(200, found)
         route = api.route(url.path, self.fake.served)
-        if method != "GET" and (route is None or role != "admin"
-                                or route[0].plural in self.fake.refused):
+        verb = {"GET": "get" if route and route[2] else
+                "watch" if query.get("watch") in ("true", "1") else "list",
+                "PATCH": "patch"}.get(method, "update")
+        refused = route is not None and (role != "admin" or route[0].plural in self.fake.refused
+                                         or f"{verb} {route[0].plural}" in self.fake.refused)
+        if method != "GET" and (route is None or refused):
             self.body()  # read what is refused, or it spoils the kept-alive connection
         if route is None:
             return self.send_status(404, "NotFound", "the server could not find the requested "
                                     "resource")
         res, namespace, name, sub = route
-        if role != "admin" or res.plural in self.fake.refused:
-            verb = {"GET": "get" if name else "list", "PATCH": "patch"}.get(method, "update")
+        if refused:
             return self.send_status(403, "Forbidden", f'{res.plural}.{res.group} "{name}" is '
                                     f'forbidden: User "nobody" cannot {verb} resource '
                                     f'"{res.plural}" in API group "{res.group}" in the '

@@ -72,7 +72,7 @@ def test_promote_verify_stalled_exec_plugin_names_the_config_setting(
         if pid.exists():  # the plugin promoter started: end it by its id
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid.read_text()), signal.SIGKILL)
-    assert f"did not answer within {SETTING} (1s)" in info.value.message
+    assert f"had not answered when {SETTING} (1s) ran out" in info.value.message
     assert "--timeout" not in info.value.message
 
 
@@ -98,3 +98,23 @@ def test_a_refused_list_names_the_request_not_the_workload(kube: FakeKube,
     assert info.value.exit_code == 3
     assert f"refused listing {refused} in namespace prod (403 Forbidden)" in info.value.message
     assert "deployments" not in info.value.message
+
+
+@pytest.mark.parametrize(("refused", "request_words"), [
+    ("applications", "listing applications argocd/api"),
+    ("watch applications", "watching applications argocd/api"),
+    ("patch applications", "patching applications argocd/api"),
+])
+def test_a_refused_request_on_the_object_names_its_verb(kube: FakeKube, refused: str,
+                                                        request_words: str) -> None:
+    """RBAC refuses the Application itself (every verb, the watch, or the
+    patch of --refresh, the first request when asked for): exit 3 says which
+    request, so the Role can be fixed from the message alone."""
+    kube.apply(o.application(o.OLD))
+    kube.refused.add(refused)
+    with pytest.raises(AuthError) as info:
+        run([parse_target("argocd-app", "api")],
+            VerifyRequest(revision=SHA, timeout=20, settle=0, kubeconfig=kube.kubeconfig(),
+                          refresh=refused.startswith("patch")))
+    assert info.value.exit_code == 3
+    assert f"Kubernetes API refused {request_words} (403 Forbidden)" in info.value.message
