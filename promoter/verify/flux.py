@@ -3,7 +3,11 @@
 Kustomization (``kustomize.toolkit.fluxcd.io/v1``): live at the merge commit
 when ``status.lastAppliedRevision`` names the commit (``<branch>@sha1:<sha>``
 or the older ``<branch>/<sha>``) or a descendant, ``observedGeneration`` ==
-``metadata.generation`` and Ready is True.
+``metadata.generation`` and Ready is True. From an OCIRepository that revision
+is the artifact's digest (``<tag>@sha256:<hex>``), and the commit is the
+artifact's origin revision, ``status.lastAppliedOriginRevision`` (what ``flux
+push artifact --revision`` recorded); an artifact without one names no commit
+and is waited for.
 
 HelmRelease (``helm.toolkit.fluxcd.io/v2``, which has no lastAppliedRevision):
 the release Flux made is ``status.history[0]``. Done when its ``status`` is
@@ -103,14 +107,34 @@ def _ready_condition(obj: Obj, sha: str | None) -> Check | None:
 
 def check_kustomization(obj: Obj, expect: Expect) -> Check:
     status = obj.get("status") or {}
-    sha = applied_sha(status.get("lastAppliedRevision"))
+    applied = str(status.get("lastAppliedRevision") or "")
+    field, sha = "lastAppliedRevision", applied_sha(applied)
+    artifact = _oci_digest(applied)
+    if artifact:  # an OCIRepository's artifact: its origin revision names the commit
+        field, sha = "lastAppliedOriginRevision", applied_sha(
+            status.get("lastAppliedOriginRevision"))
     attempted = applied_sha(status.get("lastAttemptedRevision"))
     early = _common(obj, attempted is None or revision_matches(expect, attempted), sha)
     if early is not None:
         return early
+    if artifact and sha is None:
+        return waiting(f"OCI artifact {artifact} names no commit (no commit SHA in "
+                       "lastAppliedOriginRevision); waiting for an artifact pushed with "
+                       f"`flux push artifact --revision <branch>@sha1:<sha>` of "
+                       f"{short_sha(expect.revision)} or later", None)
     if not revision_matches(expect, sha):
-        return waiting(mismatch(expect, "lastAppliedRevision", sha), sha)
+        return waiting(mismatch(expect, field, sha), sha)
     return _ready_condition(obj, sha) or ready(f"Ready at {short_sha(sha or '')}", sha)
+
+
+def _oci_digest(revision: str) -> str | None:
+    """The ``sha256:…`` of an OCI artifact's Flux revision (``<tag>@sha256:<hex>``
+    or a bare digest), shortened for messages, or None for a Git revision."""
+    tag, at, digest = revision.rpartition("@")
+    algo, _, value = digest.partition(":")
+    if algo not in ("sha256", "sha384", "sha512") or not value:
+        return None
+    return f"{tag}{at}{algo}:{value[:12]}"
 
 
 def chart_commit(release: Obj, version: str | None) -> str | None:

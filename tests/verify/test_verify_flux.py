@@ -91,3 +91,25 @@ def test_a_kustomization_being_deleted_never_passes() -> None:
     check = check_flux(o.checked(ks), ALONE)
     assert check.state == "failed"
     assert check.reason == f"being deleted (deletionTimestamp {o.T2}); it will not stay live"
+
+
+@pytest.mark.parametrize(("origin", "state", "text"), [
+    (f"main@sha1:{SHA}", "ready", f"Ready at {SHA[:12]}"),
+    (f"sha1:{SHA}", "ready", f"Ready at {SHA[:12]}"),
+    (f"main@sha1:{o.OLD}", "waiting", "lastAppliedOriginRevision"),
+    (None, "waiting", "names no commit"),
+    ("v1.2.3", "waiting", "names no commit"),
+])
+def test_an_oci_kustomization_is_judged_by_its_origin_revision(
+        origin: str | None, state: str, text: str) -> None:
+    check = check_flux(o.oci_kustomization(origin), ALONE)
+    assert (check.state, text in check.reason) == (state, True), check.reason
+
+
+def test_the_origin_revision_does_not_stand_in_for_a_git_revision() -> None:
+    """A GitRepository's own lastAppliedRevision is the commit: an origin
+    revision beside it (stale from an earlier OCI source) is not read."""
+    obj = o.flux("Kustomization", f"main@sha1:{o.OLD}")
+    obj["metadata"]["generation"] = 1
+    obj["status"]["lastAppliedOriginRevision"] = f"main@sha1:{SHA}"
+    assert check_flux(o.checked(obj), ALONE).state == "waiting"

@@ -196,6 +196,22 @@ def test_flux_both_revision_formats(kube: FakeKube, kind: str, form: str) -> Non
     assert result.synced_revision == (SHA if kind == "Kustomization" else SHA[:12])
 
 
+def test_flux_oci_kustomization_verifies_by_its_artifacts_origin(kube: FakeKube) -> None:
+    """From an OCIRepository, Flux's revision is the artifact digest; the run
+    waits for an artifact whose origin revision is the commit."""
+    kube.apply(o.oci_kustomization(f"main@sha1:{o.OLD}"))
+
+    def controller() -> None:
+        kube.wait_watches(1)
+        kube.apply(o.oci_kustomization(None))  # an artifact pushed without --revision
+        kube.apply(o.oci_kustomization(f"main@sha1:{SHA}"))
+
+    thread = in_thread(controller)
+    result = run([parse_target("flux-kustomization", "flux-system/api")], settings(kube))
+    join_ok(thread)
+    assert result.synced_revision == SHA
+
+
 def test_flux_stalled_fails(kube: FakeKube) -> None:
     kube.apply(o.flux("Kustomization", f"main@sha1:{o.OLD}", ready="False",
                       reason="BuildFailed", stalled=True, attempted=f"main@sha1:{SHA}"))

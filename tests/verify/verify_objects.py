@@ -86,6 +86,17 @@ def flux(kind: str, applied: str | None, *, name: str = "api", namespace: str = 
                     "spec": spec, "status": status})
 
 
+def oci_kustomization(origin: str | None) -> dict[str, Any]:
+    """A Kustomization of an OCIRepository: Flux's revision is the artifact's
+    digest; the commit is the artifact's origin revision (``flux push artifact
+    --revision``, the OCI annotation org.opencontainers.image.revision)."""
+    obj = flux("Kustomization", "latest@sha256:" + "d" * 64)
+    obj["spec"]["sourceRef"] = {"kind": "OCIRepository", "name": "config"}
+    if origin is not None:
+        obj["status"]["lastAppliedOriginRevision"] = origin
+    return checked(obj)
+
+
 def helmrelease(chart_version: str | None, *, name: str = "api", namespace: str = "flux-system",
                 ready: str = "True", reason: str = "UpgradeSucceeded", stalled: bool = False,
                 generation_lag: bool = False, attempted: str | None = None,
