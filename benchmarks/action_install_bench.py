@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/action_install_bench.py [--runs 3]
 
-Runs the workflow of tests/ci/test_action_runner.py (``command: --version``, so
+Runs the workflow of tests/ci/act_support.py (``command: --version``, so
 the run step only prints the version) with the action installing itself from
 its own directory, dependencies from a local wheelhouse (``PIP_NO_INDEX``,
 ``PIP_FIND_LINKS``), and times, from act's JSON log (``executionTime`` of each
@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "ci"), str(ROOT / "tests")]
 
-import test_action_runner as runner  # noqa: E402
+import act_support as runner  # noqa: E402
+from act_support import ActRun, run_act  # noqa: E402
 from ci_support import BIN  # noqa: E402
 from ci_wheelhouse import build_wheelhouse  # noqa: E402
-from test_action_runner import ActRun, run_act  # noqa: E402
 
 BEFORE = "e5f5534"  # the last commit with the old one-step install
 INSTALL_STEPS = ("python", "plan", "cache", "install")

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from act_support import run_act
 from ci_support import ROOT, SENTINEL, config_tree, files_containing, git
 from fakes.kube_server import ADMIN_TOKEN, FakeKube
 from gitlab_support import TEMPLATE, job_report, run_project, version
 from support.gitserver import GitServer
-from test_action_runner import run_act
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "verify"))
 import verify_objects as o
