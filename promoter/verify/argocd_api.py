@@ -33,9 +33,9 @@ from typing import Any
 
 from promoter import http_safety, remote
 from promoter.errors import AuthError, InputError, PromoterError, Unreachable
-from promoter.retry import RECONNECT
+from promoter.retry import RECONNECT, Clock
 from promoter.verify.argocd import fill_health, needs_sync
-from promoter.verify.watch import Follower, Sink
+from promoter.verify.watch import UNREACHABLE_SECONDS, Follower, Sink, reconnect_wait
 
 STALL_GRACE = 2.0
 
@@ -69,8 +69,9 @@ class ArgoCDSource(Follower):
 
     def __init__(self, server: str, token: str, namespace: str, name: str, *,
                  refresh: bool = False, ca: str | None = None, sync: bool = False,
-                 relist: float = 60.0) -> None:
+                 relist: float = 60.0, clock: Clock | None = None) -> None:
         self.base = server_url(server)
+        self.clock = clock or Clock()  # a test's clock: its sleep is the reconnect wait
         self.token, self.namespace, self.name = token, namespace, name
         self.what = f"application {namespace}/{name} on {self.base}"
         http_safety.remember(token)
@@ -80,6 +81,7 @@ class ArgoCDSource(Follower):
             _SameOrigin(self.base))
         self.refresh, self.sync, self.relist = refresh, sync, max(relist, 1.0)
         self.stopped = threading.Event()
+        self.pause = clock.sleep if clock else self.stopped.wait
         self.response: Any = None
         self.thread: threading.Thread | None = None
 
@@ -94,11 +96,12 @@ class ArgoCDSource(Follower):
 
     def _run(self, index: int, sink: Sink) -> None:
         failures = 0
+        since: float | None = self.clock.now()  # None once the server answered
         while not self.stopped.is_set():
             try:
                 app = self.read()
                 sink(index, app)
-                failures = 0
+                failures, since = 0, None
                 if app is not None and self.sync and needs_sync(app):
                     self.request("/api/v1/applications/{name}/sync", method="POST",
                                  body={"appNamespace": self.namespace, "name": self.name})
@@ -111,9 +114,14 @@ class ArgoCDSource(Follower):
             except PromoterError as exc:
                 if self.stopped.is_set():
                     return
+                since = since if isinstance(exc, _NotReached) else None
+                if since is not None and self.clock.now() - since >= UNREACHABLE_SECONDS:
+                    sink(index, Unreachable(f"{exc.message}; check --argocd-server and that "
+                                            "the Argo CD API server is reachable from here"))
+                    return
                 sink(index, exc)
                 failures += 1
-                self.stopped.wait(RECONNECT.delay(failures))
+                self.pause(reconnect_wait(RECONNECT.delay(failures), since, self.clock.now()))
 
     def read(self) -> dict[str, Any] | None:
         """The Application (health filled in from the resource tree when the
@@ -199,8 +207,8 @@ class ArgoCDSource(Follower):
         except urllib.error.URLError as exc:
             raise self._url_error(exc.reason) from None
         except TimeoutError:
-            raise PromoterError(f"Argo CD API did not answer for {self.what} within "
-                                f"{timeout:g}s") from None
+            raise _NotReached(f"Argo CD API did not answer for {self.what} within "
+                              f"{timeout:g}s") from None
         except (OSError, ValueError) as exc:
             raise self._url_error(exc) from None
 
@@ -232,7 +240,7 @@ class ArgoCDSource(Follower):
                                "--argocd-ca with the CA bundle that signed the Argo CD "
                                "server's certificate (or set SSL_CERT_FILE)")
         text = http_safety.redact(str(getattr(reason, "strerror", None) or reason))
-        return PromoterError(f"cannot reach the Argo CD API for {self.what}: {text}")
+        return _NotReached(f"cannot reach the Argo CD API for {self.what}: {text}")
 
     def _quote(self, what: str, error: Any) -> str:
         message = error.get("message") if isinstance(error, dict) else error
@@ -241,6 +249,11 @@ class ArgoCDSource(Follower):
 
 class _Absent(PromoterError):
     """404: the application does not exist (read as None)."""
+
+
+class _NotReached(PromoterError):
+    """No answer from the server: refused, DNS, a reset, a timeout (TLS failures
+    are InputError, never retried)."""
 
 
 def _shutdown(response: Any) -> None:

@@ -19,10 +19,9 @@ from promoter.errors import AuthError, InputError, PromoterError, Unreachable, V
 from promoter.retry import RECONNECT, Clock
 from promoter.verify.argocd import SYNC_OPERATION, needs_sync
 from promoter.verify.kube_connect import CONNECT_SECONDS, translate
-from promoter.verify.watch import Follower, Sink
+from promoter.verify.watch import UNREACHABLE_SECONDS, Follower, Sink, reconnect_wait
 
 WATCH_SECONDS = 60  # longest watch; then relist (sooner within a short settle window)
-UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
 STALL_GRACE = 2.0  # a watch silent this long past its server-side timeout has stalled
 
 
@@ -102,12 +101,7 @@ class KubeSource(Follower):
         self.stopped.wait(seconds)
 
     def _delay(self, failures: int, since: float | None) -> float:
-        """The reconnect wait, cut so that a server never reached is tried once
-        more at UNREACHABLE_SECONDS, not at the first retry after it."""
-        delay = RECONNECT.delay(failures)
-        if since is None:
-            return delay
-        return max(min(delay, since + UNREACHABLE_SECONDS - self.clock.now()), 0.0)
+        return reconnect_wait(RECONNECT.delay(failures), since, self.clock.now())
 
     def _error(self, exc: Exception, since: float | None) -> PromoterError:
         status = getattr(exc, "status", None)

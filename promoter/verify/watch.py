@@ -32,6 +32,16 @@ class Source(Protocol):
 
 
 JOIN_SECONDS = 5.0  # how long stop() waits for a follower's thread
+UNREACHABLE_SECONDS = 5.0  # never reached the API server for this long: say so and stop
+
+
+def reconnect_wait(delay: float, since: float | None, now: float) -> float:
+    """A follower's reconnect wait ``delay``, cut so that a server never reached
+    since ``since`` (None once it answered) is tried once more at
+    UNREACHABLE_SECONDS, not at the first retry after it."""
+    if since is None:
+        return delay
+    return max(min(delay, since + UNREACHABLE_SECONDS - now), 0.0)
 
 
 class Follower:
