@@ -201,9 +201,9 @@ def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]
 
 
 def _referenced(api_client: Any, obj: dict[str, Any]) -> dict[str, Any]:
-    """A Rollout with ``spec.workloadRef`` and the Deployment it names, read
-    after it (None: not found); any other object as it is. A refusal names
-    the request (getting deployments NS/NAME)."""
+    """A Rollout with ``spec.workloadRef`` and the Deployment (or ReplicaSet)
+    it names, read after it (None: not found); any other object as it is. A
+    refusal names the request (getting deployments NS/NAME)."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
@@ -214,13 +214,13 @@ def _referenced(api_client: Any, obj: dict[str, Any]) -> dict[str, Any]:
     if where is None:
         return obj
     try:
+        plural, namespace, name = where
         found: Any = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
-            "apps", "v1", where[0], "deployments", where[1],
-            _request_timeout=(CONNECT_SECONDS, 30))
-    except Exception as exc:  # SDK and connection errors; a 404 is a Deployment not found
+            "apps", "v1", namespace, plural, name, _request_timeout=(CONNECT_SECONDS, 30))
+    except Exception as exc:  # SDK and connection errors; a 404 is an object not found
         if not isinstance(exc, ApiException) or exc.status != 404:
             server = str(getattr(api_client.configuration, "host", "") or "")
-            raise translate(exc, f"getting deployments {where[0]}/{where[1]}", server) from exc
+            raise translate(exc, f"getting {plural} {namespace}/{name}", server) from exc
         found = None
     return {**obj, REFERENCED: found}
 

@@ -1,5 +1,5 @@
 """Argo Rollouts' ``spec.workloadRef``: a Rollout whose pod template is that of
-a Deployment it references (in its own namespace). Pure functions.
+a Deployment (or ReplicaSet) it references, in its own namespace. Pure functions.
 
 What the controller does (argo-rollouts rollout/templateref.go, sync.go):
 at each reconcile it reads the referenced object from its informer and uses
@@ -13,12 +13,12 @@ with labels or annotations beside the reference. Its ReplicaSets and Pods are
 the Rollout's (``rollouts-pod-template-hash``), not the Deployment's.
 
 So a Rollout with a reference is judged by the Rollout rules only when
-``status.workloadObservedGeneration`` is the Deployment's generation as read
-after the Rollout: then its status describes the Deployment's current
-template. Anything else (no such field, another generation, the Deployment
+``status.workloadObservedGeneration`` is the referenced object's generation
+as read after the Rollout: then its status describes that object's current
+template. Anything else (no such field, another generation, the object
 missing or not read) is waited for, never passed; the image is checked in
-the Deployment's template. promoter follows a reference to an apps/v1
-Deployment.
+the referenced template. promoter follows a reference to an apps/v1
+Deployment or ReplicaSet (not to a PodTemplate).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from promoter.verify.pods import REFERENCED
 from promoter.verify.rules import Check, Obj, condition, failed, waiting
 
 RESOLVED = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("", "PodTemplate")}  # by Argo
-FOLLOWED = ("apps/v1", "Deployment")  # what promoter reads
+FOLLOWED = {("apps/v1", "Deployment"): "deployments",  # what promoter reads
+            ("apps/v1", "ReplicaSet"): "replicasets"}
 
 
 def reference(obj: Obj) -> Mapping[str, Any] | None:
@@ -41,13 +42,14 @@ def reference(obj: Obj) -> Mapping[str, Any] | None:
     return ref if isinstance(ref, Mapping) else None
 
 
-def followed(obj: Obj) -> tuple[str, str] | None:
-    """(namespace, name) of the Deployment to read for ``obj``, None when there
-    is none to read (no reference, or one that ``reference_check`` fails)."""
+def followed(obj: Obj) -> tuple[str, str, str] | None:
+    """(plural, namespace, name) of the apps/v1 object to read for ``obj``, None
+    when there is none to read (no reference, or one ``reference_check`` fails)."""
     ref = reference(obj)
     if ref is None or _unfollowable(obj, ref) is not None:
         return None
-    return str((obj.get("metadata") or {}).get("namespace") or ""), str(ref["name"])
+    plural = FOLLOWED[str(ref.get("apiVersion")), str(ref.get("kind"))]
+    return plural, str((obj.get("metadata") or {}).get("namespace") or ""), str(ref["name"])
 
 
 def template_owner(obj: Obj) -> Obj:
@@ -74,19 +76,19 @@ def _unfollowable(obj: Obj, ref: Mapping[str, Any]) -> Check | None:
         return failed("spec.template has labels or annotations beside spec.workloadRef, which "
                       "Argo Rollouts refuses (template must be empty for workload reference "
                       "rollout); remove spec.template")
-    if (api, kind) == FOLLOWED:
+    if (api, kind) in FOLLOWED:
         return None
     if not api or (group, kind) not in RESOLVED or (group == "apps" and api != "apps/v1"):
         return failed(f"{_describe(ref)}, which Argo Rollouts does not resolve (it resolves an "
                       "apps/v1 Deployment or ReplicaSet, or a v1 PodTemplate): the Rollout "
                       "cannot roll out")
     return failed(f"cannot verify {_describe(ref)}: promoter verifies a workloadRef to an "
-                  "apps/v1 Deployment")
+                  "apps/v1 Deployment or ReplicaSet")
 
 
 def reference_check(obj: Obj) -> Check | None:
     """None when ``obj`` has no reference, or when the controller reports it
-    rolled out the referenced Deployment's current generation (the Rollout
+    rolled out the referenced object's current generation (the Rollout
     rules then judge its status); else why not (waiting or failed)."""
     ref = reference(obj)
     if ref is None:
@@ -95,7 +97,7 @@ def reference_check(obj: Obj) -> Check | None:
     if bad is not None:
         return bad
     namespace = (obj.get("metadata") or {}).get("namespace")
-    name = f"Deployment {namespace}/{ref['name']}"
+    name = f"{ref['kind']} {namespace}/{ref['name']}"
     what = f"{name} referenced by spec.workloadRef"
     if REFERENCED not in obj:
         return waiting(f"{what} not read; its template is not observed")

@@ -63,6 +63,19 @@ def referenced(image: str, generation: int | None = 2, *, replicas: int = 0,
     return deployment
 
 
+def referenced_replicaset(image: str, generation: int | None = 2) -> dict[str, Any]:
+    """A ReplicaSet of its own (no owner) that a Rollout references."""
+    labels = {"app": "api"}
+    meta: dict[str, Any] = {"name": "api", "namespace": "prod"}
+    if generation is not None:
+        meta["generation"] = generation
+    return o.checked({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta,
+                      "spec": {"replicas": 0, "selector": {"matchLabels": labels},
+                               "template": {"metadata": {"labels": labels},
+                                            "spec": o.pod_spec(image)}},
+                      "status": {"replicas": 0, "observedGeneration": generation or 1}})
+
+
 def rollout_pods(image: str, pod_hash: str = NEW_HASH, **pod_args: Any) -> list[dict[str, Any]]:
     """The Pods of the Rollout's ReplicaSet of ``pod_hash``."""
     labels = {"app": "api", "rollouts-pod-template-hash": pod_hash}

@@ -131,6 +131,19 @@ def test_a_rollout_without_selector_finds_its_pods_by_the_deployments(kube: Fake
     assert run([TARGET], settings(kube)).status == "verified"
 
 
+def test_a_referenced_replicaset_is_read_and_followed(kube: FakeKube) -> None:
+    kube.apply(r.referenced_replicaset(OLD, generation=None))
+    kube.apply(r.referenced_replicaset(NEW, generation=None))
+    rolled_out(kube, "1", r.OLD_HASH, OLD, ref=r.reference("ReplicaSet"))
+    with pytest.raises(VerifyTimeout, match=r"observe ReplicaSet prod/api generation 2 "):
+        run([TARGET], settings(kube, timeout=1.0))
+    rolled_out(kube, "2", r.NEW_HASH, NEW, ref=r.reference("ReplicaSet"))
+    assert run([TARGET], settings(kube)).status == "verified"
+    kube.refused.add("get replicasets")
+    with pytest.raises(AuthError, match=r"refused getting replicasets prod/api \(403"):
+        run([TARGET], settings(kube))
+
+
 def test_promote_verify_follows_the_reference(kube: FakeKube) -> None:
     deployed(kube, OLD, NEW)
     rolled_out(kube, "1", r.OLD_HASH, OLD)

@@ -131,11 +131,9 @@ def test_a_template_with_labels_beside_the_reference_fails() -> None:
      "spec.workloadRef apps/v1 StatefulSet api, which Argo Rollouts does not resolve"),
     (r.reference(api_version=None),
      "spec.workloadRef Deployment api (no apiVersion), which Argo Rollouts does not resolve"),
-    (r.reference("ReplicaSet"),
-     "cannot verify spec.workloadRef apps/v1 ReplicaSet api: promoter verifies a workloadRef "
-     "to an apps/v1 Deployment"),
     (r.reference("PodTemplate", "v1"),
-     "cannot verify spec.workloadRef v1 PodTemplate api: promoter verifies"),
+     "cannot verify spec.workloadRef v1 PodTemplate api: promoter verifies a workloadRef to "
+     "an apps/v1 Deployment or ReplicaSet"),
     (r.reference(api_version="apps/v1beta2"),
      "spec.workloadRef apps/v1beta2 Deployment api, which"),
     (r.reference(name=None), "spec.workloadRef names no object (no name)"),
@@ -144,6 +142,20 @@ def test_a_reference_promoter_cannot_follow_fails(ref: dict[str, Any], text: str
     check = check_workload(attached(r.ref_rollout(ref=ref), None), WANT)
     assert check.state == "failed"
     assert text in check.reason
+
+
+def test_a_referenced_replicaset_is_followed_like_a_deployment() -> None:
+    rollout = r.ref_rollout(ref=r.reference("ReplicaSet"), seen="1")
+    check = check_workload(attached(rollout, r.referenced_replicaset(NEW)), WANT)
+    assert check.reason == ("Waiting for the rollout controller to observe ReplicaSet prod/api "
+                            "generation 2 (status.workloadObservedGeneration is 1)")
+    rollout = r.ref_rollout(ref=r.reference("ReplicaSet"))
+    stale = check_workload(attached(rollout, r.referenced_replicaset(f"{o.IMAGE}:1.0")), WANT)
+    assert stale.state == "waiting"
+    assert "still run the old image" in stale.reason
+    assert check_workload(attached(rollout, r.referenced_replicaset(NEW)), WANT).state == "ready"
+    assert check_workload(attached(rollout, None), WANT).reason == (
+        "ReplicaSet prod/api referenced by spec.workloadRef not found yet")
 
 
 def test_a_deployment_being_deleted_waits() -> None:
