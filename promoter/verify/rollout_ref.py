@@ -71,8 +71,8 @@ def _unfollowable(obj: Obj, ref: Mapping[str, Any]) -> Check | None:
     group = api.rpartition("/")[0] if "/" in api else ""
     if not ref.get("name"):
         return failed("spec.workloadRef names no object (no name); the Rollout cannot roll out")
-    labels = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-    if labels.get("labels") or labels.get("annotations"):
+    template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    if template.get("labels") or template.get("annotations"):  # Argo's EmptyTemplate()
         return failed("spec.template has labels or annotations beside spec.workloadRef, which "
                       "Argo Rollouts refuses (template must be empty for workload reference "
                       "rollout); remove spec.template")
@@ -101,16 +101,16 @@ def reference_check(obj: Obj) -> Check | None:
     what = f"{name} referenced by spec.workloadRef"
     if REFERENCED not in obj:
         return waiting(f"{what} not read; its template is not observed")
-    deployment = obj[REFERENCED]
-    if deployment is None:
+    workload = obj[REFERENCED]
+    if workload is None:
         return waiting(f"{what} not found yet")
-    return _observed(obj, deployment, name)
+    return _observed(obj, workload, name)
 
 
-def _observed(obj: Obj, deployment: Obj, name: str) -> Check | None:
-    """None when ``status.workloadObservedGeneration`` is ``deployment``'s generation."""
+def _observed(obj: Obj, workload: Obj, name: str) -> Check | None:
+    """None when ``status.workloadObservedGeneration`` is ``workload``'s generation."""
     what = f"{name} referenced by spec.workloadRef"
-    meta = deployment.get("metadata") or {}
+    meta = workload.get("metadata") or {}
     if meta.get("deletionTimestamp"):
         return waiting(f"{what} is being deleted (deletionTimestamp "
                        f"{meta['deletionTimestamp']}); its template is not there to roll out")
@@ -119,7 +119,8 @@ def _observed(obj: Obj, deployment: Obj, name: str) -> Check | None:
     if generation < 1:
         reason = f"{what} has no metadata.generation; nothing ties the Rollout's status to it"
     elif not seen.isdigit():
-        reason = ("the rollout controller reports no status.workloadObservedGeneration: "
+        odd = f" (only {seen!r})" if seen else ""
+        reason = (f"the rollout controller reports no status.workloadObservedGeneration{odd}: "
                   f"which template of {what} it rolled out is not observed")
     elif int(seen) != generation:
         reason = (f"Waiting for the rollout controller to observe {name} generation "

@@ -126,8 +126,12 @@ def test_an_unsupported_reference_fails_with_exit_6(kube: FakeKube) -> None:
 
 
 def test_a_rollout_without_selector_finds_its_pods_by_the_deployments(kube: FakeKube) -> None:
+    """Another app's Rollout with the same template hash runs 1.0: its Pod is
+    not this Rollout's, which the Deployment's selector (app=api) tells."""
     deployed(kube, OLD, NEW)
     rolled_out(kube, "2", r.NEW_HASH, NEW, selector=False)
+    kube.apply(o.pod("web-0", {"app": "web", "rollouts-pod-template-hash": r.NEW_HASH}, NEW,
+                     running=OLD))
     assert run([TARGET], settings(kube)).status == "verified"
 
 
