@@ -174,3 +174,19 @@ def test_the_cli_times_out_with_exit_5_on_an_unobserved_generation(
     assert exited.value.code == 5
     assert ("workload Rollout/prod/api: Waiting for the rollout controller to observe "
             "Deployment prod/api generation 2") in capsys.readouterr().err
+
+
+def test_argocd_3_names_a_degraded_reference_rollout(kube: FakeKube) -> None:
+    """Argo CD 3.x keeps no health in status.resources: promoter judges the
+    Rollout itself, with the Deployment it references read too (without it
+    the Rollout would only be "not observed")."""
+    resources = [{"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout",
+                  "namespace": "prod", "name": "api", "status": "Synced"}]
+    deployed(kube, NEW)
+    kube.apply(r.ref_rollout(seen="1", phase="Degraded"))
+    kube.apply(o.application(SHA, health="Degraded", resources=resources))
+    with pytest.raises(VerifyFailed) as caught:
+        run([parse_target("argocd-app", "argocd/api")], settings(kube, image=None))
+    assert caught.value.result.targets[0]["resources"] == [
+        "Rollout/prod/api: Degraded: Degraded: ProgressDeadlineExceeded: ReplicaSet "
+        f'"api-{r.NEW_HASH}" has timed out progressing.']
