@@ -105,7 +105,8 @@ def _source(target: VerifyTarget, settings: VerifyRequest, api: Callable[[], obj
     refresh = KINDS[target.kind].refresh
     annotations = refresh() if settings.refresh and refresh else None
     enrich = (with_workload_health(api()) if target.kind == "argocd-app" else
-              with_pods(api()) if target.kind == "workload" and settings.image else None)
+              with_pods(api(), read_pods=settings.image is not None) if target.kind == "workload"
+              else None)
     return KubeSource(api(), target.resource(), target.namespace, target.name, annotations,
                       relist=relist, sync=settings.sync and target.kind == "argocd-app",
                       enrich=enrich)

@@ -194,12 +194,42 @@ def _raw_list(api_client: Any, kind: str, namespace: str, labels: dict[str, str]
     return list(json.loads(response.data).get("items") or [])
 
 
-def with_pods(api_client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """An enricher attaching the Pods of a workload's newest revision (for the
-    image check on containerStatuses); none when that revision is unknown."""
+def _referenced(api_client: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    """A Rollout with ``spec.workloadRef`` and the Deployment (or ReplicaSet)
+    it names, read after it (None: not found); any other object as it is. A
+    refusal names the request (getting deployments NS/NAME)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from promoter.verify.pods import REFERENCED
+    from promoter.verify.rollout_ref import followed
+
+    where = followed(obj)
+    if where is None:
+        return obj
+    try:
+        plural, namespace, name = where
+        found: Any = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+            "apps", "v1", namespace, plural, name, _request_timeout=(CONNECT_SECONDS, 30))
+    except Exception as exc:  # SDK and connection errors; a 404 is an object not found
+        if not isinstance(exc, ApiException) or exc.status != 404:
+            server = str(getattr(api_client.configuration, "host", "") or "")
+            raise translate(exc, f"getting {plural} {namespace}/{name}", server) from exc
+        found = None
+    return {**obj, REFERENCED: found}
+
+
+def with_pods(api_client: Any,
+              read_pods: bool = True) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An enricher attaching the Deployment a Rollout's ``spec.workloadRef``
+    names and (with ``read_pods``) the Pods of a workload's newest revision (for
+    the image check on containerStatuses; none when that revision is unknown)."""
     from promoter.verify.pods import PODS, new_pods_labels
 
     def enrich(obj: dict[str, Any]) -> dict[str, Any]:
+        obj = _referenced(api_client, obj)
+        if not read_pods:
+            return obj
         namespace = str((obj.get("metadata") or {}).get("namespace") or "")
         labels = dict(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
         wanted = new_pods_labels(obj, lambda: _raw_list(api_client, "replicasets", namespace,
@@ -229,6 +259,7 @@ def with_workload_health(api_client: Any) -> Callable[[dict[str, Any]], dict[str
                 str(res.get("group") or ""), str(res.get("version") or "v1"),
                 str(res.get("namespace")), workload.resource.plural, str(res.get("name")),
                 _request_timeout=(CONNECT_SECONDS, 30))
+            obj = _referenced(api_client, obj)
         except Exception:  # unreadable: no health for it (the app's own health still counts)
             return None
         return {**res, "health": workload_health(obj)}

@@ -14,6 +14,8 @@ from promoter.images import ImageRef, try_parse
 from promoter.verify.rules import Check, Obj, image_matches, waiting
 
 PODS = "x-promoter-pods"  # key under which the source attaches the new revision's Pods
+# ... and the object a Rollout's spec.workloadRef names (None: not found)
+REFERENCED = "x-promoter-workload-ref"
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
 
@@ -24,10 +26,12 @@ def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str,
     ``status.updateRevision``; DaemonSet -- ``pod-template-generation`` = its
     template's generation (the annotation ``TEMPLATE_GENERATION``, which only a
     template change moves; ``metadata.generation`` without it);
-    Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``."""
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    Rollout -- ``rollouts-pod-template-hash`` = ``status.currentPodHash``
+    (and, like the controller, the selector of the Deployment its
+    ``spec.workloadRef`` names when it has none of its own)."""
+    status = obj.get("status") or {}
     generation = int((obj.get("metadata") or {}).get("generation") or 0)
-    labels = dict((spec.get("selector") or {}).get("matchLabels") or {})
+    labels = dict(_selector(obj).get("matchLabels") or {})
     kind, meta = obj.get("kind"), obj.get("metadata") or {}
     if kind == "Deployment":
         key = "deployment.kubernetes.io/revision"
@@ -49,6 +53,15 @@ def new_pods_labels(obj: Obj, replicasets: Callable[[], list[Obj]]) -> dict[str,
     else:
         found = None
     return {**labels, **found} if found else None
+
+
+def _selector(obj: Obj) -> Mapping[str, Any]:
+    """The workload's ``spec.selector``; a Rollout without one has its referenced object's."""
+    selector = (obj.get("spec") or {}).get("selector")
+    ref = obj.get(REFERENCED)
+    if not selector and obj.get("kind") == "Rollout" and isinstance(ref, Mapping):
+        selector = (ref.get("spec") or {}).get("selector")
+    return selector or {}
 
 
 def _pod_ready(pod: Obj) -> bool:

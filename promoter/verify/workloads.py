@@ -1,8 +1,9 @@
 """Workload readiness (pure functions): kubectl's ``rollout status`` rules for
 Deployment, StatefulSet and DaemonSet, ported as written in
 kubectl/pkg/polymorphichelpers/rollout_status.go; Argo Rollouts' phase and
-pod hashes; and, for all of them, every container of the image's repository
-runs the wanted image. Objects are dicts as the API server returns them
+pod hashes (a Rollout's ``spec.workloadRef``: promoter.verify.rollout_ref);
+and, for all of them, every container of the image's repository runs the
+wanted image. Objects are dicts as the API server returns them
 (defaulted), so an absent ``spec.replicas`` means the default, 1.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from promoter.images import ImageRef, try_parse
 from promoter.verify.pods import PODS, pods_check
+from promoter.verify.rollout_ref import reference_check, template_owner
 from promoter.verify.rules import (
     Check,
     Expect,
@@ -214,20 +216,26 @@ WORKLOADS: dict[str, Workload] = {
 
 
 def check_workload(obj: Obj, expect: Expect) -> Check:
-    """Rolled out by kubectl's rules (or Argo Rollouts') and running the image."""
+    """Rolled out by kubectl's rules (or Argo Rollouts', for a Rollout with
+    ``spec.workloadRef`` at the referenced Deployment's current generation:
+    promoter.verify.rollout_ref) and running the image."""
     kind = str(obj.get("kind", ""))
     gone = deleting(obj)
     if gone is not None:
         return gone
     if kind not in WORKLOADS:
         return failed(f"cannot verify kind {kind!r}; use {or_list(WORKLOADS)}")
+    referenced = reference_check(obj)  # a Rollout's spec.workloadRef: observed, current
+    if referenced is not None:
+        return referenced
     rolled = WORKLOADS[kind].rule(obj, expect.allow_paused)
     if rolled.state == "failed" or expect.image is None:
         return rolled
-    template = image_check(obj, expect.image)
+    owner = template_owner(obj)  # the object, or the Deployment its workloadRef names
+    template = image_check(owner, expect.image)
     if template is not None or rolled.state != "ready" or PODS not in obj:
         return template or rolled
-    names = [str(c.get("name")) for c in of_repository(obj, expect.image)]
+    names = [str(c.get("name")) for c in of_repository(owner, expect.image)]
     return pods_check(list(obj[PODS]), expect.image, names) or rolled
 
 
