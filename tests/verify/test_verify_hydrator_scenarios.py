@@ -6,6 +6,7 @@ to the sync branch (or to a hydrateTo staging branch, merged later), sync."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -132,8 +133,9 @@ def test_a_staged_hydration_merged_into_the_sync_branch_counts_with_the_reposito
                             last=ours, hydrate_to=STAGING))
     result = run([APP], in_cluster(kube, repo.dry, is_ancestor=repo.ancestry()))
     assert (result.status, result.synced_revision) == ("verified", repo.merged)
-    with pytest.raises(VerifyTimeout, match=f"it syncs once it is moved to env/prod .without "
-                                            "--repo only that exact commit counts"):
+    with pytest.raises(VerifyTimeout, match=re.escape("it syncs once it is moved to env/prod "
+                                                      "(without --repo only that exact commit "
+                                                      "counts)")):
         run([APP], in_cluster(kube, repo.dry, timeout=1.0))
 
 
