@@ -150,6 +150,15 @@ def test_the_application_rules_apply_to_the_hydrated_commit() -> None:
     assert degraded.reason.startswith(f"Degraded after {HYD[:12]} was applied")
 
 
+def test_auto_sync_off_is_said_for_a_hydrated_commit_left_out_of_sync() -> None:
+    app = hydrator_app(HYD, current=op("Hydrated", DRY, HYD), last=(DRY, HYD),
+                       sync="OutOfSync", phase=None)
+    verdict = check(app)
+    assert verdict.state == "waiting"
+    assert verdict.reason.startswith(f"sync status OutOfSync at {HYD[:12]}; auto-sync is off")
+    assert verdict.reason.endswith(f"(hydrated from dry commit {DRY[:12]})")
+
+
 def test_a_sync_error_fails_even_before_the_hydration_is_synced() -> None:
     error = {"type": "SyncError", "message": "one or more objects failed to apply",
              "lastTransitionTime": o.T0}
