@@ -88,15 +88,19 @@ def test_failed_hydration_of_the_dry_commit_fails_with_its_message(expect: Expec
                               f"{message}")
 
 
-def test_failed_hydration_of_an_unknown_dry_commit_waits_showing_the_message() -> None:
-    """A failure before the dry revision was resolved names no commit: Argo CD
-    retries it, so promoter waits (up to --timeout) and shows why."""
+@pytest.mark.parametrize(("failing", "of"), [(None, ""), (PREV, f" for dry commit {PREV[:12]}")])
+def test_failed_hydration_of_another_dry_commit_waits_showing_the_message(
+        failing: str | None, of: str) -> None:
+    """A failure before the dry revision was resolved names no commit, and one of
+    an older commit is not ours: Argo CD retries failures, so promoter waits (up
+    to --timeout) and shows why."""
     message = 'Failed to hydrate revision "": failed to get repo objects'
-    app = hydrator_app(HYD_PREV, current=op("Failed", message=message), last=(PREV, HYD_PREV))
+    app = hydrator_app(HYD_PREV, current=op("Failed", failing, message=message),
+                       last=(PREV, HYD_PREV))
     verdict = check(app)
     assert verdict.state == "waiting"
-    assert verdict.reason.startswith(f"source hydrator Failed: {message}; last hydrated dry "
-                                     f"commit {PREV[:12]} is not {DRY[:12]}")
+    assert verdict.reason.startswith(f"source hydrator Failed{of}: {message}; last hydrated "
+                                     f"dry commit {PREV[:12]} is not {DRY[:12]}")
 
 
 def test_hydrated_but_not_yet_synced_waits() -> None:
