@@ -19,9 +19,12 @@ from verify_objects import hydrate_operation as op
 from verify_objects import hydrator_app, in_thread, join_ok
 
 from promoter.cli import main
+from promoter.config_environments import VerifySettings as VerifyConfig
 from promoter.errors import VerifyFailed, VerifyTimeout
 from promoter.verify import VerifyRequest, parse_target, run
 from promoter.verify.ancestry import repo_ancestry
+from promoter.verify.cluster import Cluster
+from promoter.verify.pipeline import verify_promotion
 
 APP = parse_target("argocd-app", "argocd/api")
 STAGING = "env/prod-next"
@@ -159,3 +162,15 @@ def test_promoter_verify_reports_the_hydrated_commit_and_the_dry_one(
     assert record["verify"]["status"] == "verified"
     assert record["verify"]["synced_revision"] == repo.hydrated
     assert f"hydrated from dry commit {repo.dry[:12]}" in record["verify"]["targets"][0]["reason"]
+
+
+def test_promote_verify_judges_a_hydrator_app_the_same_way(kube: FakeKube, repo: Config) -> None:
+    """``promote --verify``'s stage: the merge commit is the dry commit."""
+    ours = (repo.dry, repo.hydrated)
+    kube.apply(hydrator_app(repo.hydrated, name="api-prod", current=op("Hydrated", *ours),
+                            last=ours))
+    spec = VerifyConfig(argocd_apps=("argocd/{app}-{env}",), settle=0)
+    result = verify_promotion(spec, app="api", env="prod", revision=repo.dry, image=None,
+                              is_ancestor=repo.ancestry(),
+                              cluster=Cluster(kubeconfig=kube.kubeconfig()))
+    assert (result.status, result.synced_revision) == ("verified", repo.hydrated)
