@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import verify_objects as o
-from verify_objects import hydrate_operation as op
-from verify_objects import hydrator_app
+from hydrator_objects import hydrate_operation as op
+from hydrator_objects import hydrator_app
 
 from promoter.verify.argocd import check_application
 from promoter.verify.rules import Check, Expect

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from fakes.kube_server import ADMIN_TOKEN, FakeKube
+from hydrator_objects import hydrate_operation as op
+from hydrator_objects import hydrator_app
 from test_verify_scenarios import Lines
-from verify_objects import hydrate_operation as op
-from verify_objects import hydrator_app, in_thread, join_ok
+from verify_objects import in_thread, join_ok
 
 from promoter.cli import main
 from promoter.config_environments import VerifySettings as VerifyConfig
