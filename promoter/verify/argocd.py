@@ -9,6 +9,10 @@ assessed after that operation (``reconciledAt`` >=
 ``operationState.finishedAt``); and ``health.status`` is Healthy. A SyncError
 condition, a Failed or Error operation for the revision, Degraded health
 after the revision was applied, or a ``deletionTimestamp`` fail at once.
+
+An app with the source hydrator (``spec.sourceHydrator``) syncs a hydrated
+commit: promoter.verify.hydrator finds the hydration of the merge commit whose
+output is synced, and the rules above apply to that hydrated commit.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from promoter.remote import normalize_repo_url, same_repo
+from promoter.verify import hydrator
 from promoter.verify.rules import (
     Check,
     Expect,
@@ -78,11 +83,7 @@ def candidate_revisions(app: Obj, expect: Expect) -> tuple[list[str], str | None
     status = app.get("status") or {}
     if not (status.get("sync") or {}).get("revisions"):
         source = ((app.get("spec") or {}).get("source") or {}).get("repoURL")
-        note = None
-        if expect.repo_url and source and not same_repo(source, expect.repo_url):
-            note = (f"spec.source.repoURL {normalize_repo_url(source)} is not the config"
-                    f" repository {normalize_repo_url(expect.repo_url)}")
-        return synced_revisions(status), note
+        return synced_revisions(status), _other_repo("spec.source.repoURL", source, expect)
     if expect.repo_url is None:
         return synced_revisions(status), ("multi-source: config repository unknown (no --repo),"
                                           " any source's revision counts")
@@ -92,6 +93,14 @@ def candidate_revisions(app: Obj, expect: Expect) -> tuple[list[str], str | None
         return picked, None
     urls = ", ".join(normalize_repo_url(str((s or {}).get("repoURL"))) for s in sources)
     return picked, f"no source has repoURL {normalize_repo_url(expect.repo_url)} (sources: {urls})"
+
+
+def _other_repo(field: str, url: Any, expect: Expect) -> str | None:
+    """A note when the app's ``field`` names another repository than --repo's."""
+    if not (expect.repo_url and url) or same_repo(url, expect.repo_url):
+        return None
+    return (f"{field} {normalize_repo_url(str(url))} is not the config repository "
+            f"{normalize_repo_url(expect.repo_url)}")
 
 
 def failing_resources(status: Mapping[str, Any]) -> tuple[str, ...]:
@@ -167,18 +176,44 @@ def check_application(app: Obj, expect: Expect) -> Check:
     gone = deleting(app)
     if gone is not None:
         return gone
-    revisions, note = candidate_revisions(app, expect)
-    check = _check(app, expect, revisions)
+    spec = hydrator.spec_of(app)
+    if spec is not None:
+        check = _check_hydrated(app, expect)
+        note = _other_repo("spec.sourceHydrator.drySource.repoURL",
+                           (spec.get("drySource") or {}).get("repoURL"), expect)
+    else:
+        revisions, note = candidate_revisions(app, expect)
+        check = _check(app, expect, revisions)
     return replace(check, reason=f"{check.reason} ({note})") if note else check
 
 
-def _check(app: Obj, expect: Expect, revisions: list[str]) -> Check:
+def _check_hydrated(app: Obj, expect: Expect) -> Check:
+    """The rules for the hydrated commit of the merge commit (an app with the source
+    hydrator); a SyncError fails at once here too."""
+    revisions = synced_revisions(app.get("status") or {})
+    found = hydrator.hydration(app, expect, revisions[0] if revisions else None)
+    if isinstance(found, hydrator.Hydration):
+        return found.explain(_check(app, found.expect, revisions, found.unmatched))
+    return _sync_error(app.get("status") or {}, found.revision) or found
+
+
+def _sync_error(status: Mapping[str, Any], seen: str | None) -> Check | None:
+    errors = sync_errors(status)
+    if not errors:
+        return None
+    return failed("SyncError: " + "; ".join(errors), seen, failing_resources(status))
+
+
+def _check(app: Obj, expect: Expect, revisions: list[str],
+           unmatched: Callable[[str | None], str] | None = None) -> Check:
+    """The verdict for the synced ``revisions``; ``unmatched(seen)`` says why none is
+    the expected revision (by default ``mismatch``)."""
     status = app.get("status") or {}
     matched = next((r for r in revisions if revision_matches(expect, r)), None)
     seen = matched or (revisions[0] if revisions else None)
-    errors = sync_errors(status)
-    if errors:
-        return failed("SyncError: " + "; ".join(errors), seen, failing_resources(status))
+    error = _sync_error(status, seen)
+    if error is not None:
+        return error
     op = status.get("operationState") or {}
     op_revisions, op_sources = _operation_revisions(op)
     op_ours = any(revision_matches(expect, r)
@@ -188,7 +223,8 @@ def _check(app: Obj, expect: Expect, revisions: list[str]) -> Check:
         message = str(op.get("message", "")).strip()
         return failed(f"sync operation {phase}: {message}", seen, failing_resources(status))
     if matched is None:
-        return _off(app, waiting(mismatch(expect, "synced revision", seen), seen))
+        reason = unmatched(seen) if unmatched else mismatch(expect, "synced revision", seen)
+        return _off(app, waiting(reason, seen))
     return _off(app, _check_synced(status, op, matched))
 
 
