@@ -26,12 +26,13 @@ OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
 
-def setup_logging(ctx: click.Context) -> None:
-    verbose = bool((ctx.find_root().obj or {}).get("verbose"))
-    import logging
+def setup_logging(ctx: click.Context | None = None) -> None:
+    """promoter's log output (``promoter.logs``): its own records on stderr,
+    other libraries' records and warnings only with --verbose."""
+    ctx = ctx or click.get_current_context()
+    from promoter import logs
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="promoter: %(message)s")
+    logs.setup(bool((ctx.find_root().obj or {}).get("verbose")))
 
 
 def identity(value: str | None, option: str) -> Identity | None:

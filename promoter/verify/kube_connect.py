@@ -6,13 +6,11 @@ SDK and connection errors translated into promoter's own, redacted.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
+from promoter import logs
 from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 
 CONNECT_SECONDS = 5.0
@@ -47,51 +45,14 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
     return done["api"]
 
 
-class ClientLog(logging.Filter):
-    """The kubernetes client's kubeconfig loader logs an exec credential plugin
-    that fails (its binary missing, a non-zero exit, no token in its answer) on
-    the root logger (``logging.error`` in kube_config.py) and carries on without
-    credentials. On the root logger, this keeps such a record per thread (for
-    promoter's own error) and prints none of it."""
-
-    def __init__(self, directory: str) -> None:
-        super().__init__()
-        self.directory = directory  # the client's kubernetes/config package
-        self.seen: dict[int, str] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.pathname.startswith(self.directory):
-            return True
-        self.seen[record.thread or 0] = record.getMessage()
-        return False
-
-
-@contextlib.contextmanager
-def _client_log() -> Iterator[ClientLog]:
-    """The root logger's ClientLog (added once), with a handler on the root
-    logger while the block runs, so that the client's ``logging.error`` does not
-    install a stderr handler of its own (``logging.basicConfig``)."""
-    from kubernetes import config
-
-    root = logging.getLogger()
-    found = next((f for f in root.filters if isinstance(f, ClientLog)), None)
-    if found is None:
-        found = ClientLog(os.path.dirname(config.__file__) + os.sep)
-        root.addFilter(found)
-    quiet = logging.NullHandler()
-    root.addHandler(quiet)
-    try:
-        yield found
-    finally:
-        root.removeHandler(quiet)
-
-
 def _load(kubeconfig: str | None, context: str | None, configuration: Any) -> None:
     """The client's kubeconfig load; AuthError when its exec credential plugin
-    gave no credentials (what the client logged instead, redacted)."""
+    gave no credentials. The client logs such a failure on the root logger
+    (``logging.error`` in kube_config.py) and carries on without credentials:
+    ``logs.kept`` keeps that record (printed nowhere) for the error."""
     from kubernetes import config
 
-    with _client_log() as log:
+    with logs.kept(os.path.dirname(config.__file__) + os.sep) as log:
         load: Any = config.load_kube_config
         load(config_file=kubeconfig, context=context, client_configuration=configuration)
     failure = log.seen.pop(threading.get_ident(), None)
@@ -122,9 +83,9 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
         raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
+    refuse_credentials(kubeconfig, str(configuration.host or ""))  # in-cluster, or as loaded
     from promoter import http_safety
 
-    refuse_credentials(kubeconfig, str(configuration.host or ""))  # in-cluster, or as loaded
     for value in (getattr(configuration, "api_key", None) or {}).values():
         http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
     from urllib3.util.retry import Retry
