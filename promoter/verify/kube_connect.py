@@ -49,20 +49,42 @@ def _load(kubeconfig: str | None, context: str | None, configuration: Any) -> No
     """The client's kubeconfig load; AuthError when its exec credential plugin
     gave no credentials. The client logs such a failure on the root logger
     (``logging.error`` in kube_config.py) and carries on without credentials:
-    ``logs.kept`` keeps that record (printed nowhere) for the error."""
+    ``logs.kept`` keeps that record (printed nowhere) for the error. The
+    client runs the plugin again when the token it gave is about to expire
+    (``refresh_api_key_hook``, before a request): a failure then is the same
+    error, raised before the request (as client-go does), not the API
+    server's 401 for the expired token."""
     from kubernetes import config
 
-    with logs.kept(os.path.dirname(config.__file__) + os.sep) as log:
+    where = os.path.dirname(config.__file__) + os.sep
+    with logs.kept(where) as log:
         load: Any = config.load_kube_config
         load(config_file=kubeconfig, context=context, client_configuration=configuration)
-    failure = log.seen.pop(threading.get_ident(), None)
-    if failure is not None:
-        from promoter.http_safety import redacted
+    _raise_plugin_failure(log, kubeconfig)
+    refresh = configuration.refresh_api_key_hook
+    if refresh is None:
+        return
 
-        raise redacted(AuthError(
-            f"kubeconfig {kubeconfig or '~/.kube/config'}: its exec credential plugin gave no "
-            f"credentials ({failure[:300]}); check that it is installed and can log in here "
-            "(users[].user.exec in the kubeconfig)"))
+    def refreshed(current: Any) -> None:
+        with logs.kept(where) as log:
+            refresh(current)
+        _raise_plugin_failure(log, kubeconfig)
+        remember_credentials(current)  # a new token from the plugin
+
+    configuration.refresh_api_key_hook = refreshed
+
+
+def _raise_plugin_failure(log: logs.Kept, kubeconfig: str | None) -> None:
+    """AuthError when the client logged a failure in this thread (redacted)."""
+    failure = log.seen.pop(threading.get_ident(), None)
+    if failure is None:
+        return
+    from promoter.http_safety import redacted
+
+    raise redacted(AuthError(
+        f"kubeconfig {kubeconfig or '~/.kube/config'}: its exec credential plugin gave no "
+        f"credentials ({failure[:300]}); check that it is installed and can log in here "
+        "(users[].user.exec in the kubeconfig)"))
 
 
 def _connect(kubeconfig: str | None, context: str | None) -> Any:
@@ -84,16 +106,21 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
     refuse_credentials(kubeconfig, str(configuration.host or ""))  # in-cluster, or as loaded
-    from promoter import http_safety
-
-    for value in (getattr(configuration, "api_key", None) or {}).values():
-        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
+    remember_credentials(configuration)
     from urllib3.util.retry import Retry
 
     # urllib3 would follow a redirect to any origin (the request, and the judging of
     # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
     configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
     return client.ApiClient(configuration)
+
+
+def remember_credentials(configuration: Any) -> None:
+    """The configuration's tokens: redacted everywhere (``http_safety``)."""
+    from promoter import http_safety
+
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        http_safety.remember(*http_safety.header_secrets(str(value)))
 
 
 def check_server(kubeconfig: str | None, context: str | None) -> None:
