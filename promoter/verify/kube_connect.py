@@ -68,6 +68,7 @@ def _load(kubeconfig: str | None, context: str | None, configuration: Any) -> No
     def refreshed(current: Any) -> None:
         with logs.kept(where) as log:
             refresh(current)
+        current.refresh_api_key_hook = refreshed  # the client sets its own again
         _raise_plugin_failure(log, kubeconfig)
         remember_credentials(current)  # a new token from the plugin
 
