@@ -2,7 +2,8 @@
 
 - promoter's loggers (``promoter.*``) print on stderr as ``promoter: ...``
   (warnings and worse; everything with --verbose), through one handler on the
-  root logger that the CLI sets up (``setup``).
+  root logger that the CLI sets up (``promoter.cli.common.setup_logging``),
+  whose filter is ``Printed``.
 - Other libraries' records (urllib3's "Retrying ... after connection broken by
   ...: /apis/...", which names the request's URL) and ``warnings`` (urllib3's
   InsecureRequestWarning under a kubeconfig's ``insecure-skip-tls-verify``),
@@ -15,14 +16,14 @@
   kept per thread for promoter's own error and reach no handler at all, not
   even --verbose's or an embedding program's.
 
-Every record is redacted (``http_safety.install_log_redaction``).
+Every record is redacted (``http_safety.install_log_redaction``, which the
+CLI's set-up installs).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from collections.abc import Iterator
 
 OWN = "promoter"
@@ -43,37 +44,6 @@ class Printed(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return self.verbose or own(record)
-
-
-class Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """A handler writing to the ``sys.stderr`` of the moment (a test's capture
-    replaces it), as logging's own last resort does."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
-def setup(verbose: bool) -> None:
-    """promoter's handler on the root logger (once; not when a program that
-    runs promoter inside it has set up logging), at WARNING (DEBUG with
-    ``verbose``); ``warnings`` go to logging (``py.warnings``), so they are
-    printed only with ``verbose``. A warnings filter that turns one into an
-    error (``-W error``, PYTHONWARNINGS) still does."""
-    from promoter.http_safety import install_log_redaction
-
-    install_log_redaction()
-    logging.captureWarnings(True)
-    root = logging.getLogger()
-    found = next((h for h in root.handlers if isinstance(h, Stderr)), None)
-    if found is None and root.handlers:
-        return
-    if found is None:
-        found = Stderr()
-        found.setFormatter(logging.Formatter(FORMAT))
-        root.addHandler(found)
-    found.filters = [Printed(verbose)]
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 class Kept(logging.Filter):
