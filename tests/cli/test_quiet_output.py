@@ -114,7 +114,7 @@ def test_verbose_still_shows_the_libraries_debug_lines(tmp_path: Path) -> None:
     """--verbose promises debug logs: the retries are shown there."""
     with dropping_server() as url:
         done = run("--verbose", "verify", "--argocd-app", "api", "--revision", SHA,
-                   "--timeout", "1s", "--settle", "0s", "--kubeconfig",
+                   "--timeout", "3s", "--settle", "0s", "--kubeconfig",
                    kubeconfig_at(url, tmp_path))
     assert done.returncode in (1, 5), done.stderr
     assert "Retrying (Retry(total=2" in done.stderr, done.stderr
