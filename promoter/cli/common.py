@@ -8,8 +8,10 @@ Only click and the standard library at import time.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +28,38 @@ OUTPUT = click.Choice(["text", "json", "github", "gitlab"])
 _IDENTITY = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
 
-def setup_logging(ctx: click.Context) -> None:
-    verbose = bool((ctx.find_root().obj or {}).get("verbose"))
-    import logging
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the ``sys.stderr`` of the moment (a test's capture replaces
+    it), as logging's own last resort does."""
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="promoter: %(message)s")
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def setup_logging(ctx: click.Context | None = None) -> None:
+    """promoter's log output (``promoter.logs``): one handler on the root
+    logger (once; not when a program that runs promoter inside it has set up
+    logging) printing promoter's records at WARNING, with --verbose every
+    record at DEBUG; ``warnings`` go to logging (``py.warnings``), so they are
+    printed only with --verbose (a filter that turns one into an error, ``-W
+    error`` or PYTHONWARNINGS, still does)."""
+    from promoter import logs
+    from promoter.http_safety import install_log_redaction
+
+    verbose = bool(((ctx or click.get_current_context()).find_root().obj or {}).get("verbose"))
+    install_log_redaction()
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    found = next((h for h in root.handlers if isinstance(h, _Stderr)), None)
+    if found is None and root.handlers:
+        return
+    if found is None:
+        found = _Stderr()
+        found.setFormatter(logging.Formatter(logs.FORMAT))
+        root.addHandler(found)
+    found.filters = [logs.Printed(verbose)]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def identity(value: str | None, option: str) -> Identity | None:

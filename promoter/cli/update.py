@@ -54,6 +54,9 @@ def _checked(ref_text: str, check: bool, pin: bool, insecure: tuple[str, ...]) -
     """REF, checked against its registry (and pinned) when asked."""
     if not (check or pin):
         return ref_text
+    from promoter.cli.common import setup_logging
+
+    setup_logging()  # the registry's HTTP client logs (and may warn) from here on
     import os
 
     from promoter import images

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from promoter.cli import env_option, stacked
-from promoter.cli.common import cluster_options
+from promoter.cli.common import cluster_options, setup_logging
 from promoter.retry import VERIFY_SETTLE, VERIFY_TIMEOUT, Clock
 from promoter.verify.kinds import KINDS
 
@@ -107,6 +107,7 @@ def verify(revision: str, repo: str | None, image: str | None, timeout: str, set
     Flux synced it, and the workloads rolled out and run --image.
 
     Without --repo only an exact SHA match of the synced revision counts."""
+    setup_logging()
     from promoter import config, images, remote
     from promoter.verify import parse_target
 

@@ -6,13 +6,11 @@ SDK and connection errors translated into promoter's own, redacted.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
+from promoter import logs
 from promoter.errors import AuthError, InputError, PromoterError, WaitTimeout
 
 CONNECT_SECONDS = 5.0
@@ -47,61 +45,47 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
     return done["api"]
 
 
-class ClientLog(logging.Filter):
-    """The kubernetes client's kubeconfig loader logs an exec credential plugin
-    that fails (its binary missing, a non-zero exit, no token in its answer) on
-    the root logger (``logging.error`` in kube_config.py) and carries on without
-    credentials. On the root logger, this keeps such a record per thread (for
-    promoter's own error) and prints none of it."""
-
-    def __init__(self, directory: str) -> None:
-        super().__init__()
-        self.directory = directory  # the client's kubernetes/config package
-        self.seen: dict[int, str] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.pathname.startswith(self.directory):
-            return True
-        self.seen[record.thread or 0] = record.getMessage()
-        return False
-
-
-@contextlib.contextmanager
-def _client_log() -> Iterator[ClientLog]:
-    """The root logger's ClientLog (added once), with a handler on the root
-    logger while the block runs, so that the client's ``logging.error`` does not
-    install a stderr handler of its own (``logging.basicConfig``)."""
-    from kubernetes import config
-
-    root = logging.getLogger()
-    found = next((f for f in root.filters if isinstance(f, ClientLog)), None)
-    if found is None:
-        found = ClientLog(os.path.dirname(config.__file__) + os.sep)
-        root.addFilter(found)
-    quiet = logging.NullHandler()
-    root.addHandler(quiet)
-    try:
-        yield found
-    finally:
-        root.removeHandler(quiet)
-
-
 def _load(kubeconfig: str | None, context: str | None, configuration: Any) -> None:
     """The client's kubeconfig load; AuthError when its exec credential plugin
-    gave no credentials (what the client logged instead, redacted)."""
+    gave no credentials. The client logs such a failure on the root logger
+    (``logging.error`` in kube_config.py) and carries on without credentials:
+    ``logs.kept`` keeps that record (printed nowhere) for the error. The
+    client runs the plugin again when the token it gave is about to expire
+    (``refresh_api_key_hook``, before a request): a failure then is the same
+    error, raised before the request (as client-go does), not the API
+    server's 401 for the expired token."""
     from kubernetes import config
 
-    with _client_log() as log:
+    where = os.path.dirname(config.__file__) + os.sep
+    with logs.kept(where) as log:
         load: Any = config.load_kube_config
         load(config_file=kubeconfig, context=context, client_configuration=configuration)
-    failure = log.seen.pop(threading.get_ident(), None)
-    if failure is not None:
-        from promoter.http_safety import redacted
+    _raise_plugin_failure(log, kubeconfig)
+    refresh = configuration.refresh_api_key_hook
+    if refresh is None:
+        return
 
-        raise redacted(AuthError(
-            f"kubeconfig {kubeconfig or '~/.kube/config'}: its exec credential plugin gave no "
-            f"credentials ({failure[:300]}); check that it is installed and can log in here "
-            "(users[].user.exec in the kubeconfig)"))
+    def refreshed(current: Any) -> None:
+        with logs.kept(where) as log:
+            refresh(current)
+        current.refresh_api_key_hook = refreshed  # the client sets its own again
+        _raise_plugin_failure(log, kubeconfig)
+        remember_credentials(current)  # a new token from the plugin
+
+    configuration.refresh_api_key_hook = refreshed
+
+
+def _raise_plugin_failure(log: logs.Kept, kubeconfig: str | None) -> None:
+    """AuthError when the client logged a failure in this thread (redacted)."""
+    failure = log.seen.pop(threading.get_ident(), None)
+    if failure is None:
+        return
+    from promoter.http_safety import redacted
+
+    raise redacted(AuthError(
+        f"kubeconfig {kubeconfig or '~/.kube/config'}: its exec credential plugin gave no "
+        f"credentials ({failure[:300]}); check that it is installed and can log in here "
+        "(users[].user.exec in the kubeconfig)"))
 
 
 def _connect(kubeconfig: str | None, context: str | None) -> Any:
@@ -122,17 +106,22 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
         raise InputError(f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}"
                          f"{f' context {context}' if context else ''}: {exc}; "
                          "pass --kubeconfig/--context") from exc
-    from promoter import http_safety
-
     refuse_credentials(kubeconfig, str(configuration.host or ""))  # in-cluster, or as loaded
-    for value in (getattr(configuration, "api_key", None) or {}).values():
-        http_safety.remember(*http_safety.header_secrets(str(value)))  # redacted everywhere
+    remember_credentials(configuration)
     from urllib3.util.retry import Retry
 
     # urllib3 would follow a redirect to any origin (the request, and the judging of
     # whatever answers there): follow none; _translate refuses the 3xx (exit 2)
     configuration.retries = Retry(3, redirect=0, raise_on_redirect=False)
     return client.ApiClient(configuration)
+
+
+def remember_credentials(configuration: Any) -> None:
+    """The configuration's tokens: redacted everywhere (``http_safety``)."""
+    from promoter import http_safety
+
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        http_safety.remember(*http_safety.header_secrets(str(value)))
 
 
 def check_server(kubeconfig: str | None, context: str | None) -> None:

@@ -8,13 +8,13 @@ keeps the state and answers with schema-built objects (``make``).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Response
 
+from fakes.github_pulls import json_response
 from fakes.github_schema import make, make_item
 
 WHEN = "2026-01-02T00:00:00Z"
@@ -67,11 +67,11 @@ class Records:
         if m := re.fullmatch(r"/deployments/(\d+)/statuses", rest):
             deployment = self.deployments.get(int(m.group(1)))
             if deployment is None:
-                return _json(404, {"message": "Not Found",
+                return json_response(404, {"message": "Not Found",
                                    "documentation_url": "https://docs.github.com/rest"})
             if method == "POST":
                 return self._add_deployment_status(deployment, data)
-            return _json(200, [self._deployment_status(deployment, i, s)
+            return json_response(200, [self._deployment_status(deployment, i, s)
                                for i, s in reversed(list(enumerate(deployment.statuses)))])
         return None
 
@@ -81,7 +81,7 @@ class Records:
         status = Status(sha, data["state"], data.get("context", "default"),
                         data.get("description"), data.get("target_url"))
         self.statuses.append(status)
-        return _json(201, self._status("status", len(self.statuses), status))
+        return json_response(201, self._status("status", len(self.statuses), status))
 
     def _status(self, schema: str, number: int, status: Status) -> Any:
         fields = dict(id=number, state=status.state, context=status.context,
@@ -104,34 +104,35 @@ class Records:
         states = {s.state for _, s in found}
         state = ("failure" if states & {"failure", "error"} else
                  "pending" if not states or "pending" in states else "success")
-        return _json(200, make(
+        return json_response(200, make(
             "combined-commit-status", state=state, sha=sha, total_count=len(found),
             statuses=[self._status("item", n, s) for n, s in found],
             commit_url=f"{self.base}/commits/{sha}", url=f"{self.base}/commits/{sha}/status"))
 
     def _list(self, sha: str) -> Response:
         mine = [(n, s) for n, s in enumerate(self.statuses, start=1) if s.sha == sha]
-        return _json(200, [self._status("status", n, s) for n, s in reversed(mine)])
+        return json_response(200, [self._status("status", n, s) for n, s in reversed(mine)])
 
     # -- deployments --------------------------------------------------------------
 
     def _create(self, data: dict[str, Any], resolve: Any) -> Response:
         sha = resolve(data["ref"])
         if sha is None:
-            return _json(422, {"message": f"No ref found for: {data['ref']}",
+            return json_response(422, {"message": f"No ref found for: {data['ref']}",
                                "documentation_url": "https://docs.github.com/rest"})
         number = len(self.deployments) + 1
         self.deployments[number] = Deployment(
             number, sha, data["ref"], data.get("environment", "production"),
             data.get("task", "deploy"), data.get("payload", ""), data.get("description"),
             bool(data.get("production_environment", False)))
-        return _json(201, self._deployment(self.deployments[number]))
+        return json_response(201, self._deployment(self.deployments[number]))
 
     def _deployments(self, args: Any) -> Response:
         chosen = [d for d in self.deployments.values()
                   if all(args.get(k) in (None, getattr(d, k))
                          for k in ("environment", "sha", "ref", "task"))]
-        return _json(200, [self._deployment(d) for d in sorted(chosen, key=lambda d: -d.id)])
+        newest = sorted(chosen, key=lambda d: -d.id)
+        return json_response(200, [self._deployment(d) for d in newest])
 
     def _deployment(self, d: Deployment) -> Any:
         url = f"{self.base}/deployments/{d.id}"
@@ -144,7 +145,7 @@ class Records:
 
     def _add_deployment_status(self, d: Deployment, data: dict[str, Any]) -> Response:
         d.statuses.append(data)
-        return _json(201, self._deployment_status(d, len(d.statuses) - 1, data))
+        return json_response(201, self._deployment_status(d, len(d.statuses) - 1, data))
 
     def _deployment_status(self, d: Deployment, index: int, data: dict[str, Any]) -> Any:
         url = f"{self.base}/deployments/{d.id}"
@@ -161,7 +162,3 @@ class Records:
 
     def last_state(self, d: Deployment) -> str | None:
         return d.statuses[-1]["state"] if d.statuses else None
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
