@@ -35,13 +35,18 @@ def check(app: dict[str, object], expect: Expect = EXACT) -> Check:
     return check_application(app, expect)
 
 
+def hydrated_dry(synced: str, expect: Expect = EXACT) -> Check:
+    """The verdict on an app whose hydrator made HYD of DRY, syncing ``synced``."""
+    return check(hydrator_app(synced, current=op("Hydrated", DRY, HYD), last=(DRY, HYD)),
+                 expect)
+
+
 def test_live_when_the_synced_commit_is_the_hydration_of_the_dry_commit() -> None:
-    app = hydrator_app(HYD, current=op("Hydrated", DRY, HYD), last=(DRY, HYD))
-    verdict = check(app)
+    verdict = hydrated_dry(HYD)
     assert (verdict.state, verdict.revision) == ("ready", HYD)
     assert verdict.reason == (f"Synced and Healthy at {HYD[:12]} (hydrated from dry commit "
                               f"{DRY[:12]})")
-    assert check(app, WITH_REPO).state == "ready"
+    assert hydrated_dry(HYD, WITH_REPO).state == "ready"
 
 
 def test_the_dry_commit_itself_as_synced_revision_is_never_enough() -> None:
@@ -104,8 +109,7 @@ def test_failed_hydration_of_another_dry_commit_waits_showing_the_message(
 
 
 def test_hydrated_but_not_yet_synced_waits() -> None:
-    app = hydrator_app(HYD_PREV, current=op("Hydrated", DRY, HYD), last=(DRY, HYD))
-    verdict = check(app)
+    verdict = hydrated_dry(HYD_PREV)
     assert (verdict.state, verdict.revision) == ("waiting", HYD_PREV)
     assert verdict.reason == (f"synced revision {HYD_PREV[:12]} is not {HYD[:12]}, the "
                               f"hydrated commit of dry commit {DRY[:12]}")
